@@ -1,0 +1,5 @@
+"""``python -m loopauth``."""
+
+from loopauth.cli import main
+
+raise SystemExit(main())
