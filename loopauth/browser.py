@@ -1,0 +1,103 @@
+"""Opening the system browser without ever blocking the login.
+
+``webbrowser`` honours ``BROWSER``; a terminal browser named there (w3m,
+lynx) runs in the foreground until the user quits it, so the call happens in
+a daemon thread: the event loop keeps serving the callback, and the process
+can exit even while such a browser is still running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from .errors import UsageError
+
+Opener = Callable[[str], Awaitable[bool]]
+
+
+def _is_wsl() -> bool:
+    if os.environ.get("WSL_DISTRO_NAME"):
+        return True
+    try:
+        with open("/proc/sys/kernel/osrelease", encoding="ascii", errors="replace") as f:
+            return "microsoft" in f.read().lower()
+    except OSError:
+        return False
+
+
+def open_url_blocking(url: str) -> bool:
+    """Open ``url`` in the user's browser; False when there is none. May block (terminal browsers)."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        # Only web URLs ever reach a browser: never a file:, javascript: or a shell string.
+        raise UsageError(f"refusing to open a non-http(s) URL: {url!r}")
+    if not os.environ.get("BROWSER") and _is_wsl():
+        # webbrowser knows nothing of the Windows side; wslview (wslu) does, explorer.exe as a fallback.
+        for launcher in ("wslview", "explorer.exe"):
+            path = shutil.which(launcher)
+            if path:
+                # One argument, no shell: the URL cannot be read as a command (CPython gh-143930).
+                subprocess.Popen(  # noqa: S603 - a fixed launcher and one URL argument
+                    [path, url],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                return True
+    import webbrowser
+
+    try:
+        return bool(webbrowser.open(url, new=2))
+    except webbrowser.Error:
+        return False
+
+
+def browser_available() -> bool:
+    """Whether opening a URL can show it to somebody (a configured or detected browser, or WSL's launcher)."""
+    if os.environ.get("BROWSER"):
+        return True
+    if _is_wsl() and (shutil.which("wslview") or shutil.which("explorer.exe")):
+        return True
+    import webbrowser
+
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+def _settle(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+async def open_in_thread(url: str) -> bool:
+    """Start opening ``url`` and report within a second whether a browser was launched.
+
+    A browser that is still running after that (a terminal browser waiting for
+    its user) counts as launched; its thread is a daemon and never delays exit.
+    """
+    loop = asyncio.get_running_loop()
+    result: asyncio.Future[bool] = loop.create_future()
+
+    def run() -> None:
+        try:
+            opened = open_url_blocking(url)
+        except Exception:
+            opened = False
+        # RuntimeError: the login ended (and its loop closed) while this browser was still starting.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, result, opened)
+
+    threading.Thread(target=run, name="loopauth-browser", daemon=True).start()
+    try:
+        return await asyncio.wait_for(asyncio.shield(result), timeout=1.0)
+    except TimeoutError:
+        return True

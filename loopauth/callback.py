@@ -1,0 +1,290 @@
+"""The short-lived loopback server that catches the provider's redirect.
+
+It binds before anything else happens and keeps that socket (RFC 8252 §8.3;
+never probe-then-rebind), serves GET on exactly two paths (``/``, which
+forwards to the provider's authorize page once the request token is known,
+and the callback path), rejects foreign ``Host`` headers (DNS rebinding), and
+hands the first valid callback to the login through a one-shot future. Any
+other request is answered with a 4xx page and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+
+from aiohttp import web
+
+from . import pages
+from .errors import LocalError, LoopAuthError, PortInUse, UsageError
+from .protocol import CallbackMatch, Denied, Rejected, Verified, is_loopback_host, match_callback
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT = 1.0
+"""How long closing waits for a response still being written; idle keep-alive connections are dropped at once."""
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    html: str
+
+
+def page(
+    status: int, kind: pages.Kind, title: str, message: str, *, detail: str | None = None, next_step: str | None = None
+) -> Page:
+    return Page(status, pages.render(kind, title, message, detail=detail, next_step=next_step))
+
+
+class Waiter:
+    """The login's one-shot wait: fed by the server and by a pasted URL, consumed once.
+
+    ``offer`` decides about one set of callback parameters. Only a callback for
+    our request token settles ``result``; after that, a repeat of the same
+    callback gets the same final page and starts nothing new.
+    """
+
+    def __init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.authorize_url: asyncio.Future[str] = loop.create_future()
+        self.result: asyncio.Future[Verified | Denied] = loop.create_future()
+        self.final_page: asyncio.Future[Page] = loop.create_future()
+        self.start_page_served = asyncio.Event()
+        self._request_token: str | None = None
+        # Retrieved so a failed request token never shows up as "Future exception was never retrieved".
+        self.authorize_url.add_done_callback(_silence)
+
+    def expect(self, request_token: str, authorize_url: str) -> None:
+        self._request_token = request_token
+        if not self.authorize_url.done():
+            self.authorize_url.set_result(authorize_url)
+
+    def fail_start(self, error: BaseException) -> None:
+        if not self.authorize_url.done():
+            self.authorize_url.set_exception(error)
+
+    def offer(self, params: Mapping[str, str]) -> CallbackMatch:
+        if self._request_token is None:
+            return Rejected("this login has not started yet")
+        match = match_callback(params, self._request_token)
+        if not isinstance(match, Rejected) and not self.result.done():
+            self.result.set_result(match)
+        return match
+
+    def finish(self, final: Page) -> None:
+        if not self.final_page.done():
+            self.final_page.set_result(final)
+
+
+def _silence(future: asyncio.Future[str]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def host_literal(host: str) -> str:
+    """``host`` as it appears in a URL's authority (IPv6 in brackets)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+class CallbackServer:
+    """``async with CallbackServer(...) as server``: bound on entry, closed on every exit path."""
+
+    def __init__(
+        self,
+        waiter: Waiter,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        path: str = "/callback",
+        url_host: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if not is_loopback_host(host):
+            # Never a socket on the network: only this machine may deliver the verifier (RFC 8252 §8.3).
+            raise UsageError(f"--host must be a loopback address (127.0.0.1, ::1 or localhost), got {host!r}")
+        if not path.startswith("/") or path == "/" or "?" in path or "#" in path:
+            raise UsageError(f"the callback path must start with '/', not be '/', and have no query: {path!r}")
+        self.waiter = waiter
+        self.path = path
+        self.ssl_context = ssl_context
+        self.scheme = "https" if ssl_context else "http"
+        # ``localhost`` in the URL means both loopback families, so the browser's resolver cannot miss us.
+        self.url_host = url_host or host
+        self._bind_hosts = ["127.0.0.1", "::1"] if host.lower() == "localhost" else [host.strip("[]")]
+        self._requested_port = port
+        self.port = port
+        self._sockets: list[socket.socket] = []
+        self._runner: web.AppRunner | None = None
+        self.on_request: Callable[[web.Request], Awaitable[None]] | None = None
+
+    @property
+    def origin(self) -> str:
+        return f"{self.scheme}://{host_literal(self.url_host)}:{self.port}"
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.origin}{self.path}"
+
+    @property
+    def start_url(self) -> str:
+        return f"{self.origin}/"
+
+    def _allowed_hosts(self) -> set[str]:
+        hosts = {f"{host_literal(h)}:{self.port}".lower() for h in self._bound_hosts}
+        hosts.add(f"{host_literal(self.url_host)}:{self.port}".lower())
+        return hosts
+
+    async def __aenter__(self) -> CallbackServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def _bind(self) -> None:
+        self._bound_hosts: list[str] = []
+        for host in self._bind_hosts:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            try:
+                sock = socket.socket(family, socket.SOCK_STREAM)
+            except OSError:
+                if len(self._bind_hosts) > 1:
+                    continue  # no IPv6 on this machine: 127.0.0.1 alone will do
+                raise
+            try:
+                # SO_REUSEADDR on POSIX only lets us reuse a port in TIME_WAIT, never one somebody listens on.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind((host, self.port))
+                sock.listen(128)
+                sock.setblocking(False)
+            except OSError as exc:
+                sock.close()
+                if exc.errno == errno.EADDRNOTAVAIL and len(self._bind_hosts) > 1:
+                    continue
+                self._close_sockets()
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    what = "is already in use" if exc.errno == errno.EADDRINUSE else "needs privileges to bind"
+                    raise PortInUse(
+                        f"callback port {self.port} on {host} {what}; "
+                        "free it or choose another with --port (0 picks a free one)",
+                        port=self.port,
+                    ) from exc
+                raise LocalError(f"cannot listen on {host}:{self.port}: {exc.strerror or exc}") from exc
+            self.port = sock.getsockname()[1]
+            self._sockets.append(sock)
+            self._bound_hosts.append(host)
+        if not self._sockets:
+            raise LocalError(f"cannot listen on any of {', '.join(self._bind_hosts)}")
+
+    async def start(self) -> None:
+        self._bind()
+        app = web.Application(middlewares=[self._guard], handler_args={"max_field_size": 8190, "max_line_size": 8190})
+        app.router.add_get("/", self._start_page, allow_head=False)
+        app.router.add_get(self.path, self._callback, allow_head=False)
+        # No access log: request lines carry tokens and verifiers.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+        try:
+            await self._runner.setup()
+            for sock in self._sockets:
+                site = web.SockSite(self._runner, sock, ssl_context=self.ssl_context)
+                await site.start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        self._close_sockets()
+
+    def _close_sockets(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()
+
+    @web.middleware
+    async def _guard(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if self.on_request is not None:
+            await self.on_request(request)
+        host = (request.headers.get("Host") or "").lower()
+        if host not in self._allowed_hosts():
+            # DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host.
+            response: web.StreamResponse = _html(
+                page(421, "error", "Wrong address", "This server only answers requests addressed to itself.")
+            )
+        else:
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:
+                if exc.status == 405:
+                    response = _html(page(405, "error", "Method not allowed", "Only GET is served here."))
+                    response.headers["Allow"] = "GET"
+                elif exc.status == 404:
+                    response = _html(page(404, "error", "Not found", "There is nothing at this address."))
+                else:
+                    response = _html(page(exc.status, "error", exc.reason, "This request was not understood."))
+            except (asyncio.CancelledError, LoopAuthError):
+                raise
+            except Exception:
+                log.debug("callback handler failed", exc_info=True)
+                response = _html(page(500, "error", "Something went wrong", "Return to your terminal."))
+        for name, value in pages.SECURITY_HEADERS.items():
+            if name != "Content-Type" or response.content_type == "text/html":
+                response.headers[name] = value
+        return response
+
+    async def _start_page(self, request: web.Request) -> web.StreamResponse:
+        try:
+            url = await asyncio.shield(self.waiter.authorize_url)
+        except LoopAuthError as exc:
+            self.waiter.start_page_served.set()
+            return _html(
+                page(
+                    502,
+                    "error",
+                    "Login failed",
+                    "The provider could not start the login.",
+                    detail=str(exc),
+                    next_step="Return to your terminal for details.",
+                )
+            )
+        self.waiter.start_page_served.set()
+        # The one redirect we serve goes to the URL we built, never to anything taken from the request.
+        return web.Response(status=302, headers={"Location": url})
+
+    async def _callback(self, request: web.Request) -> web.StreamResponse:
+        params = {k: request.query.getone(k) for k in request.query}
+        match = self.waiter.offer(params)
+        if isinstance(match, Rejected):
+            return _html(
+                page(
+                    400,
+                    "error",
+                    "Not a valid callback",
+                    "This request does not complete the login.",
+                    detail=match.reason,
+                )
+            )
+        final = await asyncio.shield(self.waiter.final_page)
+        response = _html(final)
+        # The browser keeps connections alive; tell it not to, so closing is immediate.
+        response.force_close()
+        return response
+
+
+def _html(p: Page) -> web.Response:
+    return web.Response(status=p.status, text=p.html, content_type="text/html", charset="utf-8")

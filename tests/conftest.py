@@ -1,0 +1,104 @@
+"""Shared fixtures: a private config dir for every test, the demo provider, the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from loopauth.demo import DemoProvider
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty config dir; the user's real one is never touched."""
+    path = tmp_path / "config"
+    monkeypatch.setenv("LOOPAUTH_CONFIG_DIR", str(path))
+    for name in ("LOOPAUTH_CONSUMER_KEY", "LOOPAUTH_CONSUMER_SECRET", "BROWSER", "SSH_CONNECTION"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[DemoProvider]:
+    """The embedded OAuth 1.0a provider, started on a free loopback port."""
+    async with DemoProvider() as provider:
+        yield provider
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m loopauth`` as a subprocess, the way a user or another tool does."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "loopauth", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        input=input,
+        timeout=timeout,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+
+
+async def run_cli_async(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``run_cli`` for tests whose event loop must keep serving (the demo provider runs in it)."""
+    import asyncio
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "loopauth",
+        *args,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return subprocess.CompletedProcess(list(args), proc.returncode, out.decode(), err.decode())
+
+
+FAKE_BROWSER = Path(__file__).with_name("fake_browser.py")
+
+
+def browser_env(*flags: str) -> dict[str, str]:
+    """``BROWSER`` set to the fake browser that plays the user on the demo provider."""
+    return {"BROWSER": " ".join([sys.executable, str(FAKE_BROWSER), *flags, "%s"])}
+
+
+def demo_login_args(demo: DemoProvider, *extra: str) -> list[str]:
+    p = demo.provider
+    return [
+        "login",
+        "--provider",
+        "demo",
+        "--consumer-key",
+        demo.consumer_key,
+        "--consumer-secret",
+        demo.consumer_secret,
+        "--request-token-url",
+        p.request_token_url,
+        "--authorize-url",
+        p.authorize_url,
+        "--access-token-url",
+        p.access_token_url,
+        "--port",
+        "0",
+        "--timeout",
+        "20",
+        *extra,
+    ]

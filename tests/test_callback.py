@@ -1,0 +1,168 @@
+"""The loopback callback server on its own: routes, Host check, pages, one-shot result."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from loopauth.callback import CallbackServer, Page, Waiter
+from loopauth.errors import PortInUse, UsageError
+from loopauth.protocol import Verified
+
+TOKEN = "our-request-token"
+AUTHORIZE = "https://provider.example/oauth/authorize?oauth_token=our-request-token"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[CallbackServer]:
+    waiter = Waiter()
+    waiter.expect(TOKEN, AUTHORIZE)
+    async with CallbackServer(waiter, port=0) as srv:
+        yield srv
+
+
+async def raw(port: int, request: bytes) -> bytes:
+    """Send bytes as they are (to control the Host header and method) and read the whole answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    return data
+
+
+async def get(url: str, **kwargs: object) -> tuple[int, dict[str, str], str]:
+    async with aiohttp.ClientSession() as session, session.get(url, allow_redirects=False, **kwargs) as r:  # type: ignore[arg-type]
+        return r.status, dict(r.headers), await r.text()
+
+
+async def test_port_zero_gives_a_real_port_and_urls_name_it(server: CallbackServer) -> None:
+    """Port 0 binds a real port, advertised as the literal 127.0.0.1."""
+    assert server.port > 0
+    assert server.callback_url == f"http://127.0.0.1:{server.port}/callback"
+
+
+async def test_second_listener_on_the_same_port_is_port_in_use(server: CallbackServer) -> None:
+    """Binding a port that is taken raises PortInUse naming it."""
+    with pytest.raises(PortInUse, match=str(server.port)):
+        async with CallbackServer(Waiter(), port=server.port):
+            pass
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", ""])  # noqa: S104 - the point
+async def test_non_loopback_host_is_a_usage_error(host: str) -> None:
+    """Never a listening socket on the network."""
+    with pytest.raises(UsageError):
+        CallbackServer(Waiter(), host=host)
+
+
+async def test_start_page_redirects_to_the_authorize_url(server: CallbackServer) -> None:
+    """The local start URL forwards to the provider page we built, never to a query-driven target."""
+    status, headers, _ = await get(server.start_url + "?next=https://evil.example/")
+    assert status == 302
+    assert headers["Location"] == AUTHORIZE
+
+
+async def test_favicon_then_callback_404_then_200(server: CallbackServer) -> None:
+    """Other paths (favicon included) get 404 and don't disturb the wait."""
+    status, headers, _ = await get(f"{server.origin}/favicon.ico")
+    assert status == 404
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert not server.waiter.result.done()
+    server.waiter.finish(Page(200, "done"))
+    status, _, body = await get(f"{server.callback_url}?oauth_token={TOKEN}&oauth_verifier=v")
+    assert status == 200
+    assert body == "done"
+    assert server.waiter.result.result() == Verified("v")
+
+
+@pytest.mark.parametrize("method", [b"HEAD", b"POST", b"PUT", b"OPTIONS"])
+async def test_other_methods_are_405_without_consuming(server: CallbackServer, method: bytes) -> None:
+    """Only GET completes; HEAD/POST with a valid-looking query change nothing."""
+    host = f"127.0.0.1:{server.port}".encode()
+    answer = await raw(
+        server.port,
+        method
+        + b" /callback?oauth_token="
+        + TOKEN.encode()
+        + b"&oauth_verifier=v HTTP/1.1\r\nHost: "
+        + host
+        + b"\r\nContent-Length: 0\r\n"
+        b"Connection: close\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 405")
+    assert not server.waiter.result.done()
+
+
+@pytest.mark.parametrize("host", [b"evil.example", b"evil.example:80", b"localhost:1", b""])
+async def test_foreign_host_header_is_rejected(server: CallbackServer, host: bytes) -> None:
+    """A DNS-rebinding page sends its own Host: rejected, the wait goes on."""
+    answer = await raw(
+        server.port,
+        b"GET /callback?oauth_token="
+        + TOKEN.encode()
+        + b"&oauth_verifier=v HTTP/1.1\r\nHost: "
+        + host
+        + b"\r\nConnection: close\r\n\r\n",
+    )
+    assert answer.split(b" ")[1].startswith(b"4")
+    assert not server.waiter.result.done()
+
+
+async def test_wrong_token_and_foreign_denial_do_not_end_the_wait(server: CallbackServer) -> None:
+    """Forged callbacks get a 400 and a later good one still completes."""
+    for query in ("oauth_token=forged&oauth_verifier=x", "denied=forged", f"oauth_token={TOKEN}", ""):
+        status, _, _ = await get(f"{server.callback_url}?{query}")
+        assert status == 400
+        assert not server.waiter.result.done()
+    server.waiter.finish(Page(200, "ok"))
+    status, _, _ = await get(f"{server.callback_url}?oauth_token={TOKEN}&oauth_verifier=good")
+    assert status == 200
+    assert server.waiter.result.result() == Verified("good")
+
+
+async def test_repeat_after_success_gets_the_same_page(server: CallbackServer) -> None:
+    """A reload of the callback gets the same page and does not settle anything twice."""
+    server.waiter.finish(Page(200, "signed in"))
+    url = f"{server.callback_url}?oauth_token={TOKEN}&oauth_verifier=v"
+    first = await get(url)
+    second = await get(url)
+    assert first[0] == second[0] == 200
+    assert first[2] == second[2] == "signed in"
+
+
+async def test_reflected_input_is_escaped_and_pages_carry_safe_headers(server: CallbackServer) -> None:
+    """Nothing from the request comes back unescaped; every page has the security headers."""
+    payload = "<script>alert(1)</script>"
+    status, headers, body = await get(f"{server.callback_url}?oauth_token={payload}&oauth_verifier=x")
+    assert status == 400
+    assert "<script>" not in body
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+
+
+async def test_oversized_request_line_gets_aiohttps_400(server: CallbackServer) -> None:
+    """Default size limits stay on: a huge request line is refused without reaching us."""
+    answer = await raw(server.port, b"GET /callback?x=" + b"a" * 20000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert answer.split(b" ")[1].startswith(b"4")
+    assert not server.waiter.result.done()
+
+
+async def test_port_is_free_after_close() -> None:
+    """Closing releases the port even with an idle keep-alive connection open."""
+    waiter = Waiter()
+    waiter.expect(TOKEN, AUTHORIZE)
+    async with aiohttp.ClientSession() as session:
+        async with CallbackServer(waiter, port=0) as srv:
+            async with session.get(f"{srv.origin}/favicon.ico") as r:
+                assert r.status == 404  # leaves a kept-alive connection behind
+            port = srv.port
+        # A new login can listen there again at once (TIME_WAIT leftovers don't count as busy).
+        async with CallbackServer(Waiter(), port=port) as again:
+            assert again.port == port

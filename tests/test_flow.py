@@ -1,0 +1,204 @@
+"""The whole login against the demo provider (a real oauthlib server), with a scripted browser."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider, Failure, PlayUserError, play_user
+from loopauth.errors import AuthorizationDenied, LoginTimeout, NotLoggedIn, PortInUse, ProviderError
+from loopauth.flow import Flow, login_async
+from loopauth.models import Credentials
+from loopauth.store import CredentialStore
+
+Opener = Callable[[str], Awaitable[bool]]
+
+
+class ScriptedBrowser:
+    """An opener that plays the user in the background, as a real browser would."""
+
+    def __init__(self, *, approve: bool = True) -> None:
+        self.approve = approve
+        self.opened: list[str] = []
+        self.tasks: list[asyncio.Task[str]] = []
+
+    async def __call__(self, url: str) -> bool:
+        self.opened.append(url)
+        self.tasks.append(asyncio.create_task(play_user(url, approve=self.approve)))
+        return True
+
+
+async def login(demo: DemoProvider, opener: Opener | bool, *, timeout: float = 20, **kwargs: Any) -> Credentials:
+    return await login_async(
+        provider=demo.provider,
+        consumer_key=demo.consumer_key,
+        consumer_secret=demo.consumer_secret,
+        port=0,
+        timeout=timeout,
+        open_browser=opener,
+        say=lambda _: None,
+        **kwargs,
+    )
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # As the callback server does: a port in TIME_WAIT is free, one somebody listens on is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+        except OSError:
+            return False
+    return True
+
+
+async def test_login_stores_credentials_that_the_provider_accepts(demo: DemoProvider) -> None:
+    """Approve in the provider page: the access token is stored and signs a verified request."""
+    browser = ScriptedBrowser()
+    creds = await login(demo, browser)
+    assert creds.user_id == DEMO_USER_ID
+    assert creds.screen_name == DEMO_SCREEN_NAME
+    page = await browser.tasks[0]
+    assert DEMO_SCREEN_NAME in page
+    assert "close this tab" in page
+    stored = CredentialStore().load("default")
+    assert stored == creds
+    # The stored token really works: a signed call to the provider's protected resource.
+    from loopauth.protocol import sign
+
+    assert demo.provider.verify_url
+    signed = sign(
+        "GET",
+        demo.provider.verify_url,
+        consumer_key=creds.consumer_key,
+        consumer_secret=creds.consumer_secret,
+        token=creds.oauth_token,
+        token_secret=creds.oauth_token_secret,
+    )
+    async with aiohttp.ClientSession() as session, session.get(signed.url, headers=signed.headers) as response:
+        assert response.status == 200
+        assert (await response.json())["screen_name"] == DEMO_SCREEN_NAME
+
+
+async def test_browser_is_pointed_at_the_local_start_url(demo: DemoProvider) -> None:
+    """The browser opens on our own loopback page, which forwards to the provider."""
+    browser = ScriptedBrowser()
+    await login(demo, browser)
+    assert browser.opened[0].startswith("http://127.0.0.1:")
+    assert browser.opened[0].endswith("/")
+
+
+async def test_denial_raises_and_saves_nothing(demo: DemoProvider) -> None:
+    """denied=<our token> ends the login as denied, with no access-token call."""
+    browser = ScriptedBrowser(approve=False)
+    with pytest.raises(AuthorizationDenied):
+        await login(demo, browser)
+    assert "denied" in (await browser.tasks[0]).lower()
+    assert demo.calls["access_token"] == 0
+    with pytest.raises(NotLoggedIn):
+        CredentialStore().load("default")
+
+
+async def test_nobody_coming_back_times_out_and_frees_the_port(demo: DemoProvider) -> None:
+    """With no callback the login ends with LoginTimeout and the port can be bound again."""
+    seen: list[str] = []
+
+    async def opener(url: str) -> bool:
+        seen.append(url)
+        return True
+
+    with pytest.raises(LoginTimeout, match=r"timed out after 0\.5 s") as info:
+        await login(demo, opener, timeout=0.5)
+    assert "oauth_token=" in str(info.value)  # the message repeats the login URL
+    port = int(seen[0].split(":")[2].rstrip("/"))
+    assert port_is_free(port)
+
+
+async def test_busy_port_fails_before_any_request_token(demo: DemoProvider) -> None:
+    """A port somebody listens on gives PortInUse naming it, before the provider is asked anything."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(PortInUse, match=str(port)):
+            await login_async(
+                provider=demo.provider,
+                consumer_key=demo.consumer_key,
+                consumer_secret=demo.consumer_secret,
+                port=port,
+                open_browser=ScriptedBrowser(),
+                say=lambda _: None,
+            )
+    assert demo.calls["request_token"] == 0
+
+
+async def test_unconfirmed_callback_is_refused_before_the_provider_page(demo: DemoProvider) -> None:
+    """Without oauth_callback_confirmed the login stops, and the local page shows the error."""
+    demo.callback_confirmed = None
+    shown: list[tuple[int, str, str]] = []
+
+    async def open_start_page(url: str) -> bool:
+        async def visit() -> None:
+            async with aiohttp.ClientSession() as session, session.get(url) as response:
+                shown.append((response.status, str(response.url), await response.text()))
+
+        browser_tasks.append(asyncio.create_task(visit()))
+        return True
+
+    browser_tasks: list[asyncio.Task[None]] = []
+    with pytest.raises(ProviderError, match="did not confirm the callback"):
+        await login(demo, open_start_page)
+    await asyncio.gather(*browser_tasks)
+    status, final_url, body = shown[0]
+    assert status == 502
+    assert final_url.startswith("http://127.0.0.1:")  # never forwarded to the provider
+    assert "did not confirm the callback" in body
+    assert demo.calls["authorize"] == 0
+
+
+async def test_provider_error_at_access_token_is_reported(demo: DemoProvider) -> None:
+    """A 401 in Twitter's JSON shape becomes a ProviderError with the provider's words."""
+    demo.failures["access_token"] = Failure(
+        401, '{"errors":[{"code":32,"message":"Could not authenticate you."}]}', "application/json"
+    )
+    browser = ScriptedBrowser()
+    with pytest.raises(ProviderError, match="Could not authenticate you") as info:
+        await login(demo, browser)
+    assert info.value.status == 401
+    assert "clock" in str(info.value)
+    with pytest.raises(PlayUserError, match="Login failed"):
+        await browser.tasks[0]  # the browser is shown our error page
+
+
+async def test_earlier_login_survives_a_failed_one(demo: DemoProvider) -> None:
+    """A failing later login leaves the stored credentials of an earlier one untouched."""
+    first = await login(demo, ScriptedBrowser())
+    demo.failures["access_token"] = Failure(500, "boom")
+    with pytest.raises(ProviderError):
+        await login(demo, ScriptedBrowser())
+    assert CredentialStore().load("default") == first
+
+
+async def test_manual_flow_with_a_pasted_redirect_url(demo: DemoProvider) -> None:
+    """The seed's manual flow: authorize URL, then the URL the browser landed on."""
+    fl = Flow(demo.consumer_key, demo.consumer_secret, provider=demo.provider, callback_uri="https://localhost/")
+    url = await fl.get_authorize_url()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            assert response.status == 200
+        token = url.split("oauth_token=")[1]
+        async with session.post(
+            f"{demo.base_url}/oauth/authorize", data={"oauth_token": token, "action": "approve"}, allow_redirects=False
+        ) as response:
+            landed = response.headers["Location"]
+    assert landed.startswith("https://localhost/")
+    tokens = await fl.generate_access_token(response=landed)
+    assert tokens["user_id"] == DEMO_USER_ID == fl.auth_user_id
+    assert tokens["screen_name"] == DEMO_SCREEN_NAME
+    assert set(tokens) == {"oauth_token", "oauth_token_secret", "user_id", "screen_name"}
