@@ -373,6 +373,9 @@ async def _wait(
         if fetch in done:
             fetch.result()  # raises the request-token failure
             pending.discard(fetch)
+    if not fetch.done():
+        # Nobody could have come back: the provider never gave us a request token to send them with.
+        raise ProviderError(f"the provider did not answer the request-token call within {timeout:g} s")
     if not waiter.result.done():
         started = waiter.authorize_url
         url = started.result() if started.done() and started.exception() is None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import html
 import json
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,20 @@ from .errors import ProviderError, UsageError
 from .models import SIGNATURE_METHODS, Provider
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+class _DropSigningDetails(logging.Filter):
+    """oauthlib's client logs the signed parameters (token, verifier) and the signature at DEBUG.
+    Whatever the application's logging level, those records never leave."""
+
+    PREFIXES = ("Collected params", "Normalized params", "Normalized URI", "Signing:", "Signature:")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.PREFIXES)
+
+
+_SIGNING_LOGGER = logging.getLogger("oauthlib.oauth1.rfc5849")
+_SIGNING_LOGGER.addFilter(_DropSigningDetails())
 
 Params = Sequence[tuple[str, str]]
 

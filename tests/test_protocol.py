@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -237,3 +238,12 @@ def test_user_id_is_the_access_token_prefix() -> None:
     """Twitter's user id is the part of the access token before the first '-'."""
     assert user_id_from_token("12345-abcdef") == "12345"
     assert user_id_from_token("abcdef") is None
+
+
+def test_signing_logs_no_secret_even_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    """oauthlib's DEBUG records of the signed parameters (token, verifier) are dropped."""
+    caplog.set_level(logging.DEBUG)
+    sign("POST", "https://e.com/at", consumer_key="ck", consumer_secret="consumer-secret-xyz", token="token-xyz",
+         token_secret="token-secret-xyz", verifier="verifier-xyz")  # fmt: skip
+    for secret in ("token-xyz", "verifier-xyz"):
+        assert secret not in caplog.text
