@@ -223,3 +223,18 @@ async def test_no_secret_or_verifier_reaches_stderr_or_stdout(demo: DemoProvider
     for secret in (data["oauth_token"], data["oauth_token_secret"], data["consumer_secret"]):
         assert secret not in output
     assert "oauth_verifier" not in output
+
+
+async def test_parallel_logins_never_interleave(config_dir: Path) -> None:
+    """Parallel logins into different profiles all succeed; into one profile each succeeds or says busy."""
+
+    async def demo_login(profile: str) -> int:
+        return (await run_cli_async("demo", "--profile", profile, timeout=60)).returncode
+
+    codes = await asyncio.gather(*(demo_login(f"p{i}") for i in range(4)), *(demo_login("shared") for _ in range(4)))
+    assert codes[:4] == [0, 0, 0, 0]
+    assert set(codes[4:]) <= {0, 6}
+    for name in ("p0", "p1", "p2", "p3", "shared"):
+        data = json.loads((config_dir / "profiles" / f"{name}.json").read_text())
+        assert data["profile"] == name
+        assert data["screen_name"] == DEMO_SCREEN_NAME
