@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import math
+import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -125,7 +128,13 @@ class ProviderClient:
         except TimeoutError as exc:
             raise ProviderError(f"{host} did not answer within {timeout:.0f} s") from exc
         except aiohttp.ClientConnectorError as exc:
-            reason = exc.os_error.strerror if exc.os_error and exc.os_error.strerror else str(exc.os_error or exc)
+            err = exc.os_error
+            if isinstance(err, socket.gaierror):
+                reason = f"name lookup failed ({err.strerror or err})"
+            elif err is not None and err.errno:
+                reason = os.strerror(err.errno).lower()
+            else:
+                reason = str(err or exc)
             raise ProviderError(f"cannot reach {host}: {reason}") from exc
         except aiohttp.ClientError as exc:
             raise ProviderError(f"request to {host} failed: {exc.__class__.__name__}: {exc}") from exc
@@ -254,8 +263,10 @@ async def login_async(
     or an async callable given the URL to open (tests and the demo use it).
     Status lines (never a secret) go to ``say``, stderr by default.
     """
-    if timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, got {port}")
     profile = validate_profile_name(profile)
     store = store or CredentialStore()
     resolved = resolve_provider(provider, store.root if store else config_dir())

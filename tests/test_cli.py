@@ -98,8 +98,18 @@ def test_unreachable_provider_exits_5() -> None:
         "5",
     )
     assert result.returncode == 5
-    assert "cannot reach 127.0.0.1" in result.stderr
+    assert "cannot reach 127.0.0.1: connection refused" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_unknown_provider_host_exits_5() -> None:
+    """A name that does not resolve: exit 5, one line saying the lookup failed."""
+    result = run_cli("login", "--consumer-key", "k", "--consumer-secret", "s", "--port", "0", "--no-browser",
+                     "--request-token-url", "https://nonexistent.invalid/rt", "--authorize-url",
+                     "https://nonexistent.invalid/a", "--access-token-url", "https://nonexistent.invalid/at",
+                     "--timeout", "10")  # fmt: skip
+    assert result.returncode == 5
+    assert "cannot reach nonexistent.invalid: name lookup failed" in result.stderr.splitlines()[-1]
 
 
 def test_token_for_unknown_profile_exits_7() -> None:
@@ -131,6 +141,9 @@ def test_token_for_unknown_profile_exits_7() -> None:
             "http://example.com/t",
         ),
         ("token", "--profile", "../etc"),
+        ("login", "--consumer-key", "k", "--consumer-secret", "s", "--port", "70000"),
+        ("login", "--consumer-key", "k", "--consumer-secret", "s", "--timeout", "nan"),
+        ("login", "--consumer-key", "k", "--consumer-secret", "s", "--timeout", "-1"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args: tuple[str, ...]) -> None:
