@@ -129,6 +129,11 @@ def _headless_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError("--tls-cert and --tls-key go together")
     if args.tls_self_signed and args.tls_cert:
         raise UsageError("--tls-self-signed and --tls-cert exclude each other")
+    from .protocol import plan_callback
+
+    # The same checks login_async makes, but before a certificate is generated or a warning printed about it.
+    tls = bool(args.tls_cert or args.tls_self_signed)
+    plan_callback(args.callback_url, oob=args.oob, host=args.host, port=args.port, path=args.callback_path, tls=tls)
     context: ssl.SSLContext | None = None
     if args.tls_cert:
         from .tls import server_context
