@@ -42,7 +42,7 @@ def stdin_readable(fd: int = 0) -> bool:
         try:
             return os.tcgetpgrp(fd) == os.getpgrp()
         except OSError:
-            return False
+            return True  # not our controlling terminal, so reading it cannot stop us
     return True
 
 
