@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import errno
 import functools
+import getpass
 import os
 import ssl
 import sys
@@ -302,7 +303,9 @@ async def login_async(
             # Providers refuse (or silently rewrite) a callback they do not know: say which one to register.
             say(f"Callback URL (register this exact URL with {resolved.name}): {callback}")
         source, interactive = _paste_source(paste, needed=server is None)
-        announce = None if server is None else say if open_browser is not False else _or_directly(say)
+        # With a server the browser is already on its way to our start page; the provider's own URL is the fallback.
+        lead = "If the browser did not open, visit:" if open_browser is not False else "Or open the provider's page:"
+        announce = None if server is None else functools.partial(_announce_url, say, lead)
         fetch = asyncio.create_task(_start(client, callback, waiter, deadline, authorize_params, announce))
         reader = asyncio.create_task(_read_pastes(source, waiter, say)) if source is not None else None
         try:
@@ -411,11 +414,8 @@ async def _read_pastes(lines: AsyncIterable[str], waiter: Waiter, say: Say) -> N
         say(f"That does not complete this login: {match.reason}. Still waiting; paste the whole address.")
 
 
-def _or_directly(say: Say) -> Say:
-    def announce(line: str) -> None:
-        say(line.replace("If the browser did not open, visit:", "Or open the provider's page directly:"))
-
-    return announce
+def _announce_url(say: Say, lead: str, url: str) -> None:
+    say(f"{lead} {url}")
 
 
 async def _announce_server(server: CallbackServer, name: str, open_browser: Opener | bool, say: Say) -> None:
@@ -423,12 +423,9 @@ async def _announce_server(server: CallbackServer, name: str, open_browser: Open
     if len(ssh) == 4:
         # The browser is on the machine we were reached from: a tunnel makes the automatic path work there.
         target = "127.0.0.1" if "127.0.0.1" in server.bound_hosts else host_literal(server.bound_hosts[0])
-        user = os.environ.get("USER") or os.environ.get("LOGNAME") or "you"
         ssh_port = f" -p {ssh[3]}" if ssh[3] != "22" else ""
-        say(
-            f"Over SSH: on the machine with the browser, run  ssh -N -L {server.port}:{target}:{server.port}"
-            f"{ssh_port} {user}@{ssh[2]}  and open {server.start_url} there."
-        )
+        say(f"Over SSH? On the machine with the browser, run this, then open {server.start_url} there:")
+        say(f"  ssh -N -L {server.port}:{target}:{server.port}{ssh_port} {_user()}@{ssh[2]}")
     if open_browser is False:
         say(f"Open this URL in a browser to log in: {server.start_url} (it forwards to {name}'s authorize page)")
         return
@@ -436,6 +433,13 @@ async def _announce_server(server: CallbackServer, name: str, open_browser: Open
     say(f"Opening {server.start_url} in your browser; it forwards to {name}'s authorize page.")
     if not await opener(server.start_url):
         say(f"No browser could be opened. Open this URL to log in: {server.start_url}")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "you"
 
 
 async def _announce_direct(
@@ -463,10 +467,10 @@ async def _announce_direct(
     if plan.oob:
         say(f"After you authorize, {name} shows a PIN: type it here and press Enter.")
     else:
+        why = plan.why_not or f"port {plan.port} needs privileges"
+        say(f"After you authorize, the browser goes to {callback}; nothing here listens there ({why}).")
         say(
-            f"After you authorize, the browser goes to {callback}, where nothing of ours listens "
-            f"({plan.why_not or 'the port needs privileges'}), so that page may not load: "
-            "copy the whole address from the address bar, paste it here and press Enter."
+            "That page may not load: copy the whole address from the browser's address bar, paste it here, press Enter."
         )
     if interactive:
         print("PIN: " if plan.oob else "Address: ", end="", file=sys.stderr, flush=True)
@@ -505,7 +509,7 @@ async def _start(
     url = authorize_url(client.provider, token.oauth_token, extra)
     waiter.expect(token.oauth_token, url)
     if announce is not None:
-        announce(f"If the browser did not open, visit: {url}")
+        announce(url)
     return token
 
 

@@ -396,7 +396,7 @@ def plan_callback(callback_url: str | None, *, oob: bool, host: str, port: int, 
         return CallbackPlan(
             callback_url,
             serve=False,
-            why_not="it is https and no certificate was given (--tls-cert/--tls-key or --tls-self-signed)",
+            why_not="it is https and no certificate was given: see --tls-cert/--tls-key or --tls-self-signed",
         )
     bind_port = given_port if given_port is not None else (443 if https else 80)
     return CallbackPlan(

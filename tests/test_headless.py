@@ -174,7 +174,7 @@ async def test_pasted_redirect_url_completes_an_unserved_https_callback(demo: De
     child = await login(*demo_login_args(demo, "--callback-url", "https://localhost/", "--no-browser"))
     await child.expect(r"register this exact URL with demo\): https://localhost/$")
     authorize = (await child.expect(r"Open this URL in a browser to log in: " + URL_PATTERN))[1]
-    await child.expect(r"paste it here")
+    await child.expect(r"paste it here, press Enter")
     landed = await approve_on_demo(authorize)
     assert landed.startswith("https://localhost/?")
     await child.paste(landed)
@@ -224,7 +224,7 @@ async def test_paste_wins_while_the_loopback_server_also_waits(demo: DemoProvide
     """With the server listening, the callback address pasted on stdin completes first, and the server closes."""
     child = await login(*demo_login_args(demo, "--no-browser"))
     start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
-    authorize = (await child.expect(r"Or open the provider's page directly: " + URL_PATTERN))[1]
+    authorize = (await child.expect(r"Or open the provider's page: " + URL_PATTERN))[1]
     landed = await approve_on_demo(authorize)
     assert landed.startswith(start + "callback?")
     await child.paste(landed)
@@ -306,9 +306,9 @@ async def test_unbindable_privileged_port_falls_back_to_pasting(demo: DemoProvid
 
 async def test_ssh_session_prints_the_tunnel_command_with_the_real_port(demo: DemoProvider, login: StartLogin) -> None:
     """Over SSH the line to run on the laptop names the bound port and the SSH server's address and port."""
-    env = {"SSH_CONNECTION": "192.0.2.7 51000 192.0.2.1 2222", "USER": "dev"}
+    env = {"SSH_CONNECTION": "192.0.2.7 51000 192.0.2.1 2222", "LOGNAME": "dev", "USER": "dev"}
     child = await login(*demo_login_args(demo, "--no-browser"), env=env)
-    tunnel = await child.expect(r"ssh -N -L (\d+):127\.0\.0\.1:(\d+) -p 2222 dev@192\.0\.2\.1 ")
+    tunnel = await child.expect(r"^  ssh -N -L (\d+):127\.0\.0\.1:(\d+) -p 2222 dev@192\.0\.2\.1$")
     start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
     assert tunnel[1] == tunnel[2] == str(URL(start).port)
     await play_user(start)
