@@ -27,7 +27,7 @@ from yarl import URL
 from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, play_user
 from loopauth.store import CredentialStore
 
-from .conftest import browser_env, demo_login_args, run_cli, run_cli_async
+from .conftest import FAKE_BROWSER, browser_env, demo_login_args, run_cli, run_cli_async
 
 URL_PATTERN = r"(\S+oauth_token=\S+)"
 
@@ -481,3 +481,36 @@ async def test_terminal_gets_a_prompt_and_is_left_as_it_was(demo: DemoProvider) 
     finally:
         os.close(controller)
         os.close(terminal)
+
+
+# --- WSL ------------------------------------------------------------------------------------------------------
+
+
+def wsl_launchers(directory: Path, *, wslview_works: bool) -> dict[str, str]:
+    """Stand-ins for wslview and explorer.exe on PATH, and the environment that makes loopauth think it is on WSL.
+
+    Each records the URL it was given; the working ones then play the user like the fake browser.
+    """
+    directory.mkdir()
+    play = f'exec "{sys.executable}" "{FAKE_BROWSER}" "$1"\n'
+    for name, works in (("wslview", wslview_works), ("explorer.exe", True)):
+        script = directory / name
+        script.write_text(
+            f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{directory}/{name}.log"\n' + (play if works else "exit 1\n")
+        )
+        script.chmod(0o755)
+    return {"WSL_DISTRO_NAME": "Test", "PATH": f"{directory}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize("wslview_works", [True, False], ids=["wslview", "wslview-fails-then-explorer"])
+async def test_wsl_opens_the_short_local_url_with_the_windows_launchers(
+    demo: DemoProvider, tmp_path: Path, wslview_works: bool
+) -> None:
+    """On WSL the start URL (no '=' or '&' to mangle) goes to wslview, and to explorer.exe when wslview fails."""
+    bin_dir = tmp_path / "bin"
+    result = await run_cli_async(*demo_login_args(demo), env=wsl_launchers(bin_dir, wslview_works=wslview_works))
+    assert_logged_in(result)
+    opened = (bin_dir / "wslview.log").read_text().split()
+    assert len(opened) == 1
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", opened[0])
+    assert (bin_dir / "explorer.exe.log").exists() is not wslview_works
