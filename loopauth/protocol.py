@@ -362,7 +362,6 @@ class CallbackPlan:
     port: int = 0
     path: str = "/callback"
     query: str = ""
-    https: bool = False
     why_not: str = ""
 
     @property
@@ -377,7 +376,7 @@ def plan_callback(callback_url: str | None, *, oob: bool, host: str, port: int, 
             raise UsageError("--oob uses no callback server, so the TLS options do not apply")
         return CallbackPlan("oob", serve=False, why_not="the PIN flow has no callback")
     if callback_url is None:
-        return CallbackPlan(None, serve=True, host=host, port=port, path=path, https=tls)
+        return CallbackPlan(None, serve=True, host=host, port=port, path=path)
     parts = urlsplit(callback_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--callback-url must be an http(s) URL or 'oob', got {callback_url!r}")
@@ -407,5 +406,4 @@ def plan_callback(callback_url: str | None, *, oob: bool, host: str, port: int, 
         port=bind_port,
         path=parts.path or "/",
         query=parts.query,
-        https=https,
     )
