@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from pathlib import Path
@@ -40,8 +41,9 @@ class Login:
         self.lines: list[str] = []
 
     @classmethod
-    async def start(cls, *args: str, env: dict[str, str] | None = None) -> Login:
+    async def start(cls, *args: str, env: dict[str, str] | None = None, wrapper: Sequence[str] = ()) -> Login:
         proc = await asyncio.create_subprocess_exec(
+            *wrapper,
             sys.executable,
             "-m",
             "loopauth",
@@ -155,8 +157,8 @@ async def login() -> AsyncIterator[StartLogin]:
     """Start logins with Login.start; any still running at the end of the test are killed."""
     started: list[Login] = []
 
-    async def start(*args: str, env: dict[str, str] | None = None) -> Login:
-        child = await Login.start(*args, env=env)
+    async def start(*args: str, env: dict[str, str] | None = None, wrapper: Sequence[str] = ()) -> Login:
+        child = await Login.start(*args, env=env, wrapper=wrapper)
         started.append(child)
         return child
 
@@ -285,17 +287,29 @@ async def test_localhost_callback_is_reached_over_ipv6_loopback(demo: DemoProvid
     assert_logged_in(await child.finish())
 
 
-async def test_unbindable_privileged_port_falls_back_to_pasting(demo: DemoProvider, login: StartLogin) -> None:
-    """--callback-url on port 80 without privileges is not served; the pasted address completes the login."""
+def without_port_80() -> list[str]:
+    """A command prefix under which port 80 cannot be bound: none for a normal user, setpriv for root."""
     try:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 80))
-        pytest.skip("this user may bind port 80, so there is no fallback to see")
     except PermissionError:
-        pass
+        return []
     except OSError:
         pytest.skip("port 80 is taken here")
-    child = await login(*demo_login_args(demo, "--callback-url", "http://127.0.0.1/cb", "--no-browser"))
+    # Root (as in many CI containers) may bind port 80: take that one capability away from the child.
+    setpriv = shutil.which("setpriv")
+    wrapper = [setpriv or "setpriv", "--bounding-set=-net_bind_service", "--inh-caps=-net_bind_service"]
+    if not setpriv or subprocess.run([*wrapper, "true"], capture_output=True).returncode != 0:
+        pytest.skip("this user may bind port 80, and setpriv cannot take that privilege away here")
+    return wrapper
+
+
+async def test_unbindable_privileged_port_falls_back_to_pasting(demo: DemoProvider, login: StartLogin) -> None:
+    """--callback-url on port 80 without privileges is not served; the pasted address completes the login."""
+    wrapper = without_port_80()
+    child = await login(
+        *demo_login_args(demo, "--callback-url", "http://127.0.0.1/cb", "--no-browser"), wrapper=wrapper
+    )
     await child.expect(r"Port 80 needs privileges")
     authorize = (await child.expect(r"Open this URL in a browser to log in: " + URL_PATTERN))[1]
     landed = await approve_on_demo(authorize)
