@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator
 
@@ -34,6 +35,10 @@ def stdin_readable(fd: int = 0) -> bool:
     A process in a background job that reads its terminal gets SIGTTIN and is stopped by the shell:
     ``loopauth login &`` must keep waiting for the browser instead.
     """
+    if fd == 0 and sys.stdin is None:
+        # Descriptor 0 was closed when Python started (``<&-``): whatever holds it now is one of our own
+        # sockets or pipes, not a stdin, and must not be read.
+        return False
     try:
         os.fstat(fd)
     except OSError:

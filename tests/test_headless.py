@@ -247,6 +247,24 @@ async def test_empty_or_closed_stdin_does_not_disturb_the_browser_login(
     assert "PIN" not in result.stderr
 
 
+async def test_no_stdin_at_all_does_not_disturb_the_browser_login(demo: DemoProvider) -> None:
+    """Started with descriptor 0 closed (``<&-``), the login neither crashes nor stops waiting for the browser."""
+    proc = await asyncio.create_subprocess_exec(
+        "/bin/sh",
+        "-c",
+        'exec "$0" -m loopauth "$@" <&-',
+        sys.executable,
+        *demo_login_args(demo),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **browser_env()},
+    )
+    async with asyncio.timeout(30):
+        out, err = await proc.communicate()
+    assert proc.returncode is not None
+    assert_logged_in(subprocess.CompletedProcess([], proc.returncode, out.decode(), err.decode()))
+
+
 # --- serving other callbacks ----------------------------------------------------------------------------------
 
 
@@ -528,3 +546,22 @@ async def test_wsl_opens_the_short_local_url_with_the_windows_launchers(
     assert len(opened) == 1
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", opened[0])
     assert (bin_dir / "explorer.exe.log").exists() is not wslview_works
+
+
+def test_self_signed_without_cryptography_says_what_to_install() -> None:
+    """--tls-self-signed where cryptography cannot be imported: exit 2 naming the extra, no traceback."""
+    code = (
+        "import sys; sys.modules['cryptography'] = None\n"  # as if it were not installed
+        "from loopauth.cli import main\n"
+        "raise SystemExit(main(sys.argv[1:]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *_tls_args("--tls-self-signed")],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "pip install 'loopauth[tls]'" in result.stderr
