@@ -21,6 +21,9 @@ from .errors import UsageError
 
 Opener = Callable[[str], Awaitable[bool]]
 
+LAUNCHER_WAIT = 10.0
+"""How long a WSL launcher may take to report; it runs in the opener's thread, so the login never waits on it."""
+
 
 def _is_wsl() -> bool:
     if os.environ.get("WSL_DISTRO_NAME"):
@@ -41,14 +44,7 @@ def open_url_blocking(url: str) -> bool:
         # webbrowser knows nothing of the Windows side; wslview (wslu) does, explorer.exe as a fallback.
         for launcher in ("wslview", "explorer.exe"):
             path = shutil.which(launcher)
-            if path:
-                # One argument, no shell: the URL cannot be read as a command (CPython gh-143930).
-                subprocess.Popen(  # noqa: S603 - a fixed launcher and one URL argument
-                    [path, url],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
+            if path and _launch(path, url, trust_status=launcher != "explorer.exe"):
                 return True
     import webbrowser
 
@@ -56,6 +52,27 @@ def open_url_blocking(url: str) -> bool:
         return bool(webbrowser.open(url, new=2))
     except webbrowser.Error:
         return False
+
+
+def _launch(path: str, url: str, *, trust_status: bool) -> bool:
+    """Run one WSL launcher; False when it could not start or said it failed, so the next one is tried."""
+    try:
+        # One argument, no shell: the URL cannot be read as a command (CPython gh-143930).
+        proc = subprocess.Popen(  # noqa: S603 - a fixed launcher and one URL argument
+            [path, url],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return False
+    if not trust_status:
+        # explorer.exe exits with 1 even when it did open the page: its status says nothing.
+        return True
+    try:
+        return proc.wait(timeout=LAUNCHER_WAIT) == 0
+    except subprocess.TimeoutExpired:
+        return True  # still handing the URL to Windows: as good as launched
 
 
 def browser_available() -> bool:

@@ -2,10 +2,11 @@
 
 It binds before anything else happens and keeps that socket (RFC 8252 §8.3;
 never probe-then-rebind), serves GET on exactly two paths (``/``, which
-forwards to the provider's authorize page once the request token is known,
-and the callback path), rejects foreign ``Host`` headers (DNS rebinding), and
-hands the first valid callback to the login through a one-shot future. Any
-other request is answered with a 4xx page and changes nothing.
+forwards to the provider's authorize page once the request token is known, or
+``/start`` when the callback itself is at ``/``; and the callback path),
+rejects foreign ``Host`` headers (DNS rebinding), and hands the first valid
+callback to the login through a one-shot future. Any other request is
+answered with a 4xx page and changes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import re
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,7 +25,7 @@ from aiohttp import web
 
 from . import pages
 from .errors import LocalError, LoopAuthError, PortInUse, UsageError
-from .protocol import CallbackMatch, Denied, Rejected, Verified, is_loopback_host, match_callback
+from .protocol import CallbackMatch, Denied, Rejected, Verified, is_loopback_host, match_callback, parse_pasted
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +80,29 @@ class Waiter:
             self.result.set_result(match)
         return match
 
+    def offer_pasted(self, text: str) -> CallbackMatch:
+        """Decide about what the user pasted: a redirect URL, a query string, or a bare verifier or PIN."""
+        params = parse_pasted(text)
+        if not params:
+            return Rejected("nothing was pasted")
+        if set(params) == {"oauth_verifier"}:
+            if self._request_token is None:
+                return Rejected("this login has not started yet")
+            if not _VERIFIER.fullmatch(params["oauth_verifier"]):
+                return Rejected("that is neither the address the browser landed on nor a verifier or PIN")
+            # A bare verifier names no token. Exactly one login waits here, so it can only be meant for ours,
+            # and the provider still checks it against our request token at the exchange.
+            params = {**params, "oauth_token": self._request_token}
+        return self.offer(params)
+
     def finish(self, final: Page) -> None:
         if not self.final_page.done():
             self.final_page.set_result(final)
+
+
+# What a verifier or PIN can look like: one word of URL-safe characters. Anything else pasted alone is a slip
+# (a sentence, half a URL) that must not be sent to the provider and end the login with its error.
+_VERIFIER = re.compile(r"[A-Za-z0-9._~+/=%-]{1,512}")
 
 
 def _silence(future: asyncio.Future[str]) -> None:
@@ -91,6 +113,10 @@ def _silence(future: asyncio.Future[str]) -> None:
 def host_literal(host: str) -> str:
     """``host`` as it appears in a URL's authority (IPv6 in brackets)."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+START_PATH_FOR_ROOT = "/start"
+"""Where the local start page lives when the callback itself is at "/"."""
 
 
 class CallbackServer:
@@ -109,10 +135,14 @@ class CallbackServer:
         if not is_loopback_host(host):
             # Never a socket on the network: only this machine may deliver the verifier (RFC 8252 §8.3).
             raise UsageError(f"--host must be a loopback address (127.0.0.1, ::1 or localhost), got {host!r}")
-        if not path.startswith("/") or path == "/" or "?" in path or "#" in path:
-            raise UsageError(f"the callback path must start with '/', not be '/', and have no query: {path!r}")
+        if not path.startswith("/") or path == START_PATH_FOR_ROOT or "?" in path or "#" in path:
+            raise UsageError(
+                f"the callback path must start with '/', not be {START_PATH_FOR_ROOT!r}, and have no query: {path!r}"
+            )
         self.waiter = waiter
         self.path = path
+        # A callback registered at the root (``https://localhost/``) takes "/", so the start page moves aside.
+        self.start_path = START_PATH_FOR_ROOT if path == "/" else "/"
         self.ssl_context = ssl_context
         self.scheme = "https" if ssl_context else "http"
         # ``localhost`` in the URL means both loopback families, so the browser's resolver cannot miss us.
@@ -121,6 +151,7 @@ class CallbackServer:
         self._requested_port = port
         self.port = port
         self._sockets: list[socket.socket] = []
+        self._bound_hosts: list[str] = []
         self._runner: web.AppRunner | None = None
         self.on_request: Callable[[web.Request], Awaitable[None]] | None = None
 
@@ -134,11 +165,19 @@ class CallbackServer:
 
     @property
     def start_url(self) -> str:
-        return f"{self.origin}/"
+        return f"{self.origin}{self.start_path}"
+
+    @property
+    def bound_hosts(self) -> list[str]:
+        """The addresses actually listened on (``localhost`` gives 127.0.0.1 and, where there is IPv6, ::1)."""
+        return list(self._bound_hosts)
 
     def _allowed_hosts(self) -> set[str]:
-        hosts = {f"{host_literal(h)}:{self.port}".lower() for h in self._bound_hosts}
-        hosts.add(f"{host_literal(self.url_host)}:{self.port}".lower())
+        names = {host_literal(h).lower() for h in [*self._bound_hosts, self.url_host]}
+        hosts = {f"{name}:{self.port}" for name in names}
+        if self.port == (443 if self.ssl_context else 80):
+            # Browsers leave the scheme's default port out of the Host header.
+            hosts |= names
         return hosts
 
     async def __aenter__(self) -> CallbackServer:
@@ -151,7 +190,7 @@ class CallbackServer:
         await self.close()
 
     def _bind(self) -> None:
-        self._bound_hosts: list[str] = []
+        self._bound_hosts = []
         for host in self._bind_hosts:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             try:
@@ -190,7 +229,7 @@ class CallbackServer:
     async def start(self) -> None:
         self._bind()
         app = web.Application(middlewares=[self._guard], handler_args={"max_field_size": 8190, "max_line_size": 8190})
-        app.router.add_get("/", self._start_page, allow_head=False)
+        app.router.add_get(self.start_path, self._start_page, allow_head=False)
         app.router.add_get(self.path, self._callback, allow_head=False)
         # No access log: request lines carry tokens and verifiers.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)

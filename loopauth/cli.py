@@ -101,6 +101,56 @@ def _add_login_options(p: argparse.ArgumentParser, *, with_provider: bool = True
     p.add_argument("--json", action="store_true", help="print the credentials as one JSON object")
 
 
+def _add_headless_options(p: argparse.ArgumentParser) -> None:
+    """For a browser that is elsewhere: another callback, the PIN flow, TLS."""
+    p.add_argument(
+        "--callback-url",
+        metavar="URL",
+        help="the callback to register and send, replacing --host/--port/--callback-path; served when it is "
+        "loopback we can bind, otherwise paste the address the browser lands on (or 'oob')",
+    )
+    p.add_argument("--oob", action="store_true", help="PIN flow: the provider shows a PIN; type it here")
+    p.add_argument("--tls-cert", metavar="FILE", help="serve the callback over https with this PEM certificate")
+    p.add_argument("--tls-key", metavar="FILE", help="... and this PEM private key (unencrypted)")
+    p.add_argument(
+        "--tls-self-signed",
+        action="store_true",
+        help="serve https with a throwaway self-signed certificate (needs 'cryptography'; the browser warns)",
+    )
+
+
+def _headless_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """login_async's keywords for --callback-url, --oob and the TLS options; usage errors before anything starts."""
+    import ssl
+
+    if args.oob and args.callback_url:
+        raise UsageError("--oob and --callback-url exclude each other (--oob is --callback-url oob)")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise UsageError("--tls-cert and --tls-key go together")
+    if args.tls_self_signed and args.tls_cert:
+        raise UsageError("--tls-self-signed and --tls-cert exclude each other")
+    from .protocol import plan_callback
+
+    # The same checks login_async makes, but before a certificate is generated or a warning printed about it.
+    tls = bool(args.tls_cert or args.tls_self_signed)
+    plan_callback(args.callback_url, oob=args.oob, host=args.host, port=args.port, path=args.callback_path, tls=tls)
+    context: ssl.SSLContext | None = None
+    if args.tls_cert:
+        from .tls import server_context
+
+        context = server_context(args.tls_cert, args.tls_key)
+    elif args.tls_self_signed:
+        from .tls import self_signed_context
+
+        context = self_signed_context()
+        print(
+            "loopauth: using a throwaway self-signed certificate: the browser will warn that the connection is "
+            "not private; accept it for this one page (it only receives a one-time verifier).",
+            file=sys.stderr,
+        )
+    return {"callback_url": args.callback_url, "oob": args.oob, "ssl_context": context, "paste": True}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="loopauth",
@@ -120,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("login", "log in through the browser and store the credentials")
     p.add_argument("--profile", default="default", help="profile name (default 'default')")
     _add_login_options(p)
+    _add_headless_options(p)
     p.set_defaults(run=cmd_login)
 
     p = command("token", "print a profile's credentials (for other tools)")
@@ -224,6 +275,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         consumer_secret=args.consumer_secret,
         authorize_params=_parse_pairs(args.authorize_param, "--authorize-param"),
         open_browser=not args.no_browser,
+        **_headless_kwargs(args),
     )
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
+import getpass
 import math
 import os
 import socket
+import ssl
 import sys
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncIterable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,10 +29,12 @@ import aiohttp
 
 from . import __version__
 from .browser import Opener, open_in_thread
-from .callback import CallbackServer, Page, Waiter, page
-from .errors import AuthorizationDenied, LoginTimeout, LoopAuthError, ProviderError, UsageError
+from .callback import CallbackServer, Page, Waiter, host_literal, page
+from .errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError, UsageError
 from .models import Credentials, Provider, RequestToken
+from .paste import stdin_is_tty, stdin_lines, stdin_readable
 from .protocol import (
+    CallbackPlan,
     Denied,
     Rejected,
     SignedRequest,
@@ -40,6 +45,7 @@ from .protocol import (
     match_callback,
     parse_pasted,
     parse_token_response,
+    plan_callback,
     sign,
     user_id_from_token,
 )
@@ -256,17 +262,32 @@ async def login_async(
     open_browser: Opener | bool = True,
     store: CredentialStore | None = None,
     say: Say = _stderr,
+    callback_url: str | None = None,
+    oob: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
+    paste: bool | AsyncIterable[str] = False,
 ) -> Credentials:
     """Log in through a loopback callback and store the credentials under ``profile``.
 
     ``open_browser`` is True (the system browser), False (only print the URL),
     or an async callable given the URL to open (tests and the demo use it).
     Status lines (never a secret) go to ``say``, stderr by default.
+
+    ``callback_url`` replaces ``host``/``port``/``callback_path`` with any
+    callback: served when it is loopback http(s) that we can bind (https needs
+    ``ssl_context``), otherwise sent as it is while the user pastes the address
+    the browser lands on. ``ssl_context`` alone serves the default callback over
+    https. ``oob`` is the PIN flow. ``paste`` is where a pasted address, bare
+    verifier or PIN comes from, concurrently with the server: True reads stdin,
+    an async iterable of lines is read instead, and False (the default) reads
+    stdin only when nothing else can complete the login (``oob``, or a
+    callback that is not served).
     """
     if not (math.isfinite(timeout) and timeout > 0):
         raise UsageError(f"--timeout must be a positive number of seconds, got {timeout:g}")
     if not 0 <= port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, got {port}")
+    plan = plan_callback(callback_url, oob=oob, host=host, port=port, path=callback_path, tls=ssl_context is not None)
     profile = validate_profile_name(profile)
     store = store or CredentialStore()
     resolved = resolve_provider(provider, store.root if store else config_dir())
@@ -283,18 +304,30 @@ async def login_async(
     deadline = time.monotonic() + timeout
 
     waiter = Waiter()
-    async with CallbackServer(waiter, host=host, port=port, path=callback_path) as server, new_session() as session:
+    async with contextlib.AsyncExitStack() as stack:
+        server = await _serve(stack, plan, waiter, ssl_context, say, fallback=callback_url is not None)
+        session = await stack.enter_async_context(new_session())
         client = ProviderClient(session, resolved, consumer)
-        fetch = asyncio.create_task(_start(client, server, waiter, deadline, authorize_params, say))
+        callback = _callback_for(plan, server)
+        if callback_url is not None or ssl_context is not None:
+            # Providers refuse (or silently rewrite) a callback they do not know: say which one to register.
+            say(f"Callback URL (register this exact URL with {resolved.name}): {callback}")
+        source, interactive = _paste_source(paste, needed=server is None)
+        # With a server the browser is already on its way to our start page; the provider's own URL is the fallback.
+        lead = "If the browser did not open, visit:" if open_browser is not False else "Or open the provider's page:"
+        announce = None if server is None else functools.partial(_announce_url, say, lead)
+        fetch = asyncio.create_task(_start(client, callback, waiter, deadline, authorize_params, announce))
+        reader = asyncio.create_task(_read_pastes(source, waiter, say)) if source is not None else None
         try:
-            if open_browser is False:
-                say(f"Open this URL in a browser to log in: {server.start_url}")
+            if server is not None:
+                await _announce_server(server, resolved.name, open_browser, say)
+                if interactive:
+                    say("Browser on another machine? Paste the address it lands on here and press Enter.")
+                waiting_for = f"the browser to come back to {callback}"
             else:
-                opener = open_in_thread if open_browser is True else open_browser
-                say(f"Opening {server.start_url} in your browser; it forwards to {resolved.name}'s authorize page.")
-                if not await opener(server.start_url):
-                    say(f"No browser could be opened. Open this URL to log in: {server.start_url}")
-            match = await _wait(fetch, waiter, deadline, timeout, server.callback_url)
+                await _announce_direct(fetch, waiter, plan, callback, resolved.name, open_browser, say, interactive)
+                waiting_for = "the PIN" if plan.oob else "the address the browser landed on to be pasted"
+            match = await _wait(fetch, waiter, deadline, timeout, waiting_for)
             if isinstance(match, Denied):
                 waiter.finish(
                     page(
@@ -323,16 +356,134 @@ async def login_async(
         except LoopAuthError as exc:
             waiter.fail_start(exc)
             waiter.finish(_error_page(exc))
-            if open_browser is not False and fetch.done() and not fetch.cancelled() and fetch.exception():
+            started_browser = server is not None and open_browser is not False
+            if started_browser and fetch.done() and not fetch.cancelled() and fetch.exception():
                 # The browser was sent to our start page before the request token failed: keep serving
                 # a moment so it shows the error instead of "connection refused".
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter.start_page_served.wait(), START_PAGE_GRACE)
             raise
         finally:
-            fetch.cancel()
-            with contextlib.suppress(BaseException):
-                await fetch
+            for task in (fetch, reader):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+    raise AssertionError("unreachable: the login above returns or raises")
+
+
+async def _serve(
+    stack: contextlib.AsyncExitStack,
+    plan: CallbackPlan,
+    waiter: Waiter,
+    ssl_context: ssl.SSLContext | None,
+    say: Say,
+    *,
+    fallback: bool,
+) -> CallbackServer | None:
+    """Bind the callback server when the plan says so; None when the login goes through pasting instead."""
+    if not plan.serve:
+        return None
+    server = CallbackServer(waiter, host=plan.host, port=plan.port, path=plan.path, ssl_context=ssl_context)
+    try:
+        return await stack.enter_async_context(server)
+    except PortInUse as exc:
+        # A callback the user chose on a privileged port (80/443 by default) is still usable: the provider
+        # sends the browser there, and the user pastes the address. A port somebody else listens on is not.
+        if not (fallback and isinstance(exc.__cause__, OSError) and exc.__cause__.errno == errno.EACCES):
+            raise
+        say(f"Port {plan.port} needs privileges to listen on, so nothing here will catch the callback.")
+        return None
+
+
+def _callback_for(plan: CallbackPlan, server: CallbackServer | None) -> str:
+    if plan.url is not None:
+        return plan.url
+    assert server is not None  # only a served plan leaves the URL to the bound port
+    return server.callback_url + (f"?{plan.query}" if plan.query else "")
+
+
+def _paste_source(paste: bool | AsyncIterable[str], *, needed: bool) -> tuple[AsyncIterable[str] | None, bool]:
+    """Where pasted lines come from, and whether a person is typing them (prompts only make sense then)."""
+    if not isinstance(paste, bool):
+        return paste, False
+    if (paste or needed) and stdin_readable():
+        return stdin_lines(), stdin_is_tty()
+    return None, False
+
+
+async def _read_pastes(lines: AsyncIterable[str], waiter: Waiter, say: Say) -> None:
+    """Offer each non-empty line to the waiter until one completes the login. EOF changes nothing."""
+    async for line in lines:
+        if not line.strip():
+            continue
+        match = waiter.offer_pasted(line)
+        if not isinstance(match, Rejected):
+            return
+        # The reason never repeats what was pasted: it may hold a verifier.
+        say(f"That does not complete this login: {match.reason}. Still waiting; paste the whole address.")
+
+
+def _announce_url(say: Say, lead: str, url: str) -> None:
+    say(f"{lead} {url}")
+
+
+async def _announce_server(server: CallbackServer, name: str, open_browser: Opener | bool, say: Say) -> None:
+    ssh = os.environ.get("SSH_CONNECTION", "").split()
+    if len(ssh) == 4:
+        # The browser is on the machine we were reached from: a tunnel makes the automatic path work there.
+        target = "127.0.0.1" if "127.0.0.1" in server.bound_hosts else host_literal(server.bound_hosts[0])
+        ssh_port = f" -p {ssh[3]}" if ssh[3] != "22" else ""
+        say(f"Over SSH? On the machine with the browser, run this, then open {server.start_url} there:")
+        say(f"  ssh -N -L {server.port}:{target}:{server.port}{ssh_port} {_user()}@{ssh[2]}")
+    if open_browser is False:
+        say(f"Open this URL in a browser to log in: {server.start_url} (it forwards to {name}'s authorize page)")
+        return
+    opener = open_in_thread if open_browser is True else open_browser
+    say(f"Opening {server.start_url} in your browser; it forwards to {name}'s authorize page.")
+    if not await opener(server.start_url):
+        say(f"No browser could be opened. Open this URL to log in: {server.start_url}")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "you"
+
+
+async def _announce_direct(
+    fetch: asyncio.Task[RequestToken],
+    waiter: Waiter,
+    plan: CallbackPlan,
+    callback: str,
+    name: str,
+    open_browser: Opener | bool,
+    say: Say,
+    interactive: bool,
+) -> None:
+    """Without a server of ours the browser goes straight to the provider, once its URL is known."""
+    await fetch
+    url = waiter.authorize_url.result()
+    if open_browser is False:
+        say(f"Open this URL in a browser to log in: {url}")
+    else:
+        opener = open_in_thread if open_browser is True else open_browser
+        say(f"Opening {name}'s authorize page in your browser.")
+        if await opener(url):
+            say(f"If the browser did not open, visit: {url}")
+        else:
+            say(f"No browser could be opened. Open this URL to log in: {url}")
+    if plan.oob:
+        say(f"After you authorize, {name} shows a PIN: type it here and press Enter.")
+    else:
+        why = plan.why_not or f"port {plan.port} needs privileges"
+        say(f"After you authorize, the browser goes to {callback}; nothing here listens there ({why}).")
+        say(
+            "That page may not load: copy the whole address from the browser's address bar, paste it here, press Enter."
+        )
+    if interactive:
+        print("PIN: " if plan.oob else "Address: ", end="", file=sys.stderr, flush=True)
 
 
 def _error_page(exc: LoopAuthError) -> Page:
@@ -354,25 +505,26 @@ def _left(deadline: float) -> float:
 
 async def _start(
     client: ProviderClient,
-    server: CallbackServer,
+    callback: str,
     waiter: Waiter,
     deadline: float,
     extra: Mapping[str, str] | None,
-    say: Say,
+    announce: Say | None,
 ) -> RequestToken:
     try:
-        token = await client.fetch_request_token(server.callback_url, timeout=_left(deadline))
+        token = await client.fetch_request_token(callback, timeout=_left(deadline))
     except BaseException as exc:
         waiter.fail_start(exc)
         raise
     url = authorize_url(client.provider, token.oauth_token, extra)
     waiter.expect(token.oauth_token, url)
-    say(f"If the browser did not open, visit: {url}")
+    if announce is not None:
+        announce(url)
     return token
 
 
 async def _wait(
-    fetch: asyncio.Task[RequestToken], waiter: Waiter, deadline: float, timeout: float, callback: str
+    fetch: asyncio.Task[RequestToken], waiter: Waiter, deadline: float, timeout: float, waiting_for: str
 ) -> Verified | Denied:
     """The first valid callback, or the request-token failure, or LoginTimeout at the deadline."""
     pending: set[asyncio.Future[object]] = {fetch, waiter.result}  # type: ignore[arg-type]
@@ -391,8 +543,7 @@ async def _wait(
         started = waiter.authorize_url
         url = started.result() if started.done() and started.exception() is None else None
         raise LoginTimeout(
-            f"timed out after {timeout:g} s waiting for the browser to come back to {callback}"
-            + (f"; the login URL was {url}" if url else "")
+            f"timed out after {timeout:g} s waiting for {waiting_for}" + (f"; the login URL was {url}" if url else "")
         )
     return waiter.result.result()
 

@@ -358,3 +358,67 @@ def user_id_from_token(access_token: str) -> str | None:
     """Twitter's user id is the part of the access token before the first ``-``."""
     head, sep, _ = access_token.partition("-")
     return head if sep and head.isdigit() else None
+
+
+# --- where the provider sends the browser back ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackPlan:
+    """The ``oauth_callback`` to send and whether a loopback server of ours can catch it.
+
+    ``url`` is None when it is only known once the server is bound (port 0). When
+    ``serve`` is False, ``why_not`` says why nothing here listens (for the user).
+    """
+
+    url: str | None
+    serve: bool
+    host: str = "127.0.0.1"
+    port: int = 0
+    path: str = "/callback"
+    query: str = ""
+    why_not: str = ""
+
+    @property
+    def oob(self) -> bool:
+        return self.url == "oob"
+
+
+def plan_callback(callback_url: str | None, *, oob: bool, host: str, port: int, path: str, tls: bool) -> CallbackPlan:
+    """Decide from the user's options where the callback goes and whether we serve it (no I/O)."""
+    if oob or callback_url == "oob":
+        if tls:
+            raise UsageError("--oob uses no callback server, so the TLS options do not apply")
+        return CallbackPlan("oob", serve=False, why_not="the PIN flow has no callback")
+    if callback_url is None:
+        return CallbackPlan(None, serve=True, host=host, port=port, path=path)
+    parts = urlsplit(callback_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--callback-url must be an http(s) URL or 'oob', got {callback_url!r}")
+    try:
+        given_port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"--callback-url has an invalid port: {callback_url!r}") from exc
+    if parts.fragment:
+        raise UsageError(f"--callback-url cannot have a #fragment (browsers never send it): {callback_url!r}")
+    https = parts.scheme == "https"
+    if tls and not https:
+        raise UsageError("the TLS options serve https, but --callback-url is http; make it https://")
+    if not is_loopback_host(parts.hostname):
+        return CallbackPlan(callback_url, serve=False, why_not=f"{parts.hostname} is not this machine")
+    if https and not tls:
+        return CallbackPlan(
+            callback_url,
+            serve=False,
+            why_not="it is https and no certificate was given: see --tls-cert/--tls-key or --tls-self-signed",
+        )
+    bind_port = given_port if given_port is not None else (443 if https else 80)
+    return CallbackPlan(
+        # Sent exactly as written (providers match it byte for byte), unless port 0 must first become a real port.
+        callback_url if bind_port != 0 else None,
+        serve=True,
+        host=parts.hostname,
+        port=bind_port,
+        path=parts.path or "/",
+        query=parts.query,
+    )

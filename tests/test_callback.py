@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -10,7 +11,7 @@ import pytest
 
 from loopauth.callback import CallbackServer, Page, Waiter
 from loopauth.errors import PortInUse, UsageError
-from loopauth.protocol import Verified
+from loopauth.protocol import Denied, Rejected, Verified
 
 TOKEN = "our-request-token"
 AUTHORIZE = "https://provider.example/oauth/authorize?oauth_token=our-request-token"
@@ -166,3 +167,98 @@ async def test_port_is_free_after_close() -> None:
         # A new login can listen there again at once (TIME_WAIT leftovers don't count as busy).
         async with CallbackServer(Waiter(), port=port) as again:
             assert again.port == port
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", [b"localhost", b"127.0.0.1", b"[::1]"])
+async def test_localhost_server_accepts_every_loopback_name_in_the_host_header(name: bytes) -> None:
+    """A localhost callback answers whichever name the browser used: localhost, 127.0.0.1 or [::1]."""
+    if name == b"[::1]" and not _has_ipv6_loopback():
+        pytest.skip("this machine has no IPv6 loopback")
+    waiter = Waiter()
+    waiter.expect(TOKEN, AUTHORIZE)
+    waiter.finish(Page(200, "done"))
+    async with CallbackServer(waiter, host="localhost", port=0) as srv:
+        assert srv.callback_url == f"http://localhost:{srv.port}/callback"
+        host = name + b":" + str(srv.port).encode()
+        answer = await raw(
+            srv.port,
+            b"GET /callback?oauth_token=" + TOKEN.encode() + b"&oauth_verifier=v HTTP/1.1\r\nHost: " + host + b"\r\n"
+            b"Connection: close\r\n\r\n",
+        )
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert waiter.result.result() == Verified("v")
+
+
+async def test_localhost_server_still_rejects_foreign_host_headers() -> None:
+    """Listening on both families does not widen the DNS-rebinding check."""
+    waiter = Waiter()
+    waiter.expect(TOKEN, AUTHORIZE)
+    async with CallbackServer(waiter, host="localhost", port=0) as srv:
+        answer = await raw(
+            srv.port,
+            b"GET /callback?oauth_token="
+            + TOKEN.encode()
+            + b"&oauth_verifier=v HTTP/1.1\r\nHost: evil.example:"
+            + str(srv.port).encode()
+            + b"\r\nConnection: close\r\n\r\n",
+        )
+    assert answer.startswith(b"HTTP/1.1 421")
+    assert not waiter.result.done()
+
+
+async def test_callback_at_the_root_moves_the_start_page_to_start() -> None:
+    """With the callback at "/", /start forwards to the provider and "/" is the callback."""
+    waiter = Waiter()
+    waiter.expect(TOKEN, AUTHORIZE)
+    waiter.finish(Page(200, "done"))
+    async with CallbackServer(waiter, port=0, path="/") as srv:
+        assert srv.start_url == f"http://127.0.0.1:{srv.port}/start"
+        status, headers, _ = await get(srv.start_url)
+        assert (status, headers["Location"]) == (302, AUTHORIZE)
+        status, _, body = await get(f"{srv.origin}/?oauth_token={TOKEN}&oauth_verifier=v")
+    assert (status, body) == (200, "done")
+
+
+async def test_pasted_bare_verifier_is_paired_with_our_token() -> None:
+    """A verifier or PIN pasted alone completes the login it can only belong to."""
+    waiter = Waiter()
+    assert waiter.offer_pasted("1234567") == Rejected("this login has not started yet")
+    waiter.expect(TOKEN, AUTHORIZE)
+    assert waiter.offer_pasted("  1234567 \n") == Verified("1234567")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "nothing was pasted"),
+        ("yes I clicked it", "neither the address"),
+        ("https://localhost/?oauth_token=forged&oauth_verifier=v", "another login"),
+        (AUTHORIZE, "no oauth_verifier"),
+        ("https://localhost/?denied=forged", "another login"),
+    ],
+)
+async def test_pasted_text_that_is_not_our_callback_is_rejected(text: str, reason: str) -> None:
+    """Slips, forged tokens, the authorize URL itself and other logins' denials change nothing."""
+    waiter = Waiter()
+    waiter.expect(TOKEN, AUTHORIZE)
+    match = waiter.offer_pasted(text)
+    assert isinstance(match, Rejected)
+    assert reason in match.reason
+    assert not waiter.result.done()
+
+
+async def test_pasted_denial_for_our_token_is_a_denial() -> None:
+    """The address of the provider's cancel link, pasted, ends the login as denied."""
+    waiter = Waiter()
+    waiter.expect(TOKEN, AUTHORIZE)
+    assert waiter.offer_pasted(f"https://localhost/?denied={TOKEN}") == Denied()
+    assert waiter.result.result() == Denied()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -202,3 +203,48 @@ async def test_manual_flow_with_a_pasted_redirect_url(demo: DemoProvider) -> Non
     assert tokens["user_id"] == DEMO_USER_ID == fl.auth_user_id
     assert tokens["screen_name"] == DEMO_SCREEN_NAME
     assert set(tokens) == {"oauth_token", "oauth_token_secret", "user_id", "screen_name"}
+
+
+class Typist:
+    """The ``paste=`` seam: lines a person types, handed to the login as an async iterable."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def type(self, line: str | None) -> None:
+        self.queue.put_nowait(line)
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        while (line := await self.queue.get()) is not None:
+            yield line
+
+
+async def test_oob_login_takes_the_pin_from_the_paste_seam(demo: DemoProvider) -> None:
+    """oob=True sends oauth_callback=oob, opens the provider page itself, and the typed PIN is the verifier."""
+    typist = Typist()
+    opened: list[str] = []
+
+    async def read_pin_aloud(url: str) -> bool:
+        async def person() -> None:
+            pin = re.search(r'role="status">(\d{7})<', await play_user(url))
+            assert pin, "the demo showed no PIN"
+            typist.type(pin[1])
+
+        opened.append(url)
+        tasks.append(asyncio.create_task(person()))
+        return True
+
+    tasks: list[asyncio.Task[None]] = []
+    creds = await login(demo, read_pin_aloud, oob=True, paste=typist)
+    await asyncio.gather(*tasks)
+    assert creds.screen_name == DEMO_SCREEN_NAME
+    assert opened[0].startswith(demo.provider.authorize_url + "?")  # no local start page without a server
+
+
+async def test_paste_source_ending_leaves_the_server_waiting(demo: DemoProvider) -> None:
+    """An iterable that ends at once (EOF) does not end the login; the browser still completes it."""
+    typist = Typist()
+    typist.type(None)
+    browser = ScriptedBrowser()
+    creds = await login(demo, browser, paste=typist)
+    assert creds.user_id == DEMO_USER_ID
