@@ -6,6 +6,7 @@ Authlib's own client must pass Authlib's ResourceProtector, whose view of the pa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import sys
@@ -18,10 +19,13 @@ import aiohttp
 import pytest
 from authlib.common.urls import url_encode
 from authlib.oauth1 import ClientAuth
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from yarl import URL
 
 import loopauth
-from loopauth.models import Credentials
+from loopauth.errors import EXIT_PROVIDER, NotLoggedIn
+from loopauth.models import Credentials, Provider
 from loopauth.protocol import FORM_CONTENT_TYPE, form_encode, sign
 
 from .authlib_provider import CONSUMER_KEY, CONSUMER_SECRET, SCREEN_NAME, USER_ID, AuthlibProvider
@@ -66,6 +70,33 @@ async def cli_login(provider: AuthlibProvider, *args: str) -> Credentials:
     result = await run_cli_async(*(args or login_args(provider)), env={"BROWSER": FOLLOWING_BROWSER})
     assert result.returncode == 0, result.stderr
     return loopauth.load()
+
+
+class FollowingBrowser:
+    """An ``open_browser`` for login_async: GET the URL in the background, following redirects, as a browser would."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[int]] = []
+
+    async def __call__(self, url: str) -> bool:
+        self.tasks.append(asyncio.create_task(self._follow(url)))
+        return True
+
+    @staticmethod
+    async def _follow(url: str) -> int:
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            await response.read()
+            return response.status
+
+
+def write_providers_toml(config_dir: Path, name: str, provider: AuthlibProvider, method: str) -> None:
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "providers.toml").write_text(
+        f'[{name}]\nrequest_token_url = "{provider.request_token_url}"\n'
+        f'authorize_url = "{provider.authorize_url}"\naccess_token_url = "{provider.access_token_url}"\n'
+        f'signature_method = "{method}"\n',
+        encoding="utf-8",
+    )
 
 
 # --- sending one signed request ------------------------------------------------------------------------------
@@ -198,3 +229,84 @@ async def test_authlib_rejects_what_loopauth_did_not_sign(authlib_provider: Auth
     override = {tamper: "wrong" if tamper == "token_secret" else form_encode([("status", TRICKY + "!")])}
     reply = await send_loopauth(authlib_provider, creds, call, **override)
     assert (reply.status, reply.data["error"]) == (401, "invalid_signature")
+
+
+# --- other signature methods ----------------------------------------------------------------------------------
+
+
+async def test_plaintext_login_and_requests_pass_authlib(config_dir: Path) -> None:
+    """PLAINTEXT over loopback: the CLI logs in with it and its requests pass a PLAINTEXT-only Authlib."""
+    async with AuthlibProvider(methods=["PLAINTEXT"]) as provider:
+        write_providers_toml(config_dir, "authlib-plain", provider, "PLAINTEXT")
+        args = ["login", "--provider", "authlib-plain", "--consumer-key", CONSUMER_KEY]
+        args += ["--consumer-secret", CONSUMER_SECRET, "--port", "0", "--timeout", "20"]
+        creds = await cli_login(provider, *args)
+        assert creds.endpoints is not None
+        assert creds.endpoints.signature_method == "PLAINTEXT"
+        call = CALLS["post-form"]
+        accepted(await send_loopauth(provider, creds, call, method="PLAINTEXT"), call, "PLAINTEXT")
+        accepted(await send_authlib(provider, creds, call, method="PLAINTEXT"), call, "PLAINTEXT")
+        hmac = await send_loopauth(provider, creds, call)
+        assert (hmac.status, hmac.data["error"]) == (400, "unsupported_signature_method")
+
+
+async def test_hmac_sha256_is_refused_by_authlib_and_the_cli_says_so(config_dir: Path) -> None:
+    """Authlib has no HMAC-SHA256: the login ends as a provider error quoting Authlib, and nothing is stored."""
+    async with AuthlibProvider(methods=["HMAC-SHA1", "PLAINTEXT", "RSA-SHA1"]) as provider:
+        write_providers_toml(config_dir, "authlib-256", provider, "HMAC-SHA256")
+        args = ["login", "--provider", "authlib-256", "--consumer-key", CONSUMER_KEY]
+        args += ["--consumer-secret", CONSUMER_SECRET, "--port", "0", "--timeout", "20"]
+        result = await run_cli_async(*args, env={"BROWSER": FOLLOWING_BROWSER})
+    assert result.returncode == EXIT_PROVIDER, result.stderr
+    assert "unsupported_signature_method" in result.stderr
+    assert provider.state.temporary == {}
+    assert provider.state.tokens == {}
+    with pytest.raises(NotLoggedIn):
+        loopauth.load()
+
+
+async def test_rsa_sha1_login_and_requests_pass_authlib(tmp_path: Path) -> None:
+    """RSA-SHA1 (login_async with a key file; the CLI has no key option): Authlib verifies with the public key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    key_file = tmp_path / "consumer.pem"
+    key_file.write_bytes(pem)
+    async with AuthlibProvider(methods=["RSA-SHA1"], rsa_public_key=public.decode()) as provider:
+        browser = FollowingBrowser()
+        creds = await loopauth.login_async(
+            provider=Provider(
+                "authlib-rsa", provider.request_token_url, provider.authorize_url, provider.access_token_url
+            ),
+            consumer_key=CONSUMER_KEY,
+            consumer_secret="",
+            signature_method="RSA-SHA1",
+            rsa_key_file=str(key_file),
+            port=0,
+            timeout=20,
+            open_browser=browser,
+            say=lambda _: None,
+        )
+        assert [await task for task in browser.tasks] == [200]
+        assert creds.oauth_token in provider.state.tokens
+        call = CALLS["post-query-and-form"]
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        other_pem = other.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        replies = []
+        for signing_key in (pem, other_pem):
+            signed = sign(
+                "POST",
+                f"{provider.resource_url}?{form_encode(call.query)}",
+                consumer_key=creds.consumer_key,
+                consumer_secret="",
+                token=creds.oauth_token,
+                token_secret=creds.oauth_token_secret,
+                form=call.form,
+                signature_method="RSA-SHA1",
+                rsa_key=signing_key.decode(),
+            )
+            replies.append(await send(signed.method, signed.url, signed.headers, signed.body))
+    accepted(replies[0], call, "RSA-SHA1")
+    assert (replies[1].status, replies[1].data["error"]) == (401, "invalid_signature")
