@@ -29,6 +29,8 @@ from .protocol import CallbackMatch, Denied, Rejected, Verified, is_loopback_hos
 
 log = logging.getLogger(__name__)
 
+_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
+
 SHUTDOWN_TIMEOUT = 1.0
 """How long closing waits for a response still being written; idle keep-alive connections are dropped at once."""
 
@@ -135,9 +137,12 @@ class CallbackServer:
         if not is_loopback_host(host):
             # Never a socket on the network: only this machine may deliver the verifier (RFC 8252 §8.3).
             raise UsageError(f"--host must be a loopback address (127.0.0.1, ::1 or localhost), got {host!r}")
-        if not path.startswith("/") or path == START_PATH_FOR_ROOT or "?" in path or "#" in path:
+        # Plain path characters only (RFC 3986 pchar without %-escapes): the router matches the decoded
+        # path, so an escaped one would never match and the login would wait for nothing.
+        if not _PATH.fullmatch(path) or path == START_PATH_FOR_ROOT:
             raise UsageError(
-                f"the callback path must start with '/', not be {START_PATH_FOR_ROOT!r}, and have no query: {path!r}"
+                f"the callback path must start with '/', not be {START_PATH_FOR_ROOT!r}, and use only letters, "
+                f"digits and -._~!$&'()*+,;=:@/ (no query, no %-escapes): {path!r}"
             )
         self.waiter = waiter
         self.path = path

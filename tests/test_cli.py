@@ -142,6 +142,7 @@ def test_token_for_unknown_profile_exits_7() -> None:
         ),
         ("token", "--profile", "../etc"),
         ("login", "--consumer-key", "k", "--consumer-secret", "s", "--port", "70000"),
+        ("login", "--consumer-key", "k", "--consumer-secret", "s", "--callback-path", "/call%41back"),
         ("login", "--consumer-key", "k", "--consumer-secret", "s", "--timeout", "nan"),
         ("login", "--consumer-key", "k", "--consumer-secret", "s", "--timeout", "-1"),
     ],
