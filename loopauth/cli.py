@@ -23,7 +23,7 @@ from .errors import (
     LoopAuthError,
     UsageError,
 )
-from .models import Credentials
+from .models import SIGNATURE_METHODS, Credentials
 from .store import CredentialStore
 
 EXIT_CODES = """\
@@ -75,11 +75,34 @@ def _add_login_options(p: argparse.ArgumentParser, *, with_provider: bool = True
         p.add_argument("--authorize-url", metavar="U")
         p.add_argument("--access-token-url", metavar="U")
         p.add_argument(
+            "--verify-url", metavar="U", help="with the three URLs: the provider's verify-credentials endpoint"
+        )
+        p.add_argument("--revoke-url", metavar="U", help="with the three URLs: the provider's token-revoke endpoint")
+        p.add_argument(
             "--authorize-param",
             action="append",
             default=[],
             metavar="KEY=VALUE",
             help="an extra parameter for the authorize page (repeatable)",
+        )
+        p.add_argument(
+            "--access-type",
+            choices=("read", "write"),
+            help="Twitter/X: ask for read or read-write access (x_auth_access_type)",
+        )
+        p.add_argument(
+            "--force-login", action="store_true", help="Twitter/X: ask for the password even if already signed in"
+        )
+        p.add_argument("--screen-name", metavar="NAME", help="Twitter/X: prefill this account on the login page")
+        p.add_argument(
+            "--signature-method",
+            choices=SIGNATURE_METHODS,
+            help="how to sign (default: the provider's, usually HMAC-SHA1); the profile remembers it",
+        )
+        p.add_argument(
+            "--rsa-key",
+            metavar="FILE",
+            help="PEM private key for RSA-SHA1 (implies --signature-method RSA-SHA1; needs loopauth[rsa])",
         )
     p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
     p.add_argument(
@@ -151,6 +174,17 @@ def _headless_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"callback_url": args.callback_url, "oob": args.oob, "ssl_context": context, "paste": True}
 
 
+def _add_data_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-d",
+        "--data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a form parameter, sent x-www-form-urlencoded and signed (repeatable; UTF-8)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="loopauth",
@@ -188,7 +222,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("logout", "delete a profile's stored credentials")
     p.add_argument("--profile", default="default")
+    p.add_argument("--revoke", action="store_true", help="first ask the provider to invalidate the token (signed POST)")
+    p.add_argument("--force", action="store_true", help="with --revoke: delete the profile even if revoking fails")
     p.set_defaults(run=cmd_logout)
+
+    p = command("header", "print the Authorization header for a request (to use with curl)")
+    p.add_argument("--profile", default="default")
+    p.add_argument("method", metavar="METHOD", help="GET, POST, …")
+    p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
+    _add_data_option(p)
+    p.set_defaults(run=cmd_header)
+
+    p = command("request", "make a signed request and print the response body")
+    p.add_argument("--profile", default="default")
+    p.add_argument("-X", "--method", metavar="METHOD", help="HTTP method (default GET, or POST with -d)")
+    p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
+    _add_data_option(p)
+    p.add_argument(
+        "-H", "--header", action="append", default=[], metavar="'Name: value'", help="an extra header (repeatable)"
+    )
+    p.add_argument("-i", "--include", action="store_true", help="print the status line and headers on stderr")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up after this long (30)")
+    p.set_defaults(run=cmd_request)
+
+    p = command("verify", "ask the provider who a profile's token belongs to")
+    p.add_argument("--profile", default="default")
+    p.add_argument("--json", action="store_true", help="one JSON object, with the provider's answer")
+    p.set_defaults(run=cmd_verify)
+
+    p = command("providers", "list the built-in providers and those in providers.toml")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_providers)
 
     p = command("demo", "log in to the embedded demo provider (no keys, no network)")
     p.add_argument("--profile", default="demo", help="profile to store the demo login in (default 'demo')")
@@ -239,8 +303,38 @@ def _provider_from_args(args: argparse.Namespace) -> Any:
             raise UsageError(
                 "a custom provider needs all three of --request-token-url, --authorize-url, --access-token-url"
             )
-        return Provider(args.provider or "custom", *urls)
+        from .protocol import check_endpoint
+
+        for flag, url in (("--verify-url", args.verify_url), ("--revoke-url", args.revoke_url)):
+            if url:
+                check_endpoint(url, flag)
+        return Provider(args.provider or "custom", *urls, verify_url=args.verify_url, revoke_url=args.revoke_url)
+    if args.verify_url or args.revoke_url:
+        raise UsageError(
+            "--verify-url and --revoke-url go with the three URL options; for a named provider, "
+            "put verify_url / revoke_url in providers.toml"
+        )
     return args.provider or "twitter"
+
+
+def _signing_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    method = args.signature_method
+    if args.rsa_key:
+        if method not in (None, "RSA-SHA1"):
+            raise UsageError(f"--rsa-key is for RSA-SHA1, not {method}")
+        method = "RSA-SHA1"
+    return {"signature_method": method, "rsa_key_file": args.rsa_key}
+
+
+def _twitter_params(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]]:
+    """Twitter/X's extras: (request-token parameters, authorize parameters)."""
+    request_token = {"x_auth_access_type": args.access_type} if args.access_type else {}
+    authorize: dict[str, str] = {}
+    if args.force_login:
+        authorize["force_login"] = "true"
+    if args.screen_name:
+        authorize["screen_name"] = args.screen_name
+    return request_token, authorize
 
 
 def _run_login(args: argparse.Namespace, **kwargs: Any) -> int:
@@ -268,14 +362,17 @@ def _run_login(args: argparse.Namespace, **kwargs: Any) -> int:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
+    request_token_params, twitter_authorize = _twitter_params(args)
     return _run_login(
         args,
         provider=_provider_from_args(args),
         consumer_key=args.consumer_key,
         consumer_secret=args.consumer_secret,
-        authorize_params=_parse_pairs(args.authorize_param, "--authorize-param"),
+        authorize_params={**twitter_authorize, **_parse_pairs(args.authorize_param, "--authorize-param")},
+        request_token_params=request_token_params,
         open_browser=not args.no_browser,
         **_headless_kwargs(args),
+        **_signing_from_args(args),
     )
 
 
@@ -403,9 +500,201 @@ def cmd_logout(args: argparse.Namespace) -> int:
     from .errors import NotLoggedIn
 
     store = _store()
+    if args.force and not args.revoke:
+        raise UsageError("--force only applies with --revoke")
+    if args.revoke:
+        _revoke(store.load(args.profile), force=args.force)
     if not store.delete(args.profile):
         raise NotLoggedIn(f"not logged in: no profile '{args.profile}'", profile=args.profile)
     print(f"Logged out: deleted profile '{args.profile}'", file=sys.stderr)
+    return EXIT_OK
+
+
+def _revoke(creds: Credentials, *, force: bool) -> None:
+    import asyncio
+
+    from .calls import revoke
+    from .errors import ProviderError
+
+    try:
+        asyncio.run(revoke(creds))
+    except ProviderError as exc:
+        if not force:
+            # The token may still work at the provider: keeping the profile lets the user retry
+            # instead of losing the only copy of a token they wanted dead.
+            raise ProviderError(
+                f"{exc.message}; kept profile '{creds.profile}' (retry, or add --force to delete it anyway)",
+                status=exc.status,
+                body=exc.body,
+            ) from None
+        print(
+            f"loopauth: warning: {exc.message}; deleting the profile anyway (--force): the token may still be "
+            f"valid, so revoke the app's access in {creds.provider}'s settings",
+            file=sys.stderr,
+        )
+    else:
+        print(f"Revoked the token at {creds.provider}", file=sys.stderr)
+
+
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _parse_form(pairs: Sequence[str]) -> list[tuple[str, str]]:
+    """-d KEY=VALUE, in order and with repeats kept (a form may repeat a name)."""
+    form: list[tuple[str, str]] = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"-d takes KEY=VALUE, got {pair!r}")
+        for text in (key, value):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UsageError(f"-d {key[:20]!r}…: not valid UTF-8 (check the terminal's locale)") from None
+        form.append((key, value))
+    return form
+
+
+def _parse_headers(lines: Sequence[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not set(name) <= _TCHAR or any(c in value for c in "\r\n\0"):
+            raise UsageError(f"-H takes 'Name: value', got {line!r}")
+        if name.lower() == "authorization":
+            raise UsageError("-H Authorization: loopauth signs the request and sets that header itself")
+        headers[name] = value
+    return headers
+
+
+def _method(name: str) -> str:
+    if not name or not set(name) <= _TCHAR:
+        raise UsageError(f"invalid HTTP method {name!r}")
+    return name.upper()
+
+
+def cmd_header(args: argparse.Namespace) -> int:
+    from .calls import sign_for
+
+    method, form = _method(args.method), _parse_form(args.data)
+    creds = _store().load(args.profile)
+    signed = sign_for(creds, method, args.url, form=form)
+    # The user asked for this line, secrets and all (PLAINTEXT carries them in clear).
+    print(f"Authorization: {signed.headers['Authorization']}")
+    return EXIT_OK
+
+
+def cmd_request(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .calls import request
+    from .errors import ProviderError
+    from .protocol import provider_message
+
+    # Syntax first: a typo is reported as such even for a profile that does not exist.
+    form = _parse_form(args.data)
+    headers = _parse_headers(args.header)
+    method = _method(args.method) if args.method is not None else ("POST" if form else "GET")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    creds = _store().load(args.profile)
+    response = asyncio.run(request(creds, method, args.url, form=form, headers=headers, timeout=args.timeout))
+    if args.include:
+        lines = [f"{response.version} {response.status} {response.reason}".rstrip()]
+        lines += [f"{name}: {value}" for name, value in response.headers.items()]
+        print("\n".join(lines) + "\n", file=sys.stderr, flush=True)
+    # Exactly the bytes the provider sent: JSON, images or anything else, with no newline added.
+    sys.stdout.buffer.write(response.body)
+    sys.stdout.flush()
+    if not 200 <= response.status < 300:
+        text = response.text()
+        raise ProviderError(
+            f"{method} {_where(args.url)} answered {response.status} {response.reason}: "
+            f"{provider_message(response.content_type, text)}",
+            status=response.status,
+            body=text,
+        )
+    return EXIT_OK
+
+
+def _where(url: str) -> str:
+    """Scheme, host and path of a URL: enough to say which call failed, without a query that may hold values."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .calls import verify
+
+    creds = _store().load(args.profile)
+    who = asyncio.run(verify(creds))
+    if args.json:
+        _print_json(
+            {
+                "profile": creds.profile,
+                "provider": creds.provider,
+                "screen_name": who.screen_name,
+                "user_id": who.user_id,
+                "response": who.response,
+            }
+        )
+        return EXIT_OK
+    if who.screen_name or who.user_id:
+        account = f"@{who.screen_name}" if who.screen_name else f"user {who.user_id}"
+        uid = f" (user id {who.user_id})" if who.screen_name and who.user_id else ""
+        print(f"{account}{uid} on {creds.provider}: profile '{creds.profile}' is valid")
+    else:
+        print(f"profile '{creds.profile}' is valid on {creds.provider} (its answer names no account)")
+    return EXIT_OK
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    from .providers import ALIASES, PRESETS, load_custom, providers_file
+
+    path = providers_file(_store().root)
+    custom = load_custom(path)
+    entries: list[dict[str, Any]] = []
+    for name, provider in PRESETS.items():
+        entry: dict[str, Any] = {**provider.to_dict(), "source": "preset"}
+        aliases = sorted(alias for alias, target in ALIASES.items() if target == name)
+        if aliases:
+            entry["aliases"] = aliases
+        if name in custom:
+            entry["overridden_by"] = str(path)
+        entries.append(entry)
+    for provider in custom.values():
+        entries.append({**provider.to_dict(), "source": str(path)})
+    if args.json:
+        _print_json(entries)
+        return EXIT_OK
+    labels = {
+        "request_token_url": "request token",
+        "authorize_url": "authorize",
+        "access_token_url": "access token",
+        "verify_url": "verify",
+        "revoke_url": "revoke",
+        "signature_method": "signature",
+    }
+    for i, entry in enumerate(entries):
+        source = "preset" if entry["source"] == "preset" else "providers.toml"
+        notes = [source]
+        if entry.get("aliases"):
+            notes.append(f"alias {', '.join(entry['aliases'])}")
+        if entry.get("overridden_by"):
+            notes.append("overridden by providers.toml")
+        print(("\n" if i else "") + f"{entry['name']} ({'; '.join(notes)})")
+        for key, label in labels.items():
+            if entry.get(key):
+                print(f"  {label:<14} {entry[key]}")
+        if entry.get("authorize_params"):
+            params = " ".join(f"{k}={v}" for k, v in entry["authorize_params"].items())
+            print(f"  {'authorize with':<14} {params}")
+    print(f"\nCustom providers: {path}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -389,6 +389,8 @@ class DemoProvider:
         self.hang: set[str] = set()
         self.calls: collections.Counter[str] = collections.Counter()
         self.last_request_headers: dict[str, dict[str, str]] = {}
+        # Decoded query parameters of the last hit per endpoint, so tests can see what a client asked for.
+        self.last_request_queries: dict[str, dict[str, str]] = {}
         self._validator = _Validator()
         self.register_client(DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, rsa_public_key=rsa_public_key)
         self._signature_method = "RSA-SHA1" if rsa_public_key else "HMAC-SHA1"
@@ -489,6 +491,7 @@ class DemoProvider:
         """Count and record the hit, then misbehave as configured; None means carry on."""
         self.calls[name] += 1
         self.last_request_headers[name] = dict(request.headers)
+        self.last_request_queries[name] = dict(request.query)
         if name in self.hang:
             await self._closing.wait()
             return web.Response(status=503, text="the demo provider is shutting down")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -118,6 +118,13 @@ class ProviderClient:
         self, request: SignedRequest, *, timeout: float = REQUEST_TIMEOUT, extra_headers: Mapping[str, str] = {}
     ) -> tuple[int, str, str, Mapping[str, str]]:
         """Send a signed request: (status, content type, text, headers). Network failures become ProviderError."""
+        raw = await self.send_raw(request, timeout=timeout, extra_headers=extra_headers)
+        return raw.status, raw.content_type, raw.text(), raw.headers
+
+    async def send_raw(
+        self, request: SignedRequest, *, timeout: float = REQUEST_TIMEOUT, extra_headers: Mapping[str, str] = {}
+    ) -> RawResponse:
+        """Send a signed request and keep the body as bytes (``loopauth request`` prints them unchanged)."""
         headers = {"User-Agent": USER_AGENT, **extra_headers, **request.headers}
         host = urlsplit(request.url).hostname
         try:
@@ -129,8 +136,16 @@ class ProviderClient:
                 timeout=aiohttp.ClientTimeout(total=max(timeout, 0.1)),
                 allow_redirects=False,
             ) as response:
-                text = await response.text(errors="replace")
-                return response.status, response.content_type, text, response.headers
+                body = await response.read()
+                return RawResponse(
+                    status=response.status,
+                    reason=response.reason or "",
+                    version=f"HTTP/{response.version.major}.{response.version.minor}" if response.version else "HTTP",
+                    content_type=response.content_type,
+                    charset=response.charset,
+                    headers=response.headers,
+                    body=body,
+                )
         except TimeoutError as exc:
             raise ProviderError(f"{host} did not answer within {timeout:.0f} s") from exc
         except aiohttp.ClientConnectorError as exc:
@@ -145,9 +160,15 @@ class ProviderClient:
         except aiohttp.ClientError as exc:
             raise ProviderError(f"request to {host} failed: {exc.__class__.__name__}: {exc}") from exc
 
-    async def fetch_request_token(self, callback: str, *, timeout: float = REQUEST_TIMEOUT) -> RequestToken:
-        """RFC 5849 §2.1: temporary credentials, with the callback confirmed."""
-        request = self.sign("POST", self.provider.request_token_url, callback=callback)
+    async def fetch_request_token(
+        self, callback: str, *, timeout: float = REQUEST_TIMEOUT, params: Mapping[str, str] | None = None
+    ) -> RequestToken:
+        """RFC 5849 §2.1: temporary credentials, with the callback confirmed.
+
+        ``params`` (Twitter's ``x_auth_access_type``) go in the URL's query, where
+        Twitter reads them, and so are covered by the signature (§3.4.1.3.1).
+        """
+        request = self.sign("POST", with_query(self.provider.request_token_url, params), callback=callback)
         status, ctype, text, _ = await self.send(request, timeout=timeout)
         try:
             fields = parse_token_response(status, ctype, text, step="request token", require_callback_confirmed=True)
@@ -171,6 +192,35 @@ class ProviderClient:
             return parse_token_response(status, ctype, text, step="access token")
         except ProviderError as exc:
             raise _with_hint(exc, None) from None
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """A provider's answer as received: the body stays bytes."""
+
+    status: int
+    reason: str
+    version: str
+    content_type: str
+    charset: str | None
+    headers: Mapping[str, str]
+    body: bytes
+
+    def text(self) -> str:
+        try:
+            return self.body.decode(self.charset or "utf-8", errors="replace")
+        except LookupError:  # a charset Python does not know: the provider's words are still mostly readable
+            return self.body.decode("utf-8", errors="replace")
+
+
+def with_query(url: str, params: Mapping[str, str] | None) -> str:
+    """``url`` with ``params`` appended to its query (its own query kept as written)."""
+    if not params:
+        return url
+    parts = urlsplit(url)
+    extra = urlencode(list(params.items()), quote_via=quote)
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 def _with_hint(error: ProviderError, callback: str | None) -> ProviderError:
@@ -205,13 +255,27 @@ def resolve_consumer(
     if signature_method == "RSA-SHA1":
         if not rsa_key_file:
             raise UsageError("RSA-SHA1 needs the consumer's private key: --rsa-key FILE (PEM)")
+        require_rsa_support()
         try:
             rsa_key = Path(rsa_key_file).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot read RSA key {rsa_key_file}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError:
+            raise UsageError(f"RSA key {rsa_key_file} is not a PEM file") from None
     elif consumer_secret is None:
         raise UsageError("no consumer secret: pass --consumer-secret or set LOOPAUTH_CONSUMER_SECRET")
     return Consumer(consumer_key, consumer_secret or "", signature_method, rsa_key)
+
+
+def require_rsa_support() -> None:
+    """Fail before any browser opens when RSA-SHA1 cannot be signed here."""
+    try:
+        # What oauthlib's RSA-SHA1 signer imports (PyJWT's algorithms pull in cryptography).
+        import jwt.algorithms  # noqa: F401
+    except ImportError:
+        raise UsageError(
+            "RSA-SHA1 signing needs the 'cryptography' and 'PyJWT' packages: pip install 'loopauth[rsa]'"
+        ) from None
 
 
 def build_credentials(
@@ -257,6 +321,7 @@ async def login_async(
     callback_path: str = DEFAULT_CALLBACK_PATH,
     timeout: float = DEFAULT_TIMEOUT,
     authorize_params: Mapping[str, str] | None = None,
+    request_token_params: Mapping[str, str] | None = None,
     signature_method: str | None = None,
     rsa_key_file: str | None = None,
     open_browser: Opener | bool = True,
@@ -282,6 +347,9 @@ async def login_async(
     an async iterable of lines is read instead, and False (the default) reads
     stdin only when nothing else can complete the login (``oob``, or a
     callback that is not served).
+
+    ``request_token_params`` are extra parameters of the request-token call
+    (Twitter's ``x_auth_access_type``); ``authorize_params`` go to the authorize page.
     """
     if not (math.isfinite(timeout) and timeout > 0):
         raise UsageError(f"--timeout must be a positive number of seconds, got {timeout:g}")
@@ -316,7 +384,9 @@ async def login_async(
         # With a server the browser is already on its way to our start page; the provider's own URL is the fallback.
         lead = "If the browser did not open, visit:" if open_browser is not False else "Or open the provider's page:"
         announce = None if server is None else functools.partial(_announce_url, say, lead)
-        fetch = asyncio.create_task(_start(client, callback, waiter, deadline, authorize_params, announce))
+        fetch = asyncio.create_task(
+            _start(client, callback, waiter, deadline, authorize_params, request_token_params, announce)
+        )
         reader = asyncio.create_task(_read_pastes(source, waiter, say)) if source is not None else None
         try:
             if server is not None:
@@ -509,10 +579,11 @@ async def _start(
     waiter: Waiter,
     deadline: float,
     extra: Mapping[str, str] | None,
+    request_token_params: Mapping[str, str] | None,
     announce: Say | None,
 ) -> RequestToken:
     try:
-        token = await client.fetch_request_token(callback, timeout=_left(deadline))
+        token = await client.fetch_request_token(callback, timeout=_left(deadline), params=request_token_params)
     except BaseException as exc:
         waiter.fail_start(exc)
         raise

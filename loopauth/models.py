@@ -111,10 +111,13 @@ class Credentials:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Credentials:
         """Build from a parsed profile file; raises KeyError/TypeError/ValueError if malformed."""
-        for key in ("profile", "provider", "consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret"):
-            if not isinstance(data.get(key), str) or not data[key]:
-                raise ValueError(f"missing or invalid field {key!r}")
         endpoints = data.get("endpoints")
+        rsa = isinstance(endpoints, Mapping) and endpoints.get("signature_method") == "RSA-SHA1"
+        for key in ("profile", "provider", "consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret"):
+            # An RSA-SHA1 consumer (Jira, Confluence) signs with its private key and may have no secret at all.
+            may_be_empty = rsa and key == "consumer_secret"
+            if not isinstance(data.get(key), str) or not (data[key] or may_be_empty):
+                raise ValueError(f"missing or invalid field {key!r}")
         return cls(
             profile=data["profile"],
             provider=data["provider"],

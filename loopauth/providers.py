@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,40 +90,58 @@ def load_custom(path: Path) -> dict[str, Provider]:
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: {exc}") from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UsageError(f"{path}:{line}: not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # Python before 3.14 has the position only in the message: "... (at line 3, column 7)".
+        message = str(exc)
+        at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+        if at:
+            message = f"{at.group(1)}: malformed TOML: {message[: at.start()]} (column {at.group(2)})"
+        else:
+            message = f"1: malformed TOML: {message}"
+        raise UsageError(f"{path}:{message}") from None
+    lines = text.splitlines()
     found: dict[str, Provider] = {}
     for name, table in data.items():
-        where = f"{path}:{_line_of(raw, name)}"
         if not isinstance(table, dict):
-            raise UsageError(f"{where}: [{name}] must be a table of endpoints")
-        found[name] = _from_table(name, table, where)
+            raise UsageError(f"{path}:{_line_of(lines, name)}: [{name}] must be a table of endpoints")
+        found[name] = _from_table(name, table, lambda key=None, name=name: f"{path}:{_line_of(lines, name, key)}")
     return found
 
 
-def _from_table(name: str, table: Mapping[str, Any], where: str) -> Provider:
-    unknown = sorted(set(table) - _FIELDS)
+def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> Provider:
+    """Check one table; ``at(key)`` is ``file:line`` of that key (or of the table, without one)."""
+    # Report the field that comes first in the file: the line an editor should jump to.
+    unknown = sorted(set(table) - _FIELDS, key=lambda key: at(key))
     if unknown:
-        raise UsageError(f"{where}: [{name}] has unknown field {unknown[0]!r} (known: {', '.join(sorted(_FIELDS))})")
+        raise UsageError(
+            f"{at(unknown[0])}: [{name}] has unknown field {unknown[0]!r} (known: {', '.join(sorted(_FIELDS))})"
+        )
     for required in ("request_token_url", "authorize_url", "access_token_url"):
         if not isinstance(table.get(required), str):
-            raise UsageError(f'{where}: [{name}] needs {required} = "https://…"')
+            raise UsageError(f'{at(required if required in table else None)}: [{name}] needs {required} = "https://…"')
     for key in ("verify_url", "revoke_url", "signature_method"):
         if key in table and not isinstance(table[key], str):
-            raise UsageError(f"{where}: [{name}] {key} must be a string")
+            raise UsageError(f"{at(key)}: [{name}] {key} must be a string")
     method = table.get("signature_method", "HMAC-SHA1")
     if method not in SIGNATURE_METHODS:
-        raise UsageError(f"{where}: [{name}] signature_method must be one of {', '.join(SIGNATURE_METHODS)}")
+        raise UsageError(
+            f"{at('signature_method')}: [{name}] signature_method must be one of {', '.join(SIGNATURE_METHODS)}"
+        )
     params = table.get("authorize_params", {})
     if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-        raise UsageError(f"{where}: [{name}] authorize_params must be a table of strings")
-    try:
-        for key in ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url"):
-            if key in table:
+        raise UsageError(f"{at('authorize_params')}: [{name}] authorize_params must be a table of strings")
+    for key in ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url"):
+        if key in table:
+            try:
                 check_endpoint(table[key], key)
-    except UsageError as exc:
-        raise UsageError(f"{where}: [{name}] {exc}") from exc
+            except UsageError as exc:
+                raise UsageError(f"{at(key)}: [{name}] {exc}") from exc
     return Provider(
         name=name,
         request_token_url=table["request_token_url"],
@@ -135,12 +154,34 @@ def _from_table(name: str, table: Mapping[str, Any], where: str) -> Provider:
     )
 
 
-def _line_of(raw: bytes, name: str) -> int:
-    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
-        stripped = line.strip()
-        if stripped in (f"[{name}]", f'["{name}"]'):
+def _line_of(lines: list[str], name: str, key: str | None = None) -> int:
+    """The line of table ``[name]`` (or of its ``key`` inside it), for error messages.
+
+    tomllib does not report positions of valid documents, so this looks for the
+    header (``[name]``, ``[ "name" ]``) or an inline ``name = {…}``; a key is the
+    first ``key =`` after the header and before the next one. Falls back to the
+    table's line, then to line 1.
+    """
+    header = re.compile(rf"""^\s*\[\s*(?:{re.escape(name)}|"{re.escape(name)}"|'{re.escape(name)}')\s*\]""")
+    inline = re.compile(rf"""^\s*(?:{re.escape(name)}|"{re.escape(name)}"|'{re.escape(name)}')\s*=""")
+    start = next(
+        (number for number, line in enumerate(lines, start=1) if header.match(line) or inline.match(line)), None
+    )
+    if start is None:
+        return 1
+    if key is None:
+        return start
+    field = re.compile(rf"""(?:^|[{{,])\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    line = lines[start - 1]
+    if inline.match(line):
+        return start  # an inline table is one line
+    for number in range(start + 1, len(lines) + 1):
+        line = lines[number - 1]
+        if re.match(r"^\s*\[", line):
+            break
+        if field.search(line):
             return number
-    return 1
+    return start
 
 
 def resolve(name: str, config_dir: Path | None = None) -> Provider:
