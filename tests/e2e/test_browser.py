@@ -150,13 +150,42 @@ async def running_login(demo: DemoProvider) -> AsyncIterator[Login]:
             await process.communicate()
 
 
-async def shoot(page: Page, name: str) -> None:
-    """Save the page light and dark; the two must really differ (the dark palette applies)."""
+# WCAG 2.1 contrast of each text element against the first opaque background behind it, as rendered.
+CONTRAST_JS = """() => {
+  const channels = c => c.match(/[\\d.]+/g).map(Number);
+  const luminance = c => {
+    const linear = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    const [r, g, b] = channels(c).slice(0, 3).map(linear);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = getComputedStyle(el).backgroundColor, v = channels(c);
+      if (v.length < 4 || v[3] > 0) return c;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  return [...document.querySelectorAll("h1, p, li, button, footer, .detail")].map(el => {
+    const [a, b] = [luminance(getComputedStyle(el).color), luminance(background(el))];
+    const what = el.tagName.toLowerCase() + (el.className ? "." + el.className : "");
+    return [what, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  });
+}"""
+MIN_CONTRAST = 4.5
+"""WCAG AA for normal-size text."""
+
+
+async def look_light_and_dark(page: Page, name: str) -> None:
+    """Save the page light and dark; in both, the palette really switches and all text has AA contrast."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     backgrounds = []
     for scheme in ("light", "dark"):
         await page.emulate_media(color_scheme=scheme)
         backgrounds.append(await page.locator("body").evaluate("body => getComputedStyle(body).backgroundColor"))
+        ratios: list[tuple[str, float]] = await page.evaluate(CONTRAST_JS)
+        assert ratios, f"{name}: no text found"
+        low = [(what, round(ratio, 2)) for what, ratio in ratios if ratio < MIN_CONTRAST]
+        assert not low, f"{name} ({scheme}): contrast below {MIN_CONTRAST}:1 for {low}"
         await page.screenshot(path=ARTIFACTS / f"{name}-{scheme}.png")
     await page.emulate_media(color_scheme="light")
     assert backgrounds[0] != backgrounds[1], f"{name}: light and dark look the same ({backgrounds[0]})"
@@ -166,6 +195,8 @@ async def assert_finished_page(page: Page, heading: str, *texts: str) -> None:
     """Our page, styled (the CSP let the inline style through), with its heading and what to do next."""
     await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await expect(page.get_by_role("main")).to_have_count(1)
+    await expect(page.get_by_role("contentinfo")).to_have_count(1)
     # An inline style the CSP refused leaves the page unstyled, silently: check a rule took effect.
     await expect(page.locator("body")).to_have_css("display", "flex")
     for text in texts:
@@ -187,7 +218,7 @@ async def test_approving_in_chromium_names_the_account_and_exits_0_with_the_tab_
     async with running_login(demo) as login:
         page = await browser.context.new_page()
         await open_authorize_page(page, login, demo)
-        await shoot(page, "authorize")
+        await look_light_and_dark(page, "authorize")
         await page.get_by_role("button", name="Authorize app").click()
         await expect(page).to_have_url(re.compile("^" + re.escape(login.callback_url + "?")))
         await assert_finished_page(
@@ -199,7 +230,7 @@ async def test_approving_in_chromium_names_the_account_and_exits_0_with_the_tab_
         assert code == 0, err
         assert f"Logged in to demo as @{DEMO_SCREEN_NAME}" in out
         print(f"loopauth exited {took:.2f} s after the success page showed")
-        await shoot(page, "success")
+        await look_light_and_dark(page, "success")
     browser.watch.assert_clean()
 
 
@@ -214,7 +245,7 @@ async def test_denying_in_chromium_says_so_and_exits_3(demo: DemoProvider, brows
         assert not page.is_closed()
         assert code == 3, err
         assert "denied" in err
-        await shoot(page, "denied")
+        await look_light_and_dark(page, "denied")
     browser.watch.assert_clean()
 
 
@@ -228,7 +259,7 @@ async def test_forged_callback_in_another_tab_is_rejected_then_the_real_login_su
         assert response is not None
         assert response.status == 400
         await assert_finished_page(forged, "Not a valid callback", "does not complete the login")
-        await shoot(forged, "forged-callback")
+        await look_light_and_dark(forged, "forged-callback")
 
         page = await browser.context.new_page()
         await open_authorize_page(page, login, demo)
@@ -251,7 +282,7 @@ async def test_provider_failure_after_approval_shows_the_error_page_and_exits_5(
         await assert_finished_page(page, "Login failed", "503", "terminal")
         code, _, err, _ = await login.finish()
         assert code == 5, err
-        await shoot(page, "error")
+        await look_light_and_dark(page, "error")
     browser.watch.assert_clean()
 
 
