@@ -25,6 +25,7 @@ chromium:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "make: $(CHROMIUM) is missing; installing Debian's chromium"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			[ -x $(CHROMIUM) ] || { echo "make e2e: installed chromium, but there is still none at $(CHROMIUM)" >&2; exit 1; }; \
 		else \
 			echo "make e2e: no Chromium at $(CHROMIUM). Install it (as root: apt-get install -y chromium)" \
 				"or point CHROMIUM=/path/to/chromium at one." >&2; \
