@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+E2E_STAMP := $(VENV)/.installed-e2e
+CHROMIUM  ?= /usr/bin/chromium
 
-.PHONY: demo test lint format e2e bench clean
+.PHONY: demo test lint format e2e chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,13 +14,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Playwright only drives the browser; Chromium itself comes from Debian (see the chromium target), never a download.
+# lint needs it too, so mypy checks the e2e tests against Playwright's own types.
+$(E2E_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,e2e]'
+	touch $(E2E_STAMP)
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "make: $(CHROMIUM) is missing; installing Debian's chromium"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			[ -x $(CHROMIUM) ] || { echo "make e2e: installed chromium, but there is still none at $(CHROMIUM)" >&2; exit 1; }; \
+		else \
+			echo "make e2e: no Chromium at $(CHROMIUM). Install it (as root: apt-get install -y chromium)" \
+				"or point CHROMIUM=/path/to/chromium at one." >&2; \
+			exit 1; \
+		fi; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/loopauth demo
 
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+lint: $(E2E_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -26,6 +47,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# `-m e2e` overrides the `-m 'not e2e'` in pyproject's addopts: the last -m wins.
+e2e: $(E2E_STAMP) chromium
+	LOOPAUTH_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m e2e tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -303,7 +303,7 @@ class CallbackServer:
                     "Login failed",
                     "The provider could not start the login.",
                     detail=str(exc),
-                    next_step="Return to your terminal for details.",
+                    next_step="You can close this tab and return to your terminal, which shows what went wrong.",
                 )
             )
         self.waiter.start_page_served.set()
@@ -321,6 +321,7 @@ class CallbackServer:
                     "Not a valid callback",
                     "This request does not complete the login.",
                     detail=match.reason,
+                    next_step="To log in, use the tab with the provider's page. You can close this one.",
                 )
             )
         final = await asyncio.shield(self.waiter.final_page)

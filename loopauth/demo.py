@@ -565,20 +565,24 @@ class DemoProvider:
         token = request.query.get("oauth_token", "")
         if not self._validator.verify_request_token(token, None):
             return _invalid_token_page()
+        app = escape(DEMO_APP_NAME)
         form = (
+            f"<p>If you authorize it, {app} will be able to:</p>"
+            "<ul><li>read your profile</li><li>act for you</li></ul>"
             f'<form method="post" action="{AUTHORIZE_PATH}">'
             f'<input type="hidden" name="oauth_token" value="{escape(token, quote=True)}">'
             '<button type="submit" name="action" value="approve" class="primary">Authorize app</button>'
             '<button type="submit" name="action" value="deny">Deny</button>'
             "</form>"
+            # Say where each button leads, so neither choice is a step into the unknown.
+            '<p class="muted">Either choice takes you back to loopauth, which finishes the login.</p>'
         )
         page = render(
             "info",
             f"Authorize {DEMO_APP_NAME}?",
-            f"{DEMO_APP_NAME} wants to use your account @{DEMO_SCREEN_NAME}: read your profile and act for you.",
-            detail=f"Signed in as @{DEMO_SCREEN_NAME}",
+            f"{DEMO_APP_NAME} wants to use your account @{DEMO_SCREEN_NAME} on the demo provider.",
             body_html=form,
-            footer="loopauth demo provider (runs on your machine; no real account is involved)",
+            footer="loopauth demo provider: it runs on your machine, and no real account is involved.",
         )
         return _page(200, page)
 

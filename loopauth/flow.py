@@ -405,7 +405,7 @@ async def login_async(
                         "denied",
                         "Access denied",
                         f"You refused access to {resolved.name}.",
-                        next_step="Nothing was saved. You can close this tab.",
+                        next_step="Nothing was saved. You can close this tab and return to your terminal.",
                     )
                 )
                 raise AuthorizationDenied(f"login denied: access was refused on {resolved.name}'s page")
@@ -558,14 +558,20 @@ async def _announce_direct(
 
 def _error_page(exc: LoopAuthError) -> Page:
     if isinstance(exc, AuthorizationDenied):
-        return page(200, "denied", "Access denied", str(exc), next_step="Nothing was saved. You can close this tab.")
+        return page(
+            200,
+            "denied",
+            "Access denied",
+            str(exc),
+            next_step="Nothing was saved. You can close this tab and return to your terminal.",
+        )
     return page(
         502,
         "error",
         "Login failed",
         "The login could not be completed.",
         detail=str(exc),
-        next_step="Return to your terminal for details.",
+        next_step="You can close this tab and return to your terminal, which shows what went wrong.",
     )
 
 
