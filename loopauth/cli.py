@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_login_options(p: argparse.ArgumentParser, *, with_provider: bool = True) -> None:
-    from .flow import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT
+    from .defaults import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT
 
     if with_provider:
         p.add_argument(

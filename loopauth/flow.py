@@ -30,6 +30,7 @@ import aiohttp
 from . import __version__
 from .browser import Opener, open_in_thread
 from .callback import CallbackServer, Page, Waiter, host_literal, page
+from .defaults import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT  # re-exported
 from .errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError, UsageError
 from .models import Credentials, Provider, RequestToken
 from .paste import stdin_is_tty, stdin_lines, stdin_readable
@@ -52,10 +53,6 @@ from .protocol import (
 from .providers import resolve
 from .store import CredentialStore, config_dir, validate_profile_name
 
-DEFAULT_PORT = 8470
-"""The fixed callback port, so ``http://127.0.0.1:8470/callback`` can be registered with a provider."""
-DEFAULT_CALLBACK_PATH = "/callback"
-DEFAULT_TIMEOUT = 300.0
 REQUEST_TIMEOUT = 30.0
 """The longest one call to the provider may take; never longer than what is left of ``timeout``."""
 START_PAGE_GRACE = 5.0
