@@ -337,28 +337,31 @@ def _twitter_params(args: argparse.Namespace) -> tuple[dict[str, str], dict[str,
     return request_token, authorize
 
 
-def _run_login(args: argparse.Namespace, **kwargs: Any) -> int:
-    import asyncio
-
+async def _login(args: argparse.Namespace, **kwargs: Any) -> int:
+    """Run login_async with the options login and demo share, then print the result."""
     from .flow import login_async
 
     store = _store()
-    creds = asyncio.run(
-        login_async(
-            profile=args.profile,
-            host=args.host,
-            port=args.port,
-            callback_path=args.callback_path,
-            timeout=args.timeout,
-            store=store,
-            **kwargs,
-        )
+    creds = await login_async(
+        profile=args.profile,
+        host=args.host,
+        port=args.port,
+        callback_path=args.callback_path,
+        timeout=args.timeout,
+        store=store,
+        **kwargs,
     )
     if args.json:
         _print_json(creds.to_dict())
     else:
         print(_summary(creds, store))
     return EXIT_OK
+
+
+def _run_login(args: argparse.Namespace, **kwargs: Any) -> int:
+    import asyncio
+
+    return asyncio.run(_login(args, **kwargs))
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -400,7 +403,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 return True
 
             opener: Any = play if auto and not args.no_browser else not args.no_browser
-            return await _demo_login(args, demo.provider, demo.consumer_key, demo.consumer_secret, opener)
+            return await _login(
+                args,
+                provider=demo.provider,
+                consumer_key=demo.consumer_key,
+                consumer_secret=demo.consumer_secret,
+                open_browser=opener,
+            )
 
     code = asyncio.run(run())
     if code == EXIT_OK and not args.json:
@@ -409,29 +418,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return code
-
-
-async def _demo_login(args: argparse.Namespace, provider: Any, key: str, secret: str, opener: Any) -> int:
-    from .flow import login_async
-
-    store = _store()
-    creds = await login_async(
-        provider=provider,
-        consumer_key=key,
-        consumer_secret=secret,
-        profile=args.profile,
-        host=args.host,
-        port=args.port,
-        callback_path=args.callback_path,
-        timeout=args.timeout,
-        store=store,
-        open_browser=opener,
-    )
-    if args.json:
-        _print_json(creds.to_dict())
-    else:
-        print(_summary(creds, store))
-    return EXIT_OK
 
 
 def cmd_token(args: argparse.Namespace) -> int:

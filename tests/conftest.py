@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -102,3 +103,15 @@ def demo_login_args(demo: DemoProvider, *extra: str) -> list[str]:
         "20",
         *extra,
     ]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        # As the callback server does: a port in TIME_WAIT is free, one somebody listens on is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+        except OSError:
+            return False
+    return True

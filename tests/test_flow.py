@@ -17,6 +17,8 @@ from loopauth.flow import Flow, login_async
 from loopauth.models import Credentials
 from loopauth.store import CredentialStore
 
+from .conftest import port_is_free
+
 Opener = Callable[[str], Awaitable[bool]]
 
 
@@ -45,18 +47,6 @@ async def login(demo: DemoProvider, opener: Opener | bool, *, timeout: float = 2
         say=lambda _: None,
         **kwargs,
     )
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        # As the callback server does: a port in TIME_WAIT is free, one somebody listens on is not.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-            sock.listen()
-        except OSError:
-            return False
-    return True
 
 
 async def test_login_stores_credentials_that_the_provider_accepts(demo: DemoProvider) -> None:

@@ -19,18 +19,7 @@ from loopauth.callback import CallbackServer, Page, Waiter
 from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, Failure, play_user
 from loopauth.protocol import Verified
 
-from .conftest import browser_env, demo_login_args, run_cli, run_cli_async
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-            sock.listen()
-        except OSError:
-            return False
-    return True
+from .conftest import browser_env, demo_login_args, port_is_free, run_cli, run_cli_async
 
 
 async def _start_login(demo: DemoProvider, *extra: str) -> tuple[asyncio.subprocess.Process, str]:
@@ -165,7 +154,7 @@ async def test_ctrl_c_while_waiting_exits_130_and_frees_the_port(demo: DemoProvi
     assert proc.returncode == 130
     assert "Traceback" not in err.decode()
     assert err.decode().strip().splitlines()[-1] == "loopauth: interrupted"
-    assert _port_is_free(port)
+    assert port_is_free(port)
     assert not list(config_dir.glob("profiles/*"))
 
 
