@@ -117,6 +117,14 @@ def _failure(step: str, creds: Credentials, response: RawResponse) -> ProviderEr
     return ProviderError(message, status=response.status, body=text)
 
 
+async def _checked(creds: Credentials, method: str, url: str, step: str, timeout: float) -> RawResponse:
+    """A signed call whose non-2xx answer is the provider's error."""
+    response = await request(creds, method, url, timeout=timeout)
+    if not 200 <= response.status < 300:
+        raise _failure(step, creds, response)
+    return response
+
+
 async def verify(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT) -> Identity:
     """Call the provider's verify-credentials endpoint: who the token belongs to."""
     provider = endpoints_of(creds)
@@ -125,9 +133,7 @@ async def verify(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT) -> Ide
             f"provider {creds.provider!r} of profile '{creds.profile}' has no verify endpoint "
             "(set verify_url in providers.toml, or log in with --verify-url)"
         )
-    response = await request(creds, "GET", provider.verify_url, timeout=timeout)
-    if not 200 <= response.status < 300:
-        raise _failure("verify", creds, response)
+    response = await _checked(creds, "GET", provider.verify_url, "verify", timeout)
     try:
         data: Any = json.loads(response.text())
     except ValueError:
@@ -143,9 +149,7 @@ async def revoke(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT) -> Non
             f"provider {creds.provider!r} of profile '{creds.profile}' has no revoke endpoint: revoke the app's "
             "access in the provider's settings, then run `loopauth logout` without --revoke"
         )
-    response = await request(creds, "POST", provider.revoke_url, timeout=timeout)
-    if not 200 <= response.status < 300:
-        raise _failure("revoke", creds, response)
+    await _checked(creds, "POST", provider.revoke_url, "revoke", timeout)
 
 
 def _find(data: Any, keys: Sequence[str]) -> str | None:
