@@ -1,19 +1,17 @@
 """The ``loopauth`` command: argparse subcommands over the library.
 
 Each subcommand imports only what it needs, so ``loopauth token`` never pays
-for aiohttp or oauthlib. Every failure is one line on stderr and a
-documented exit code.
+for aiohttp or oauthlib; a plain ``loopauth token`` (the call other tools make
+at every start) is read before argparse is even imported. Every failure is one
+line on stderr and a documented exit code.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shlex
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
 
 from . import __version__
 from .errors import (
@@ -25,6 +23,18 @@ from .errors import (
 )
 from .models import SIGNATURE_METHODS, Credentials
 from .store import CredentialStore
+
+TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the token path
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any, TypedDict
+
+    class TokenArgs(TypedDict):
+        profile: str
+        json_out: bool
+        field: str | None
+        prefix: str
+
 
 EXIT_CODES = """\
 exit codes:
@@ -40,13 +50,6 @@ exit codes:
 """
 
 ENV_FIELDS = ("consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret", "user_id", "screen_name")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit 2), like every other failure."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def _add_login_options(p: argparse.ArgumentParser, *, with_provider: bool = True) -> None:
@@ -186,6 +189,15 @@ def _add_data_option(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+    from typing import NoReturn
+
+    class _Parser(argparse.ArgumentParser):
+        """argparse, but a usage error is one line (and exit 2), like every other failure."""
+
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(f"{message} (see '{self.prog} --help')")
+
     parser = _Parser(
         prog="loopauth",
         description="One-command OAuth 1.0a login through a loopback callback.",
@@ -421,24 +433,70 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    creds = _store().load(args.profile)
+    return print_token(args.profile, json_out=args.json, field=args.field, prefix=args.prefix)
+
+
+def print_token(profile: str, *, json_out: bool = False, field: str | None = None, prefix: str = "LOOPAUTH_") -> int:
+    creds = _store().load(profile)
     data = creds.to_dict()
-    if args.json:
+    if json_out:
         _print_json(data)
-    elif args.field:
-        if args.field not in data or isinstance(data[args.field], dict):
-            raise UsageError(f"unknown field {args.field!r} (choose from {', '.join(ENV_FIELDS)})")
-        value = data[args.field]
+    elif field:
+        if field not in data or isinstance(data[field], dict):
+            raise UsageError(f"unknown field {field!r} (choose from {', '.join(ENV_FIELDS)})")
+        value = data[field]
         print("" if value is None else value)
     else:
-        prefix = args.prefix
         if (prefix and not (prefix[0].isalpha() or prefix[0] == "_")) or not prefix.replace("_", "a").isalnum():
             raise UsageError(f"--prefix must be a valid shell variable prefix, got {prefix!r}")
+        import shlex
+
         for name in ENV_FIELDS:
             value = data.get(name)
             if value is not None:
                 print(f"export {prefix}{name.upper()}={shlex.quote(str(value))}")
     return EXIT_OK
+
+
+_TOKEN_FLAGS = ("--json", "--env")
+_TOKEN_OPTIONS = ("--profile", "--field", "--prefix")
+
+
+def plain_token_args(argv: Sequence[str]) -> TokenArgs | None:
+    """``print_token``'s arguments for a plain ``token`` command line, read without argparse.
+
+    Plain means: only the full option names, each at most once, no two formats, and no
+    value that starts with '-'. Anything else (help, abbreviations, mistakes) returns None
+    and goes through argparse, which has the answer and the error messages for it.
+    tests/test_fastpath.py checks that both readings agree.
+    """
+    if not argv or argv[0] != "token":
+        return None
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    rest = list(argv[1:])
+    while rest:
+        name, eq, value = rest.pop(0).partition("=")
+        if name in values or name in flags:
+            return None
+        if name in _TOKEN_FLAGS and not eq:
+            flags.add(name)
+        elif name in _TOKEN_OPTIONS:
+            if not eq:
+                if not rest or rest[0].startswith("-"):
+                    return None
+                value = rest.pop(0)
+            values[name] = value
+        else:
+            return None
+    if len(flags) + ("--field" in values) > 1:
+        return None
+    return {
+        "profile": values.get("--profile", "default"),
+        "json_out": "--json" in flags,
+        "field": values.get("--field"),
+        "prefix": values.get("--prefix", "LOOPAUTH_"),
+    }
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -690,7 +748,11 @@ def cmd_path(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        plain = plain_token_args(argv)
+        if plain is not None:
+            return print_token(**plain)
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = args.run
         return run(args)

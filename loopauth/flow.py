@@ -363,7 +363,7 @@ async def login_async(
         rsa_key_file=rsa_key_file,
     )
     if consumer.signature_method != resolved.signature_method:
-        resolved = Provider(**{**resolved.__dict__, "signature_method": consumer.signature_method})
+        resolved = resolved.replace(signature_method=consumer.signature_method)
     # A config dir we cannot write must stop the login before a browser opens, not after the user consented.
     store.check_writable()
     deadline = time.monotonic() + timeout

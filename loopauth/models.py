@@ -2,29 +2,130 @@
 
 Everything here is immutable and free of I/O so it can be used (and tested)
 without an event loop, a network or a disk.
+
+The classes are written out by hand rather than with ``@dataclass(frozen=True)``:
+``loopauth.load()`` builds a ``Credentials`` at the start of every tool that uses
+a stored login, and importing ``dataclasses`` (which pulls in ``inspect``) and
+generating the classes cost more than the rest of that read together.
+``_Value`` gives them what the decorator would: keyword construction, equality,
+hashing, a ``repr`` without secrets, immutability and ``replace()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+
+# typing itself is not imported at run time (it is another few ms on the token path);
+# mypy treats any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Self
 
 SIGNATURE_METHODS = ("HMAC-SHA1", "HMAC-SHA256", "PLAINTEXT", "RSA-SHA1")
 
 
-@dataclass(frozen=True)
-class Provider:
+class _Value:
+    """An immutable record whose fields are listed in ``_fields`` (in constructor order)."""
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _hidden: ClassVar[frozenset[str]] = frozenset()
+    """Fields left out of ``repr``: secrets never show up in a log line or a traceback."""
+    _unhashed: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, **values: Any) -> None:
+        # Each subclass has its own typed __init__; this one only serves replace() and unpickling.
+        self._init(**values)
+
+    def _init(self, **values: Any) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: {type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: {type(self).__name__} is immutable")
+
+    def _astuple(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _Value)
+        return self._astuple() == other._astuple()
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in self._fields if name not in self._unhashed))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields if name not in self._hidden)
+        return f"{type(self).__name__}({shown})"
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed, like ``dataclasses.replace``."""
+        unknown = set(changes) - set(self._fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
+        values = {name: getattr(self, name) for name in self._fields}
+        values.update(changes)
+        return type(self)(**values)
+
+    # Pickling and copy.copy go through __reduce__, which would otherwise set state with the blocked __setattr__.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), {name: getattr(self, name) for name in self._fields}))
+
+
+def _rebuild(cls: type[_Value], values: dict[str, Any]) -> _Value:
+    return cls(**values)
+
+
+class Provider(_Value):
     """An OAuth 1.0a provider: its three endpoints and optional extras."""
+
+    _fields = (
+        "name",
+        "request_token_url",
+        "authorize_url",
+        "access_token_url",
+        "verify_url",
+        "revoke_url",
+        "signature_method",
+        "authorize_params",
+    )
+    _unhashed = frozenset({"authorize_params"})
 
     name: str
     request_token_url: str
     authorize_url: str
     access_token_url: str
-    verify_url: str | None = None
-    revoke_url: str | None = None
-    signature_method: str = "HMAC-SHA1"
-    authorize_params: Mapping[str, str] = field(default_factory=dict, hash=False)
+    verify_url: str | None
+    revoke_url: str | None
+    signature_method: str
+    authorize_params: Mapping[str, str]
+
+    def __init__(
+        self,
+        name: str,
+        request_token_url: str,
+        authorize_url: str,
+        access_token_url: str,
+        verify_url: str | None = None,
+        revoke_url: str | None = None,
+        signature_method: str = "HMAC-SHA1",
+        authorize_params: Mapping[str, str] | None = None,
+    ) -> None:
+        self._init(
+            name=name,
+            request_token_url=request_token_url,
+            authorize_url=authorize_url,
+            access_token_url=access_token_url,
+            verify_url=verify_url,
+            revoke_url=revoke_url,
+            signature_method=signature_method,
+            authorize_params={} if authorize_params is None else authorize_params,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -56,33 +157,80 @@ class Provider:
         )
 
 
-@dataclass(frozen=True)
-class RequestToken:
+class RequestToken(_Value):
     """The temporary credentials of RFC 5849 §2.1."""
 
+    _fields = ("oauth_token", "oauth_token_secret")
+    _hidden = frozenset({"oauth_token_secret"})
+
     oauth_token: str
-    oauth_token_secret: str = field(repr=False)
+    oauth_token_secret: str
+
+    def __init__(self, oauth_token: str, oauth_token_secret: str) -> None:
+        self._init(oauth_token=oauth_token, oauth_token_secret=oauth_token_secret)
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(_Value):
     """The token credentials of one login, as stored in a profile file.
 
     Secrets are left out of ``repr`` so a stray ``print(creds)`` or a log line
     never shows them.
     """
 
+    _fields = (
+        "profile",
+        "provider",
+        "consumer_key",
+        "consumer_secret",
+        "oauth_token",
+        "oauth_token_secret",
+        "user_id",
+        "screen_name",
+        "created_at",
+        "endpoints",
+        "rsa_key_file",
+    )
+    _hidden = frozenset({"consumer_secret", "oauth_token", "oauth_token_secret", "endpoints"})
+
     profile: str
     provider: str
     consumer_key: str
-    consumer_secret: str = field(repr=False)
-    oauth_token: str = field(repr=False)
-    oauth_token_secret: str = field(repr=False)
-    user_id: str | None = None
-    screen_name: str | None = None
-    created_at: str | None = None
-    endpoints: Provider | None = field(default=None, repr=False)
-    rsa_key_file: str | None = None
+    consumer_secret: str
+    oauth_token: str
+    oauth_token_secret: str
+    user_id: str | None
+    screen_name: str | None
+    created_at: str | None
+    endpoints: Provider | None
+    rsa_key_file: str | None
+
+    def __init__(
+        self,
+        profile: str,
+        provider: str,
+        consumer_key: str,
+        consumer_secret: str,
+        oauth_token: str,
+        oauth_token_secret: str,
+        user_id: str | None = None,
+        screen_name: str | None = None,
+        created_at: str | None = None,
+        endpoints: Provider | None = None,
+        rsa_key_file: str | None = None,
+    ) -> None:
+        self._init(
+            profile=profile,
+            provider=provider,
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            oauth_token=oauth_token,
+            oauth_token_secret=oauth_token_secret,
+            user_id=user_id,
+            screen_name=screen_name,
+            created_at=created_at,
+            endpoints=endpoints,
+            rsa_key_file=rsa_key_file,
+        )
 
     @property
     def signature_method(self) -> str:

@@ -20,20 +20,19 @@ asyncio, aiohttp or oauthlib, and platformdirs only when it is needed.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import fcntl
 import json
 import os
 import re
 import stat
+import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from loopauth.errors import NotLoggedIn, StoreError, UsageError
-from loopauth.models import Credentials
+from loopauth.models import Credentials, _Value
 
 ENV_CONFIG_DIR = "LOOPAUTH_CONFIG_DIR"
 LOCK_TIMEOUT = 5.0
@@ -52,10 +51,32 @@ def config_dir() -> Path:
     env = os.environ.get(ENV_CONFIG_DIR)
     if env:
         return Path(env).expanduser()
+    plain = _plain_xdg_config_dir()
+    if plain is not None:
+        return plain
     # Imported here so that tools which set the variable (and the tests) never pay for it.
     import platformdirs
 
     return platformdirs.user_config_path("loopauth")
+
+
+def _plain_xdg_config_dir() -> Path | None:
+    """What ``platformdirs.user_config_path("loopauth")`` answers on Linux, in the plain cases, without it.
+
+    Importing platformdirs loads tempfile, shutil, random, bz2 and lzma: about 30 ms, more than
+    the rest of ``loopauth token`` together. An absolute ``$XDG_CONFIG_HOME``, or else an absolute
+    ``$HOME``, is all it takes on Linux; anything else (a relative or blank variable, no home,
+    another OS) returns None and is left to platformdirs itself. ``tests/test_store.py`` checks
+    that both agree for the installed platformdirs.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    if xdg:
+        return Path(xdg, "loopauth") if os.path.isabs(xdg) else None
+    if not os.path.isabs(os.environ.get("HOME", "")):
+        return None
+    return Path(os.path.expanduser("~/.config"), "loopauth")
 
 
 def validate_profile_name(name: str) -> str:
@@ -67,14 +88,18 @@ def validate_profile_name(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class ProfileEntry:
+class ProfileEntry(_Value):
     """One profile file as seen by ``CredentialStore.profiles()``: credentials, or why there are none."""
+
+    _fields = ("name", "path", "credentials", "error")
 
     name: str
     path: Path
     credentials: Credentials | None
     error: str | None
+
+    def __init__(self, name: str, path: Path, credentials: Credentials | None, error: str | None) -> None:
+        self._init(name=name, path=path, credentials=credentials, error=error)
 
 
 class CredentialStore:
@@ -118,7 +143,7 @@ class CredentialStore:
         # The file name is what the user asked for and where a later save() writes; a file
         # copied or renamed by hand must not send that save to another profile's file.
         if creds.profile != profile:
-            creds = dataclasses.replace(creds, profile=profile)
+            creds = creds.replace(profile=profile)
         return creds
 
     def profiles(self) -> list[ProfileEntry]:

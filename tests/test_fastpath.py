@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("aiohttp", "oauthlib", "asyncio")
+from loopauth.cli import build_parser, plain_token_args
+
+HEAVY = ("aiohttp", "oauthlib", "asyncio", "argparse", "dataclasses", "platformdirs")
 CREDS = {
     "profile": "default",
     "provider": "demo",
@@ -45,3 +47,81 @@ def test_fast_paths_import_nothing_heavy(tmp_path: Path, code: str) -> None:
         check=True,
     ).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+# A plain `loopauth token` is read without argparse; these must mean the same either way.
+PLAIN_TOKEN_ARGVS = [
+    ["token"],
+    ["token", "--json"],
+    ["token", "--env"],
+    ["token", "--profile", "work"],
+    ["token", "--profile=work", "--json"],
+    ["token", "--json", "--profile", "work"],
+    ["token", "--field", "oauth_token"],
+    ["token", "--field=user_id", "--profile=x"],
+    ["token", "--prefix", "TW_"],
+    ["token", "--prefix=", "--env"],
+    ["token", "--profile", ""],
+    ["token", "--profile", "a=b"],
+]
+# Left to argparse: abbreviations, help, repeats, conflicts, mistakes, other commands.
+ARGPARSE_ARGVS = [
+    ["token", "--js"],
+    ["token", "--prof", "work"],
+    ["token", "-h"],
+    ["token", "--help"],
+    ["token", "--json", "--json"],
+    ["token", "--profile", "a", "--profile", "b"],
+    ["token", "--json", "--env"],
+    ["token", "--json", "--field", "user_id"],
+    ["token", "--profile"],
+    ["token", "--profile", "-x"],
+    ["token", "--json=1"],
+    ["token", "--", "--json"],
+    ["token", "extra"],
+    ["--version"],
+    ["list"],
+    [],
+]
+
+
+@pytest.mark.parametrize("argv", PLAIN_TOKEN_ARGVS, ids=" ".join)
+def test_plain_token_args_read_as_argparse_does(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    expected = {"profile": args.profile, "json_out": args.json, "field": args.field, "prefix": args.prefix}
+    assert plain_token_args(argv) == expected
+
+
+@pytest.mark.parametrize("argv", ARGPARSE_ARGVS, ids=lambda argv: " ".join(argv) or "(none)")
+def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
+    assert plain_token_args(argv) is None
+
+
+def test_plain_and_argparse_token_paths_print_the_same(tmp_path: Path) -> None:
+    """The same request through the fast reading and through argparse (an abbreviation) prints the same bytes."""
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    f = profiles / "default.json"
+    f.write_text(json.dumps(CREDS))
+    f.chmod(0o600)
+    env = dict(os.environ, LOOPAUTH_CONFIG_DIR=str(tmp_path))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        proc = subprocess.run([sys.executable, "-m", "loopauth", *args], env=env, capture_output=True, text=True)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    for fast, slow in [
+        (["token", "--json"], ["token", "--js"]),
+        (["token", "--env"], ["token", "--en"]),
+        (["token", "--field", "screen_name"], ["token", "--fie", "screen_name"]),
+        (["token", "--prefix", "X_"], ["token", "--pre", "X_"]),
+        (["token", "--prefix", "1X"], ["token", "--pre", "1X"]),
+        (["token", "--field", "nope"], ["token", "--fie", "nope"]),
+        (["token", "--profile", "missing"], ["token", "--prof", "missing"]),
+        (["token", "--profile", "../x"], ["token", "--prof", "../x"]),
+    ]:
+        assert plain_token_args(fast) is not None
+        assert plain_token_args(slow) is None
+        assert run(*fast) == run(*slow)
+    assert run("token", "--json")[0] == 0
+    assert run("token", "--profile", "missing")[0] == 7

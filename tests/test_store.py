@@ -487,6 +487,58 @@ def test_config_dir_honours_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert config_dir() == platformdirs.user_config_path("loopauth")
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the platformdirs shortcut is Linux-only")
+@pytest.mark.parametrize(
+    ("xdg", "home"),
+    [
+        (None, "/home/u"),
+        (None, "/home/u/"),
+        (None, "/"),
+        ("", "/home/u"),
+        ("/x/conf", "/home/u"),
+        ("/x/conf/", None),
+        ("//x//conf", "/home/u"),
+        ("   ", "/home/u"),
+        ("relative/conf", "/home/u"),
+        ("~/conf", "/home/u"),
+        (None, "relative-home"),
+        (None, ""),
+        (None, None),
+    ],
+)
+def test_config_dir_agrees_with_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, xdg: str | None, home: str | None
+) -> None:
+    """Without LOOPAUTH_CONFIG_DIR the store finds exactly the directory platformdirs names, whether it
+    resolves the plain cases itself (to keep platformdirs off the token path) or asks platformdirs."""
+    monkeypatch.delenv("LOOPAUTH_CONFIG_DIR", raising=False)
+    for name, value in (("XDG_CONFIG_HOME", xdg), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    try:
+        expected: Path | str = platformdirs.user_config_path("loopauth")
+    except RuntimeError as exc:  # newer platformdirs refuse a home they cannot resolve
+        expected = str(exc)
+    try:
+        got: Path | str = config_dir()
+    except RuntimeError as exc:
+        got = str(exc)
+    assert got == expected
+
+
+def test_load_without_env_var_skips_platformdirs_on_linux(tmp_path: Path) -> None:
+    """The common case, no LOOPAUTH_CONFIG_DIR and an absolute HOME, reads the login without platformdirs."""
+    home = tmp_path / "home"
+    CredentialStore(home / ".config" / "loopauth").save(make_creds())
+    env = {k: v for k, v in os.environ.items() if k not in ("LOOPAUTH_CONFIG_DIR", "XDG_CONFIG_HOME")}
+    env["HOME"] = str(home)
+    code = "import sys, loopauth\nprint(loopauth.load('work').screen_name, 'platformdirs' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["alice", str(not sys.platform.startswith("linux"))]
+
+
 def test_store_root_is_resolved_lazily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The default root is read from the environment on first use, not at construction."""
     monkeypatch.delenv("LOOPAUTH_CONFIG_DIR", raising=False)
