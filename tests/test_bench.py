@@ -1,0 +1,78 @@
+"""scripts/bench.py in its quick mode: it runs to the end and prints every row.
+
+Never a timing assertion: figures on a shared 2-core box are noise, and the bench reports them for a person to
+read. What is checked is that each measurement happened: every login succeeded, every junk request got the
+4xx it should, and the login still completed afterwards.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
+HAS_BASELINE = importlib.util.find_spec("requests_oauthlib") is not None
+LOGIN_ROWS = ("start -> browser launched", "start -> authorize page shown", "callback sent -> saved, exited")
+NUMBER = r"\d+\.\d"
+
+
+@pytest.fixture(scope="module")
+def bench_output() -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPAUTH_") and k != "BROWSER"}
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--quick"],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def _row(output: str, label: str) -> str:
+    rows = [line for line in output.splitlines() if line.startswith(label)]
+    assert len(rows) == 1, f"no single row {label!r} in:\n{output}"
+    return rows[0]
+
+
+def test_token_rows_are_kept(bench_output: str) -> None:
+    for label in ("python json.load (baseline)", "import loopauth; load()", "loopauth token --json"):
+        assert re.match(rf"{re.escape(label)}\s+{NUMBER}\s+\d+\.\d\dx", _row(bench_output, label))
+    assert "gh auth token" in bench_output or "(gh not installed: no gh comparison)" in bench_output
+
+
+def test_loopauth_login_rows(bench_output: str) -> None:
+    for label in LOGIN_ROWS:
+        # The loopauth column holds a figure, never "failed".
+        assert re.match(rf"{re.escape(label)}\s+{NUMBER}\s", _row(bench_output, label))
+    assert re.match(r"runs ok \(exit 0, token saved\)\s+1/1\s", _row(bench_output, "runs ok"))
+    assert "failed:" not in bench_output
+
+
+def test_junk_rows(bench_output: str) -> None:
+    assert re.search(r"\s\d+\s+>= 1500: ", _row(bench_output, "junk answered per second"))
+    peak = _row(bench_output, "peak RSS (VmHWM), MiB")
+    assert re.search(rf"\s{NUMBER}\s+< 80: ", peak) or "n/a" in peak
+    # Not timings: every junk request got its 4xx, the login kept waiting, and then it completed.
+    assert _row(bench_output, "junk answered as expected (4xx)").endswith("all: met")
+    assert _row(bench_output, "still waiting after the junk").endswith("yes")
+    assert _row(bench_output, "login completed after the junk").endswith("exit 0 and saved: met")
+
+
+def test_baseline_rows(bench_output: str) -> None:
+    if not HAS_BASELINE:
+        for label in LOGIN_ROWS:
+            assert re.match(rf"{re.escape(label)}\s+{NUMBER}\s+n/a\s", _row(bench_output, label))
+        assert "requests-oauthlib not installed" in bench_output
+        pytest.skip("requests-oauthlib (the bench extra) is not installed here, so the bench ran without its baseline")
+    for label in LOGIN_ROWS:
+        assert re.match(rf"{re.escape(label)}\s+{NUMBER}\s.*\s{NUMBER}\s+\d+\.\d\dx", _row(bench_output, label))
+    assert re.match(r"runs ok \(exit 0, token saved\)\s+1/1\s+1/1$", _row(bench_output, "runs ok"))
