@@ -1,5 +1,5 @@
 """``python -m loopauth``."""
 
-from loopauth.cli import main
+from loopauth.cli import run
 
-raise SystemExit(main())
+run()

@@ -8,6 +8,8 @@ line on stderr and a documented exit code.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import sys
@@ -17,6 +19,7 @@ from . import __version__
 from .errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_LOCAL,
     EXIT_OK,
     LoopAuthError,
     UsageError,
@@ -750,12 +753,9 @@ def cmd_path(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        plain = plain_token_args(argv)
-        if plain is not None:
-            return print_token(**plain)
-        args = build_parser().parse_args(argv)
-        run: Callable[[argparse.Namespace], int] = args.run
-        return run(args)
+        code = _dispatch(argv)
+        sys.stdout.flush()  # so a failed write of buffered output is reported below, not at exit
+        return code
     except LoopAuthError as exc:
         print(f"loopauth: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -766,11 +766,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `loopauth token | head -c0`: the reader left; not our failure to report.
         sys.stderr.close()
         return EXIT_OK
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRNOS:
+            return _internal_error(exc)
+        # Our own file and network errors arrive wrapped (StoreError, ProviderError); a bare one
+        # like these comes from writing to stdout: a full disk, a vanished terminal.
+        print(f"loopauth: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_LOCAL
     except Exception as exc:
-        if os.environ.get("LOOPAUTH_DEBUG"):
-            raise
-        print(
-            f"loopauth: internal error: {exc.__class__.__name__}: {exc} (set LOOPAUTH_DEBUG=1 for a traceback)",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
+        return _internal_error(exc)
+
+
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _dispatch(argv: Sequence[str]) -> int:
+    plain = plain_token_args(argv)
+    if plain is not None:
+        return print_token(**plain)
+    args = build_parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.run
+    return command(args)
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("LOOPAUTH_DEBUG"):
+        raise exc
+    print(
+        f"loopauth: internal error: {exc.__class__.__name__}: {exc} (set LOOPAUTH_DEBUG=1 for a traceback)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
+def run() -> None:
+    """The ``loopauth`` command (console script and ``python -m loopauth``): main(), then exit at once.
+
+    After a login the interpreter would spend about 60 ms tearing down aiohttp's modules and
+    collecting garbage before the process ends, while the user (or the tool that started us)
+    waits. Everything that matters is done by then: main() has flushed the output, the
+    credentials are fsynced, the sockets closed, asyncio's executor shut down, and loopauth
+    starts no non-daemon threads. So leave with os._exit. Library callers use main(), which
+    just returns.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        # Already flushed by main(), or closed after a reader left; nothing more to report.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

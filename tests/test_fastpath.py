@@ -125,3 +125,27 @@ def test_plain_and_argparse_token_paths_print_the_same(tmp_path: Path) -> None:
         assert run(*fast) == run(*slow)
     assert run("token", "--json")[0] == 0
     assert run("token", "--profile", "missing")[0] == 7
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
+def test_output_that_cannot_be_written_is_an_error_not_a_silent_exit(tmp_path: Path, unbuffered: str) -> None:
+    """run() leaves with os._exit, so the output is flushed before: a full disk must still be reported."""
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    f = profiles / "default.json"
+    f.write_text(json.dumps(CREDS))
+    f.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env.update(LOOPAUTH_CONFIG_DIR=str(tmp_path), PYTHONUNBUFFERED=unbuffered)
+    cmd = [sys.executable, "-m", "loopauth", "token", "--json"]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(cmd, env=env, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 6
+    assert proc.stderr == "loopauth: error: cannot write the output: No space left on device\n"
+    # A reader that leaves early is not a failure (`loopauth token | head -c0`).
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as gone:
+        assert gone.stdout is not None
+        assert gone.stderr is not None
+        gone.stdout.close()
+        assert gone.stderr.read() == b""
+        assert gone.wait() == 0
