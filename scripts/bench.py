@@ -55,8 +55,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 RUNS = 20
-BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+"""Where the loopauth under test and the Python that runs both logins live: see install_for_users()."""
 BROWSER_SCRIPT = HERE / "bench_browser.py"
 BASELINE_SCRIPT = HERE / "bench_baseline.py"
 PROVIDER_SCRIPT = HERE / "bench_provider.py"
@@ -84,6 +86,41 @@ def _median_ms(cmd: list[str], env: dict[str, str], runs: int = RUNS) -> float:
     return statistics.median(samples)
 
 
+def install_for_users(tmp: Path) -> Path:
+    """Install loopauth the way users get it, in a throwaway venv, and return its bin directory.
+
+    The development venv's editable install costs every start a setuptools import hook (~15 ms),
+    and with PYTHONDONTWRITEBYTECODE set (as on CI machines) it compiles loopauth's modules from
+    source at every run; neither is there for someone who ran ``pip install loopauth``. So: a venv
+    without pip, a regular (wheel) install of this checkout with its bytecode compiled by pip, and
+    a .pth line that puts the development venv's site-packages after it for the dependencies
+    (aiohttp, oauthlib, platformdirs, requests-oauthlib). A .pth path line does not run that
+    directory's own .pth files, so the editable hook stays out. The baseline script runs on this
+    same interpreter, so both sides start alike.
+    """
+    venv = tmp / "user-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", str(ROOT)]
+    proc = subprocess.run(pip, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"installing loopauth into {venv} failed: {proc.stderr.strip()[-500:]}")
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = [p for p in sys.path if p.endswith("site-packages")]
+    Path(purelib, "_loopauth_bench_deps.pth").write_text("".join(f"{p}\n" for p in ours), encoding="utf-8")
+    where = subprocess.run(
+        [str(python), "-c", "import loopauth; print(loopauth.__file__)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if not where.startswith(purelib):
+        raise RuntimeError(f"the throwaway venv imports loopauth from {where}, not from its own install")
+    return venv / "bin"
+
+
 def token_table(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, LOOPAUTH_CONFIG_DIR=tmp)
@@ -103,7 +140,7 @@ def token_table(runs: int) -> None:
         path = profiles / "default.json"
         path.write_text(json.dumps(creds))
         os.chmod(path, 0o600)
-        py = sys.executable
+        py = str(BIN / "python")
         bare = _median_ms([py, "-c", f"import json; json.load(open({str(path)!r}))"], env, runs)
         load = _median_ms([py, "-c", "import loopauth; loopauth.load()"], env, runs)
         token = _median_ms([str(BIN / "loopauth"), "token", "--json"], env, runs)
@@ -256,7 +293,7 @@ def loopauth_command(p: Provider, timeout: float) -> list[str]:
 
 def baseline_command(p: Provider, out: Path, timeout: float) -> list[str]:
     return [
-        sys.executable,
+        str(BIN / "python"),
         str(BASELINE_SCRIPT),
         "--consumer-key",
         p.consumer_key,
@@ -589,16 +626,31 @@ def main() -> int:
     parser.add_argument("--junk", type=int, default=JUNK_REQUESTS, help=f"junk requests (default {JUNK_REQUESTS})")
     parser.add_argument("--junk-seconds", type=float, default=JUNK_SECONDS, help="time bound of the junk burst")
     parser.add_argument("--delay", type=float, default=DELAY, help="the provider's simulated round trip, seconds")
-    parser.add_argument("--quick", action="store_true", help="one run each and a short junk burst (for the tests)")
+    parser.add_argument(
+        "--dev-install",
+        action="store_true",
+        help="measure the loopauth of the running venv (editable) instead of a regular install like users get",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="one run each, a short junk burst, --dev-install (for the tests)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs, args.token_runs, args.junk, args.junk_seconds = 1, 1, 300, 5.0
+        args.dev_install = True
     if min(args.runs, args.token_runs, args.junk) < 1 or args.junk_seconds <= 0 or args.delay < 0:
         parser.error("--runs, --token-runs and --junk must be at least 1; --junk-seconds positive; --delay >= 0")
 
-    token_table(args.token_runs)
+    global BIN
     baseline = importlib.util.find_spec("requests_oauthlib") is not None
     with tempfile.TemporaryDirectory(prefix="loopauth-bench-") as tmp, ProviderProcess(args.delay) as provider:
+        if args.dev_install:
+            print(f"loopauth under test: the development install in {BIN.parent} (--dev-install)")
+        else:
+            BIN = install_for_users(Path(tmp))
+            print("loopauth under test: a regular install of this checkout (bytecode compiled), as users get it")
+        print()
+        token_table(args.token_runs)
         login_table(provider, Path(tmp), args.runs, args.delay, baseline)
         junk_table(provider, Path(tmp), args.junk, args.junk_seconds)
     if not baseline:
