@@ -644,6 +644,9 @@ def main() -> int:
     global BIN
     baseline = importlib.util.find_spec("requests_oauthlib") is not None
     with tempfile.TemporaryDirectory(prefix="loopauth-bench-") as tmp, ProviderProcess(args.delay) as provider:
+        # `python -c` puts the working directory first on sys.path: from the checkout, that would import
+        # the source tree instead of the install under test.
+        os.chdir(tmp)
         if args.dev_install:
             print(f"loopauth under test: the development install in {BIN.parent} (--dev-install)")
         else:
