@@ -12,10 +12,8 @@ answered with a 4xx page and changes nothing.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import re
-import socket
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -24,12 +22,11 @@ from types import TracebackType
 from aiohttp import web
 
 from . import pages
-from .errors import LocalError, LoopAuthError, PortInUse, UsageError
-from .protocol import CallbackMatch, Denied, Rejected, Verified, is_loopback_host, match_callback, parse_pasted
+from .errors import LoopAuthError
+from .listen import Listeners, check_host_and_path, host_literal, start_path_for
+from .protocol import CallbackMatch, Denied, Rejected, Verified, match_callback, parse_pasted
 
 log = logging.getLogger(__name__)
-
-_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
 
 SHUTDOWN_TIMEOUT = 1.0
 """How long closing waits for a response still being written; idle keep-alive connections are dropped at once."""
@@ -112,15 +109,6 @@ def _silence(future: asyncio.Future[str]) -> None:
         future.exception()
 
 
-def host_literal(host: str) -> str:
-    """``host`` as it appears in a URL's authority (IPv6 in brackets)."""
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-START_PATH_FOR_ROOT = "/start"
-"""Where the local start page lives when the callback itself is at "/"."""
-
-
 class CallbackServer:
     """``async with CallbackServer(...) as server``: bound on entry, closed on every exit path."""
 
@@ -133,32 +121,25 @@ class CallbackServer:
         path: str = "/callback",
         url_host: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        listeners: Listeners | None = None,
     ) -> None:
-        if not is_loopback_host(host):
-            # Never a socket on the network: only this machine may deliver the verifier (RFC 8252 §8.3).
-            raise UsageError(f"--host must be a loopback address (127.0.0.1, ::1 or localhost), got {host!r}")
-        # Plain path characters only (RFC 3986 pchar without %-escapes): the router matches the decoded
-        # path, so an escaped one would never match and the login would wait for nothing.
-        if not _PATH.fullmatch(path) or path == START_PATH_FOR_ROOT:
-            raise UsageError(
-                f"the callback path must start with '/', not be {START_PATH_FOR_ROOT!r}, and use only letters, "
-                f"digits and -._~!$&'()*+,;=:@/ (no query, no %-escapes): {path!r}"
-            )
+        """``listeners``: sockets already bound for ``host``/``port`` (the CLI binds before importing us)."""
+        check_host_and_path(host, path)
         self.waiter = waiter
         self.path = path
         # A callback registered at the root (``https://localhost/``) takes "/", so the start page moves aside.
-        self.start_path = START_PATH_FOR_ROOT if path == "/" else "/"
+        self.start_path = start_path_for(path)
         self.ssl_context = ssl_context
         self.scheme = "https" if ssl_context else "http"
-        # ``localhost`` in the URL means both loopback families, so the browser's resolver cannot miss us.
         self.url_host = url_host or host
-        self._bind_hosts = ["127.0.0.1", "::1"] if host.lower() == "localhost" else [host.strip("[]")]
-        self._requested_port = port
-        self.port = port
-        self._sockets: list[socket.socket] = []
-        self._bound_hosts: list[str] = []
+        self._listeners = listeners or Listeners(host, port)
+        self._prebound = listeners is not None
         self._runner: web.AppRunner | None = None
         self.on_request: Callable[[web.Request], Awaitable[None]] | None = None
+
+    @property
+    def port(self) -> int:
+        return self._listeners.port
 
     @property
     def origin(self) -> str:
@@ -175,10 +156,10 @@ class CallbackServer:
     @property
     def bound_hosts(self) -> list[str]:
         """The addresses actually listened on (``localhost`` gives 127.0.0.1 and, where there is IPv6, ::1)."""
-        return list(self._bound_hosts)
+        return list(self._listeners.hosts)
 
     def _allowed_hosts(self) -> set[str]:
-        names = {host_literal(h).lower() for h in [*self._bound_hosts, self.url_host]}
+        names = {host_literal(h).lower() for h in [*self._listeners.hosts, self.url_host]}
         hosts = {f"{name}:{self.port}" for name in names}
         if self.port == (443 if self.ssl_context else 80):
             # Browsers leave the scheme's default port out of the Host header.
@@ -194,45 +175,9 @@ class CallbackServer:
     ) -> None:
         await self.close()
 
-    def _bind(self) -> None:
-        self._bound_hosts = []
-        for host in self._bind_hosts:
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            try:
-                sock = socket.socket(family, socket.SOCK_STREAM)
-            except OSError:
-                if len(self._bind_hosts) > 1:
-                    continue  # no IPv6 on this machine: 127.0.0.1 alone will do
-                raise
-            try:
-                # SO_REUSEADDR on POSIX only lets us reuse a port in TIME_WAIT, never one somebody listens on.
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                if family == socket.AF_INET6:
-                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                sock.bind((host, self.port))
-                sock.listen(128)
-                sock.setblocking(False)
-            except OSError as exc:
-                sock.close()
-                if exc.errno == errno.EADDRNOTAVAIL and len(self._bind_hosts) > 1:
-                    continue
-                self._close_sockets()
-                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                    what = "is already in use" if exc.errno == errno.EADDRINUSE else "needs privileges to bind"
-                    raise PortInUse(
-                        f"callback port {self.port} on {host} {what}; "
-                        "free it or choose another with --port (0 picks a free one)",
-                        port=self.port,
-                    ) from exc
-                raise LocalError(f"cannot listen on {host}:{self.port}: {exc.strerror or exc}") from exc
-            self.port = sock.getsockname()[1]
-            self._sockets.append(sock)
-            self._bound_hosts.append(host)
-        if not self._sockets:
-            raise LocalError(f"cannot listen on any of {', '.join(self._bind_hosts)}")
-
     async def start(self) -> None:
-        self._bind()
+        if not self._prebound:
+            self._listeners.bind()
         app = web.Application(middlewares=[self._guard], handler_args={"max_field_size": 8190, "max_line_size": 8190})
         app.router.add_get(self.start_path, self._start_page, allow_head=False)
         app.router.add_get(self.path, self._callback, allow_head=False)
@@ -240,7 +185,7 @@ class CallbackServer:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
         try:
             await self._runner.setup()
-            for sock in self._sockets:
+            for sock in self._listeners.sockets:
                 site = web.SockSite(self._runner, sock, ssl_context=self.ssl_context)
                 await site.start()
         except BaseException:
@@ -251,12 +196,7 @@ class CallbackServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-        self._close_sockets()
-
-    def _close_sockets(self) -> None:
-        for sock in self._sockets:
-            sock.close()
-        self._sockets.clear()
+        self._listeners.close()
 
     @web.middleware
     async def _guard(

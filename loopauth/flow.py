@@ -29,9 +29,10 @@ import aiohttp
 
 from . import __version__
 from .browser import Opener, open_in_thread
-from .callback import CallbackServer, Page, Waiter, host_literal, page
+from .callback import CallbackServer, Page, Waiter, page
 from .defaults import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT  # re-exported
 from .errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError, UsageError
+from .listen import host_literal
 from .models import Credentials, Provider, RequestToken
 from .paste import stdin_is_tty, stdin_lines, stdin_readable
 from .protocol import (

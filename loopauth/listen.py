@@ -1,0 +1,103 @@
+"""Binding the loopback callback socket(s), with the standard library only.
+
+Kept apart from the aiohttp server (callback.py) so that ``loopauth login``
+can bind and send the browser to the start page before aiohttp is imported
+(about a quarter of a second): the kernel holds the browser's connection in
+the listen backlog until the server takes over these same sockets. Binding
+first and keeping the socket is also RFC 8252 §8.3's rule: never probe a
+port and bind it again later.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import socket
+
+from .errors import LocalError, PortInUse, UsageError
+from .protocol import is_loopback_host
+
+START_PATH_FOR_ROOT = "/start"
+"""Where the local start page lives when the callback itself is at "/"."""
+
+_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
+BACKLOG = 128
+
+
+def host_literal(host: str) -> str:
+    """``host`` as it appears in a URL's authority (IPv6 in brackets)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def check_host_and_path(host: str, path: str) -> None:
+    """UsageError unless ``host`` is loopback and ``path`` is a callback path the server can match."""
+    if not is_loopback_host(host):
+        # Never a socket on the network: only this machine may deliver the verifier (RFC 8252 §8.3).
+        raise UsageError(f"--host must be a loopback address (127.0.0.1, ::1 or localhost), got {host!r}")
+    # Plain path characters only (RFC 3986 pchar without %-escapes): the router matches the decoded
+    # path, so an escaped one would never match and the login would wait for nothing.
+    if not _PATH.fullmatch(path) or path == START_PATH_FOR_ROOT:
+        raise UsageError(
+            f"the callback path must start with '/', not be {START_PATH_FOR_ROOT!r}, and use only letters, "
+            f"digits and -._~!$&'()*+,;=:@/ (no query, no %-escapes): {path!r}"
+        )
+
+
+def start_path_for(path: str) -> str:
+    """The local start page's path: "/", unless the callback itself is registered at the root."""
+    return START_PATH_FOR_ROOT if path == "/" else "/"
+
+
+class Listeners:
+    """Listening, non-blocking sockets on the loopback address(es) of ``host``, all on one port."""
+
+    def __init__(self, host: str, port: int) -> None:
+        # ``localhost`` means both loopback families, so the browser's resolver cannot miss us.
+        self.wanted = ["127.0.0.1", "::1"] if host.lower() == "localhost" else [host.strip("[]")]
+        self.port = port
+        self.sockets: list[socket.socket] = []
+        self.hosts: list[str] = []
+        """The addresses actually listened on (``localhost`` gives 127.0.0.1 and, where there is IPv6, ::1)."""
+
+    def bind(self) -> Listeners:
+        """Bind and listen; PortInUse (busy or privileged port) or LocalError, with nothing left open."""
+        for host in self.wanted:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            try:
+                sock = socket.socket(family, socket.SOCK_STREAM)
+            except OSError:
+                if len(self.wanted) > 1:
+                    continue  # no IPv6 on this machine: 127.0.0.1 alone will do
+                raise
+            try:
+                # SO_REUSEADDR on POSIX only lets us reuse a port in TIME_WAIT, never one somebody listens on.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind((host, self.port))
+                sock.listen(BACKLOG)
+                sock.setblocking(False)
+            except OSError as exc:
+                sock.close()
+                if exc.errno == errno.EADDRNOTAVAIL and len(self.wanted) > 1:
+                    continue
+                self.close()
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    what = "is already in use" if exc.errno == errno.EADDRINUSE else "needs privileges to bind"
+                    raise PortInUse(
+                        f"callback port {self.port} on {host} {what}; "
+                        "free it or choose another with --port (0 picks a free one)",
+                        port=self.port,
+                    ) from exc
+                raise LocalError(f"cannot listen on {host}:{self.port}: {exc.strerror or exc}") from exc
+            self.port = sock.getsockname()[1]
+            self.sockets.append(sock)
+            self.hosts.append(host)
+        if not self.sockets:
+            raise LocalError(f"cannot listen on any of {', '.join(self.wanted)}")
+        return self
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        self.sockets.clear()
