@@ -8,7 +8,6 @@ can exit even while such a browser is still running.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -18,6 +17,10 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from .errors import UsageError
+
+TYPE_CHECKING = False  # asyncio is imported only when awaited: `loopauth login` opens the browser before it
+if TYPE_CHECKING:
+    import asyncio
 
 Opener = Callable[[str], Awaitable[bool]]
 
@@ -95,26 +98,50 @@ def _settle(future: asyncio.Future[bool], value: bool) -> None:
         future.set_result(value)
 
 
-async def open_in_thread(url: str) -> bool:
-    """Start opening ``url`` and report within a second whether a browser was launched.
+class Launch:
+    """A browser being opened on ``url`` in a daemon thread, started at once, with or without an event loop.
 
-    A browser that is still running after that (a terminal browser waiting for
-    its user) counts as launched; its thread is a daemon and never delays exit.
+    ``loopauth login`` starts one before asyncio and aiohttp are even imported; the login awaits
+    :meth:`opened` later. A browser still running after that (a terminal browser waiting for its
+    user) counts as launched; its thread is a daemon and never delays exit.
     """
-    loop = asyncio.get_running_loop()
-    result: asyncio.Future[bool] = loop.create_future()
 
-    def run() -> None:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.Lock()
+        self._opened: bool | None = None
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = []
+        threading.Thread(target=self._run, name="loopauth-browser", daemon=True).start()
+
+    def _run(self) -> None:
         try:
-            opened = open_url_blocking(url)
+            opened = open_url_blocking(self.url)
         except Exception:
             opened = False
-        # RuntimeError: the login ended (and its loop closed) while this browser was still starting.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_settle, result, opened)
+        with self._lock:
+            self._opened = opened
+            waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            # RuntimeError: the login ended (and its loop closed) while this browser was still starting.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future, opened)
 
-    threading.Thread(target=run, name="loopauth-browser", daemon=True).start()
-    try:
-        return await asyncio.wait_for(asyncio.shield(result), timeout=1.0)
-    except TimeoutError:
-        return True
+    async def opened(self, within: float = 1.0) -> bool:
+        """Whether a browser was launched, waiting at most ``within`` seconds for it to say."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        with self._lock:
+            if self._opened is not None:
+                return self._opened
+            self._waiters.append((loop, future))
+        try:
+            return await asyncio.wait_for(future, timeout=within)
+        except TimeoutError:
+            return True
+
+
+async def open_in_thread(url: str) -> bool:
+    """Start opening ``url`` and report within a second whether a browser was launched."""
+    return await Launch(url).opened()

@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 from yarl import URL
 
 from .errors import ProviderError, UsageError
-from .flow import REQUEST_TIMEOUT, Consumer, ProviderClient, RawResponse, new_session, resolve_consumer
+from .flow import REQUEST_TIMEOUT, ProviderClient, RawResponse, new_session
 from .models import Credentials, Provider
+from .prepare import Consumer, resolve_consumer
 from .protocol import SignedRequest, provider_message, sign
 from .providers import ALIASES, PRESETS
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any, TypedDict
 
+    from .prepare import EarlyStart
+
     class TokenArgs(TypedDict):
         profile: str
         json_out: bool
@@ -352,20 +354,12 @@ def _twitter_params(args: argparse.Namespace) -> tuple[dict[str, str], dict[str,
     return request_token, authorize
 
 
-async def _login(args: argparse.Namespace, **kwargs: Any) -> int:
+async def _login(args: argparse.Namespace, early: EarlyStart | None = None, **kwargs: Any) -> int:
     """Run login_async with the options login and demo share, then print the result."""
     from .flow import login_async
 
-    store = _store()
-    creds = await login_async(
-        profile=args.profile,
-        host=args.host,
-        port=args.port,
-        callback_path=args.callback_path,
-        timeout=args.timeout,
-        store=store,
-        **kwargs,
-    )
+    store = kwargs.setdefault("store", _store())
+    creds = await login_async(**_login_kwargs(args, kwargs), early=early)
     if args.json:
         _print_json(creds.to_dict())
     else:
@@ -373,10 +367,31 @@ async def _login(args: argparse.Namespace, **kwargs: Any) -> int:
     return EXIT_OK
 
 
-def _run_login(args: argparse.Namespace, **kwargs: Any) -> int:
-    import asyncio
+def _login_kwargs(args: argparse.Namespace, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "profile": args.profile,
+        "host": args.host,
+        "port": args.port,
+        "callback_path": args.callback_path,
+        "timeout": args.timeout,
+        **kwargs,
+    }
 
-    return asyncio.run(_login(args, **kwargs))
+
+def _run_login(args: argparse.Namespace, **kwargs: Any) -> int:
+    from .prepare import start_early
+
+    kwargs.setdefault("store", _store())
+    # Checked, bound and the browser on its way before asyncio and aiohttp are imported (a quarter
+    # of a second): the kernel holds the browser's connection until the server takes the socket.
+    early = start_early(**_login_kwargs(args, kwargs))
+    try:
+        import asyncio
+
+        return asyncio.run(_login(args, early, **kwargs))
+    finally:
+        if early is not None:
+            early.listeners.close()
 
 
 def cmd_login(args: argparse.Namespace) -> int:

@@ -12,7 +12,6 @@ import contextlib
 import errno
 import functools
 import getpass
-import math
 import os
 import socket
 import ssl
@@ -28,13 +27,21 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 import aiohttp
 
 from . import __version__
-from .browser import Opener, open_in_thread
+from .browser import Launch, Opener, open_in_thread
 from .callback import CallbackServer, Page, Waiter, page
 from .defaults import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT  # re-exported
 from .errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError, UsageError
-from .listen import host_literal
+from .listen import Listeners, host_literal
 from .models import Credentials, Provider, RequestToken
 from .paste import stdin_is_tty, stdin_lines, stdin_readable
+from .prepare import (
+    Consumer,
+    EarlyStart,
+    opening_message,
+    prepare_login,
+    resolve_consumer,
+    resolve_provider,
+)
 from .protocol import (
     CallbackPlan,
     Denied,
@@ -42,17 +49,14 @@ from .protocol import (
     SignedRequest,
     Verified,
     authorize_url,
-    check_endpoint,
     hint_for,
     match_callback,
     parse_pasted,
     parse_token_response,
-    plan_callback,
     sign,
     user_id_from_token,
 )
-from .providers import resolve
-from .store import CredentialStore, config_dir, validate_profile_name
+from .store import CredentialStore, validate_profile_name
 
 REQUEST_TIMEOUT = 30.0
 """The longest one call to the provider may take; never longer than what is left of ``timeout``."""
@@ -67,16 +71,6 @@ T = TypeVar("T")
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True)
-class Consumer:
-    """The app's identity and how it signs."""
-
-    key: str
-    secret: str
-    signature_method: str = "HMAC-SHA1"
-    rsa_key: str | None = None
 
 
 class ProviderClient:
@@ -233,49 +227,6 @@ def new_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=4, keepalive_timeout=60))
 
 
-def resolve_provider(provider: Provider | str, config: Path | None = None) -> Provider:
-    resolved = provider if isinstance(provider, Provider) else resolve(provider, config)
-    for what in ("request_token_url", "authorize_url", "access_token_url"):
-        check_endpoint(getattr(resolved, what), what)
-    return resolved
-
-
-def resolve_consumer(
-    consumer_key: str | None,
-    consumer_secret: str | None,
-    *,
-    signature_method: str,
-    rsa_key_file: str | None = None,
-) -> Consumer:
-    if not consumer_key:
-        raise UsageError("no consumer key: pass --consumer-key or set LOOPAUTH_CONSUMER_KEY")
-    rsa_key = None
-    if signature_method == "RSA-SHA1":
-        if not rsa_key_file:
-            raise UsageError("RSA-SHA1 needs the consumer's private key: --rsa-key FILE (PEM)")
-        require_rsa_support()
-        try:
-            rsa_key = Path(rsa_key_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read RSA key {rsa_key_file}: {exc.strerror or exc}") from exc
-        except UnicodeDecodeError:
-            raise UsageError(f"RSA key {rsa_key_file} is not a PEM file") from None
-    elif consumer_secret is None:
-        raise UsageError("no consumer secret: pass --consumer-secret or set LOOPAUTH_CONSUMER_SECRET")
-    return Consumer(consumer_key, consumer_secret or "", signature_method, rsa_key)
-
-
-def require_rsa_support() -> None:
-    """Fail before any browser opens when RSA-SHA1 cannot be signed here."""
-    try:
-        # What oauthlib's RSA-SHA1 signer imports (PyJWT's algorithms pull in cryptography).
-        import jwt.algorithms  # noqa: F401
-    except ImportError:
-        raise UsageError(
-            "RSA-SHA1 signing needs the 'cryptography' and 'PyJWT' packages: pip install 'loopauth[rsa]'"
-        ) from None
-
-
 def build_credentials(
     profile: str,
     provider: Provider,
@@ -329,6 +280,7 @@ async def login_async(
     oob: bool = False,
     ssl_context: ssl.SSLContext | None = None,
     paste: bool | AsyncIterable[str] = False,
+    early: EarlyStart | None = None,
 ) -> Credentials:
     """Log in through a loopback callback and store the credentials under ``profile``.
 
@@ -348,30 +300,40 @@ async def login_async(
 
     ``request_token_params`` are extra parameters of the request-token call
     (Twitter's ``x_auth_access_type``); ``authorize_params`` go to the authorize page.
+
+    ``early`` is what ``loopauth login`` did before importing aiohttp, from these same
+    arguments (:func:`loopauth.prepare.start_early`): the checks, the bound sockets, the
+    browser already opening on their start page.
     """
-    if not (math.isfinite(timeout) and timeout > 0):
-        raise UsageError(f"--timeout must be a positive number of seconds, got {timeout:g}")
-    if not 0 <= port <= 65535:
-        raise UsageError(f"--port must be between 0 and 65535, got {port}")
-    plan = plan_callback(callback_url, oob=oob, host=host, port=port, path=callback_path, tls=ssl_context is not None)
-    profile = validate_profile_name(profile)
-    store = store or CredentialStore()
-    resolved = resolve_provider(provider, store.root if store else config_dir())
-    consumer = resolve_consumer(
-        consumer_key,
-        consumer_secret,
-        signature_method=signature_method or resolved.signature_method,
-        rsa_key_file=rsa_key_file,
-    )
-    if consumer.signature_method != resolved.signature_method:
-        resolved = resolved.replace(signature_method=consumer.signature_method)
-    # A config dir we cannot write must stop the login before a browser opens, not after the user consented.
-    store.check_writable()
+    if early is None:
+        prepared = prepare_login(
+            provider=provider,
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            profile=profile,
+            host=host,
+            port=port,
+            callback_path=callback_path,
+            timeout=timeout,
+            signature_method=signature_method,
+            rsa_key_file=rsa_key_file,
+            store=store,
+            callback_url=callback_url,
+            oob=oob,
+            tls=ssl_context is not None,
+        )
+    else:
+        prepared = early.prepared
+    plan, profile, store = prepared.plan, prepared.profile, prepared.store
+    resolved, consumer = prepared.provider, prepared.consumer
     deadline = time.monotonic() + timeout
 
     waiter = Waiter()
     async with contextlib.AsyncExitStack() as stack:
-        server = await _serve(stack, plan, waiter, ssl_context, say, fallback=callback_url is not None)
+        listeners = early.listeners if early is not None else None
+        server = await _serve(
+            stack, plan, waiter, ssl_context, say, fallback=callback_url is not None, listeners=listeners
+        )
         session = await stack.enter_async_context(new_session())
         client = ProviderClient(session, resolved, consumer)
         callback = _callback_for(plan, server)
@@ -388,7 +350,8 @@ async def login_async(
         reader = asyncio.create_task(_read_pastes(source, waiter, say)) if source is not None else None
         try:
             if server is not None:
-                await _announce_server(server, resolved.name, open_browser, say)
+                launch = early.launch if early is not None else None
+                await _announce_server(server, resolved.name, open_browser, say, launch)
                 if interactive:
                     say("Browser on another machine? Paste the address it lands on here and press Enter.")
                 waiting_for = f"the browser to come back to {callback}"
@@ -448,11 +411,14 @@ async def _serve(
     say: Say,
     *,
     fallback: bool,
+    listeners: Listeners | None = None,
 ) -> CallbackServer | None:
     """Bind the callback server when the plan says so; None when the login goes through pasting instead."""
     if not plan.serve:
         return None
-    server = CallbackServer(waiter, host=plan.host, port=plan.port, path=plan.path, ssl_context=ssl_context)
+    server = CallbackServer(
+        waiter, host=plan.host, port=plan.port, path=plan.path, ssl_context=ssl_context, listeners=listeners
+    )
     try:
         return await stack.enter_async_context(server)
     except PortInUse as exc:
@@ -496,7 +462,9 @@ def _announce_url(say: Say, lead: str, url: str) -> None:
     say(f"{lead} {url}")
 
 
-async def _announce_server(server: CallbackServer, name: str, open_browser: Opener | bool, say: Say) -> None:
+async def _announce_server(
+    server: CallbackServer, name: str, open_browser: Opener | bool, say: Say, launch: Launch | None = None
+) -> None:
     ssh = os.environ.get("SSH_CONNECTION", "").split()
     if len(ssh) == 4:
         # The browser is on the machine we were reached from: a tunnel makes the automatic path work there.
@@ -507,9 +475,14 @@ async def _announce_server(server: CallbackServer, name: str, open_browser: Open
     if open_browser is False:
         say(f"Open this URL in a browser to log in: {server.start_url} (it forwards to {name}'s authorize page)")
         return
-    opener = open_in_thread if open_browser is True else open_browser
-    say(f"Opening {server.start_url} in your browser; it forwards to {name}'s authorize page.")
-    if not await opener(server.start_url):
+    if launch is not None:
+        # Already opening since before the server existed (and announced then).
+        opened = await launch.opened()
+    else:
+        opener = open_in_thread if open_browser is True else open_browser
+        say(opening_message(server.start_url, name))
+        opened = await opener(server.start_url)
+    if not opened:
         say(f"No browser could be opened. Open this URL to log in: {server.start_url}")
 
 

@@ -25,8 +25,9 @@ from yarl import URL
 
 import loopauth
 from loopauth.errors import EXIT_PROVIDER, NotLoggedIn
-from loopauth.flow import Consumer, ProviderClient, new_session
+from loopauth.flow import ProviderClient, new_session
 from loopauth.models import Credentials, Provider
+from loopauth.prepare import Consumer
 from loopauth.protocol import FORM_CONTENT_TYPE, form_encode, sign
 
 from .authlib_provider import CONSUMER_KEY, CONSUMER_SECRET, SCREEN_NAME, USER_ID, AuthlibProvider
