@@ -268,12 +268,9 @@ class ProviderProcess:
             proc.stdout.close()
 
 
-def loopauth_command(p: Provider, timeout: float) -> list[str]:
+def _provider_args(p: Provider) -> list[str]:
+    """The options loopauth login and the baseline script share."""
     return [
-        str(BIN / "loopauth"),
-        "login",
-        "--provider",
-        "demo",
         "--consumer-key",
         p.consumer_key,
         "--consumer-secret",
@@ -284,6 +281,16 @@ def loopauth_command(p: Provider, timeout: float) -> list[str]:
         p.authorize_url,
         "--access-token-url",
         p.access_token_url,
+    ]
+
+
+def loopauth_command(p: Provider, timeout: float) -> list[str]:
+    return [
+        str(BIN / "loopauth"),
+        "login",
+        "--provider",
+        "demo",
+        *_provider_args(p),
         "--port",
         "0",
         "--timeout",
@@ -295,16 +302,7 @@ def baseline_command(p: Provider, out: Path, timeout: float) -> list[str]:
     return [
         str(BIN / "python"),
         str(BASELINE_SCRIPT),
-        "--consumer-key",
-        p.consumer_key,
-        "--consumer-secret",
-        p.consumer_secret,
-        "--request-token-url",
-        p.request_token_url,
-        "--authorize-url",
-        p.authorize_url,
-        "--access-token-url",
-        p.access_token_url,
+        *_provider_args(p),
         "--out",
         str(out),
         "--timeout",

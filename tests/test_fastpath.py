@@ -25,6 +25,14 @@ CREDS = {
 }
 
 
+def write_profile(config: Path) -> None:
+    profiles = config / "profiles"
+    profiles.mkdir()
+    f = profiles / "default.json"
+    f.write_text(json.dumps(CREDS))
+    f.chmod(0o600)
+
+
 @pytest.mark.parametrize(
     "code",
     [
@@ -33,11 +41,7 @@ CREDS = {
     ],
 )
 def test_fast_paths_import_nothing_heavy(tmp_path: Path, code: str) -> None:
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    f = profiles / "default.json"
-    f.write_text(json.dumps(CREDS))
-    f.chmod(0o600)
+    write_profile(tmp_path)
     check = f"{code}\nimport sys\nprint([m for m in {HEAVY!r} if m in sys.modules])"
     out = subprocess.run(
         [sys.executable, "-c", check],
@@ -99,11 +103,7 @@ def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
 
 def test_plain_and_argparse_token_paths_print_the_same(tmp_path: Path) -> None:
     """The same request through the fast reading and through argparse (an abbreviation) prints the same bytes."""
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    f = profiles / "default.json"
-    f.write_text(json.dumps(CREDS))
-    f.chmod(0o600)
+    write_profile(tmp_path)
     env = dict(os.environ, LOOPAUTH_CONFIG_DIR=str(tmp_path))
 
     def run(*args: str) -> tuple[int, str, str]:
@@ -130,11 +130,7 @@ def test_plain_and_argparse_token_paths_print_the_same(tmp_path: Path) -> None:
 @pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "unbuffered"])
 def test_output_that_cannot_be_written_is_an_error_not_a_silent_exit(tmp_path: Path, unbuffered: str) -> None:
     """run() leaves with os._exit, so the output is flushed before: a full disk must still be reported."""
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    f = profiles / "default.json"
-    f.write_text(json.dumps(CREDS))
-    f.chmod(0o600)
+    write_profile(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     env.update(LOOPAUTH_CONFIG_DIR=str(tmp_path), PYTHONUNBUFFERED=unbuffered)
     cmd = [sys.executable, "-m", "loopauth", "token", "--json"]
