@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -77,18 +78,18 @@ class Browser:
     watch: Watch
 
 
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    """Headless Chromium with a fresh profile; closed after the test, so during it every tab stays open."""
+@contextlib.asynccontextmanager
+async def chromium(profile: Path, *extra_args: str) -> AsyncIterator[Browser]:
+    """Headless Chromium with a fresh profile; closed on exit, so until then every tab stays open."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"no Chromium at {CHROMIUM}: `make e2e` installs Debian's (apt-get install -y chromium)")
     async with async_playwright() as playwright:
         # Never `playwright install`: Playwright only drives the system's Chromium.
         context = await playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium-profile",
+            profile,
             executable_path=CHROMIUM,
             headless=True,
-            args=CHROMIUM_ARGS,
+            args=[*CHROMIUM_ARGS, *extra_args],
             viewport={"width": 760, "height": 520},
         )
         watch = Watch()
@@ -98,6 +99,12 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
             yield Browser(context, watch)
         finally:
             await context.close()
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
+    async with chromium(tmp_path / "chromium-profile") as b:
+        yield b
 
 
 @dataclass
@@ -283,6 +290,48 @@ async def test_provider_failure_after_approval_shows_the_error_page_and_exits_5(
         code, _, err, _ = await login.finish()
         assert code == 5, err
         await look_light_and_dark(page, "error")
+    browser.watch.assert_clean()
+
+
+async def test_loopauth_opens_chromium_itself_and_the_login_completes(demo: DemoProvider, tmp_path: Path) -> None:
+    """Without --no-browser: loopauth binds and hands Chromium the start URL before its server (and aiohttp)
+    is even loaded; Chromium's request waits in the listen backlog and lands on the authorize page."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        devtools = probe.getsockname()[1]
+    # BROWSER: ask this Chromium, through its DevTools HTTP endpoint, to open the URL in a new tab.
+    opener = tmp_path / "open-in-chromium.py"
+    opener.write_text(
+        "import sys, urllib.request\n"
+        f"request = urllib.request.Request('http://127.0.0.1:{devtools}/json/new?' + sys.argv[1], method='PUT')\n"
+        "urllib.request.urlopen(request, timeout=10).read()\n"
+    )
+    async with chromium(tmp_path / "chromium-profile", f"--remote-debugging-port={devtools}") as browser:
+        opened = asyncio.ensure_future(browser.context.wait_for_event("page", timeout=URL_WITHIN * 1000))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "loopauth",
+            *demo_login_args(demo),
+            env={**os.environ, "BROWSER": f"{sys.executable} {opener} %s"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            page = await opened
+            await expect(page).to_have_url(re.compile("^" + re.escape(demo.provider.authorize_url + "?oauth_token=")))
+            await page.get_by_role("button", name="Authorize app").click()
+            await assert_finished_page(page, "Logged in", f"@{DEMO_SCREEN_NAME}")
+            async with asyncio.timeout(EXIT_WITHIN):
+                out, err = await process.communicate()
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.communicate()
+        assert process.returncode == 0, err.decode()
+        assert f"Logged in to demo as @{DEMO_SCREEN_NAME}" in out.decode()
+        assert len(re.findall(r"^Opening http://127\.0\.0\.1:\d+/ in your browser", err.decode(), re.M)) == 1
     browser.watch.assert_clean()
 
 
