@@ -41,6 +41,7 @@ from .prepare import (
     prepare_login,
     resolve_consumer,
     resolve_provider,
+    say_to_stderr,
 )
 from .protocol import (
     CallbackPlan,
@@ -67,10 +68,6 @@ USER_AGENT = f"loopauth/{__version__}"
 Say = Callable[[str], None]
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 class ProviderClient:
@@ -275,7 +272,7 @@ async def login_async(
     rsa_key_file: str | None = None,
     open_browser: Opener | bool = True,
     store: CredentialStore | None = None,
-    say: Say = _stderr,
+    say: Say = say_to_stderr,
     callback_url: str | None = None,
     oob: bool = False,
     ssl_context: ssl.SSLContext | None = None,

@@ -177,7 +177,7 @@ def start_early(**login_kwargs: Any) -> EarlyStart | None:
         return None
     if len(os.environ.get("SSH_CONNECTION", "").split()) == 4:
         return None
-    say: Callable[[str], None] = login_kwargs.get("say") or _stderr
+    say: Callable[[str], None] = login_kwargs.get("say") or say_to_stderr
     prepared = prepare_login(tls=False, **{name: login_kwargs[name] for name in _PREPARE_ARGS if name in login_kwargs})
     plan = prepared.plan
     listeners = Listeners(plan.host, plan.port).bind()
@@ -190,5 +190,6 @@ def start_early(**login_kwargs: Any) -> EarlyStart | None:
         raise
 
 
-def _stderr(message: str) -> None:
+def say_to_stderr(message: str) -> None:
+    """The login's status lines: stderr, at once (never a secret)."""
     print(message, file=sys.stderr, flush=True)
