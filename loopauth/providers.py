@@ -64,15 +64,8 @@ PRESETS: dict[str, Provider] = {
 
 ALIASES = {"x": "twitter"}
 
-_FIELDS = {
-    "request_token_url",
-    "authorize_url",
-    "access_token_url",
-    "verify_url",
-    "revoke_url",
-    "signature_method",
-    "authorize_params",
-}
+# What a providers.toml table may set: every Provider field but the name, which is the table's own.
+_FIELDS = frozenset(Provider._fields) - {"name"}
 
 
 def providers_file(config_dir: Path) -> Path:
