@@ -6,6 +6,7 @@ import asyncio
 import re
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,7 +18,7 @@ from loopauth.flow import Flow, login_async
 from loopauth.models import Credentials
 from loopauth.store import CredentialStore
 
-from .conftest import port_is_free
+from .conftest import port_is_free, run_cli_async
 
 Opener = Callable[[str], Awaitable[bool]]
 
@@ -238,3 +239,69 @@ async def test_paste_source_ending_leaves_the_server_waiting(demo: DemoProvider)
     browser = ScriptedBrowser()
     creds = await login(demo, browser, paste=typist)
     assert creds.user_id == DEMO_USER_ID
+
+
+# -- the manual flow keeps what it was given (issue 11's three bugs) -----------------------------------------------
+
+
+async def _approve_manually(fl: Flow, demo: DemoProvider) -> dict[str, str]:
+    """Run the manual flow to the end, approving on the demo's page by hand, and return its tokens."""
+    url = await fl.get_authorize_url()
+    token = url.split("oauth_token=")[1]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{demo.base_url}/oauth/authorize", data={"oauth_token": token, "action": "approve"}, allow_redirects=False
+        ) as response,
+    ):
+        landed = response.headers["Location"]
+    return await fl.generate_access_token(response=landed)
+
+
+async def _signing_method_of_a_later_request(demo: DemoProvider, profile: str) -> str:
+    result = await run_cli_async("request", "--profile", profile, demo.echo_url)
+    assert result.returncode == 0, result.stderr
+    header = demo.last_request_headers["echo"]["Authorization"]
+    found = re.search(r'oauth_signature_method="([^"]+)"', header)
+    assert found
+    return found[1]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: Flow resolves its options its own way")
+async def test_manual_flow_finds_a_provider_defined_in_providers_toml(demo: DemoProvider, config_dir: Path) -> None:
+    """Flow(provider="mine") reads providers.toml from the config dir, as login does."""
+    p = demo.provider
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "providers.toml").write_text(
+        f'[mine]\nrequest_token_url = "{p.request_token_url}"\nauthorize_url = "{p.authorize_url}"\n'
+        f'access_token_url = "{p.access_token_url}"\n'
+    )
+    fl = Flow(demo.consumer_key, demo.consumer_secret, provider="mine", callback_uri="https://localhost/")
+    tokens = await _approve_manually(fl, demo)
+    assert tokens["screen_name"] == DEMO_SCREEN_NAME
+    assert fl.credentials(tokens).provider == "mine"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: Flow resolves its options its own way")
+async def test_manual_flow_profile_keeps_its_signature_method(demo: DemoProvider) -> None:
+    """A Flow signed with HMAC-SHA256 saves a profile that signs later requests with HMAC-SHA256 too."""
+    fl = Flow(demo.consumer_key, demo.consumer_secret, provider=demo.provider, signature_method="HMAC-SHA256")
+    tokens = await _approve_manually(fl, demo)
+    assert 'oauth_signature_method="HMAC-SHA256"' in demo.last_request_headers["access_token"]["Authorization"]
+    CredentialStore().save(fl.credentials(tokens, profile="sha256"))
+    assert await _signing_method_of_a_later_request(demo, "sha256") == "HMAC-SHA256"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: Flow resolves its options its own way")
+async def test_manual_rsa_flow_profile_keeps_its_key_file(demo: DemoProvider, tmp_path: Path) -> None:
+    """An RSA-SHA1 Flow saves the key file's path with the profile, so later calls can sign."""
+    from .test_tools import _rsa_key_pair
+
+    pem, public = _rsa_key_pair(tmp_path)
+    demo.register_client("rsa-consumer-key", "unused-secret", rsa_public_key=public)
+    fl = Flow("rsa-consumer-key", "", provider=demo.provider, signature_method="RSA-SHA1", rsa_key_file=str(pem))
+    tokens = await _approve_manually(fl, demo)
+    creds = fl.credentials(tokens, profile="rsa")
+    assert creds.rsa_key_file == str(pem.resolve())
+    CredentialStore().save(creds)
+    assert await _signing_method_of_a_later_request(demo, "rsa") == "RSA-SHA1"
