@@ -9,9 +9,9 @@ from __future__ import annotations
 
 # Not `from typing import TYPE_CHECKING`: typing itself costs a few ms on the load() path. mypy
 # treats any name TYPE_CHECKING as true.
-TYPE_CHECKING = False
+from ._version import __version__
 
-__version__ = "0.1.0"
+TYPE_CHECKING = False
 
 __all__ = [
     "AuthorizationDenied",
@@ -47,15 +47,16 @@ _LAZY = {
     "Credentials": "models",
     "Provider": "models",
     "CredentialStore": "store",
-    "Flow": "flow",
-    "SyncFlow": "flow",
-    "login": "flow",
-    "login_async": "flow",
+    "Flow": "oauth1.flow",
+    "SyncFlow": "oauth1.flow",
+    "login": "api",
+    "login_async": "api",
 }
 
 if TYPE_CHECKING:
     from typing import Any
 
+    from .api import login, login_async
     from .errors import (
         AuthorizationDenied,
         LocalError,
@@ -67,8 +68,8 @@ if TYPE_CHECKING:
         StoreError,
         UsageError,
     )
-    from .flow import Flow, SyncFlow, login, login_async
     from .models import Credentials, Provider
+    from .oauth1.flow import Flow, SyncFlow
     from .store import CredentialStore
 
 

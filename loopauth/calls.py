@@ -1,9 +1,7 @@
 """Signed calls with a stored profile: ``header``, ``request``, ``verify`` and ``logout --revoke``.
 
-Signing is :func:`loopauth.protocol.sign` and sending is
-:class:`loopauth.flow.ProviderClient`, the same code the login uses, so a
-profile signs later calls exactly as it signed its login (same method, same
-RSA key file).
+Blocking, over :class:`loopauth.http.Client`; no event loop and no aiohttp, so ``loopauth header``
+(which signs offline) and ``loopauth request`` start fast.
 """
 
 from __future__ import annotations
@@ -12,16 +10,14 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
-
-from yarl import URL
 
 from .errors import ProviderError, UsageError
-from .flow import REQUEST_TIMEOUT, ProviderClient, RawResponse, new_session
+from .http import REQUEST_TIMEOUT, Client, Request, Response, Trace
 from .models import Credentials, Provider
-from .prepare import Consumer, resolve_consumer
-from .protocol import SignedRequest, provider_message, sign
+from .oauth1.signing import Consumer, consumer_for, sign
 from .providers import ALIASES, PRESETS
+from .text import clean, provider_message
+from .urls import normalize_url
 
 # Where providers put the account's name and id, most specific first: Twitter (screen_name, id_str),
 # Trello and Discogs (username, id), SmugMug (NickName), Tumblr (response.user.name).
@@ -32,7 +28,7 @@ _SEARCH_DEPTH = 4
 
 @dataclass(frozen=True)
 class Identity:
-    """Who the provider says a profile's token belongs to."""
+    """Who the provider says a profile's token belongs to (cleaned of control characters)."""
 
     screen_name: str | None
     user_id: str | None
@@ -48,7 +44,7 @@ def endpoints_of(creds: Credentials) -> Provider | None:
 
 def consumer_of(creds: Credentials) -> Consumer:
     """How this profile signs: its consumer, its signature method and, for RSA-SHA1, its key file."""
-    return resolve_consumer(
+    return consumer_for(
         creds.consumer_key,
         creds.consumer_secret,
         signature_method=creds.signature_method,
@@ -56,85 +52,77 @@ def consumer_of(creds: Credentials) -> Consumer:
     )
 
 
-def normalize_url(url: str) -> str:
-    """The URL exactly as aiohttp will send it, so the signature covers the bytes on the wire.
-
-    Non-ASCII and other characters are percent-encoded here, once: oauthlib refuses
-    raw non-ASCII in a query, and aiohttp would otherwise re-quote the URL after signing.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"the URL must be http(s)://host/…, got {url!r}")
-    try:
-        return str(URL(url))
-    except ValueError as exc:
-        raise UsageError(f"invalid URL {url!r}: {exc}") from exc
-
-
 def sign_for(
-    creds: Credentials, method: str, url: str, *, form: Sequence[tuple[str, str]] = (), consumer: Consumer | None = None
-) -> SignedRequest:
-    """Sign one request with the profile's consumer and token."""
-    consumer = consumer or consumer_of(creds)
-    return sign(
-        method,
-        normalize_url(url),
-        consumer_key=consumer.key,
-        consumer_secret=consumer.secret,
-        token=creds.oauth_token,
-        token_secret=creds.oauth_token_secret,
-        form=list(form) or None,
-        signature_method=consumer.signature_method,
-        rsa_key=consumer.rsa_key,
-    )
-
-
-async def request(
     creds: Credentials,
     method: str,
     url: str,
     *,
     form: Sequence[tuple[str, str]] = (),
     headers: Mapping[str, str] | None = None,
+) -> Request:
+    """Sign one request with the profile's consumer and token, for the URL exactly as it will be sent."""
+    return sign(
+        method,
+        normalize_url(url),
+        consumer_of(creds),
+        token=creds.oauth_token,
+        token_secret=creds.oauth_token_secret,
+        form=list(form) or None,
+        headers=dict(headers or {}),
+    )
+
+
+def request(
+    creds: Credentials,
+    method: str,
+    url: str,
+    *,
+    form: Sequence[tuple[str, str]] = (),
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
     timeout: float = REQUEST_TIMEOUT,
-) -> RawResponse:
-    """Make one signed request and return the answer whatever its status (network failures raise ProviderError)."""
-    consumer = consumer_of(creds)
-    signed = sign_for(creds, method, url, form=form, consumer=consumer)
-    # Only send_raw is used, which needs no endpoints; a profile without them can still make requests.
-    provider = endpoints_of(creds) or Provider(creds.provider, "", "", "")
-    async with new_session() as session:
-        client = ProviderClient(session, provider, consumer)
-        return await client.send_raw(signed, timeout=timeout, extra_headers=headers or {})
+    trace: Trace | None = None,
+) -> Response:
+    """Make one signed request and return the answer whatever its status (no answer: ProviderError).
+
+    ``body`` is sent as it is and, like any body that is not a form, not signed (RFC 5849 §3.4.1.3).
+    """
+    signed = sign_for(creds, method, url, form=form, headers=headers)
+    if body is not None:
+        if form:
+            raise UsageError("a request has form parameters or a body, not both")
+        signed = Request(signed.method, signed.url, signed.headers, body)
+    with Client(trace=trace) as client:
+        return client.send(signed, timeout=timeout)
 
 
-def _failure(step: str, creds: Credentials, response: RawResponse) -> ProviderError:
+def _failure(step: str, creds: Credentials, response: Response) -> ProviderError:
     text = response.text()
     message = (
         f"{step} failed: {creds.provider} answered {response.status}: {provider_message(response.content_type, text)}"
     )
     if response.status == 401:
-        message += f"; the token may be revoked or expired: log in again (loopauth login --profile {creds.profile})"
+        message += "; the token may be revoked or expired: log in again"
     return ProviderError(message, status=response.status, body=text)
 
 
-async def _checked(creds: Credentials, method: str, url: str, step: str, timeout: float) -> RawResponse:
+def _checked(creds: Credentials, method: str, url: str, step: str, timeout: float, trace: Trace | None) -> Response:
     """A signed call whose non-2xx answer is the provider's error."""
-    response = await request(creds, method, url, timeout=timeout)
-    if not 200 <= response.status < 300:
+    response = request(creds, method, url, timeout=timeout, trace=trace)
+    if not response.ok:
         raise _failure(step, creds, response)
     return response
 
 
-async def verify(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT) -> Identity:
+def verify(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT, trace: Trace | None = None) -> Identity:
     """Call the provider's verify-credentials endpoint: who the token belongs to."""
     provider = endpoints_of(creds)
     if provider is None or not provider.verify_url:
         raise UsageError(
             f"provider {creds.provider!r} of profile '{creds.profile}' has no verify endpoint "
-            "(set verify_url in providers.toml, or log in with --verify-url)"
+            "(set verify_url in providers.toml, or log in with a verify URL)"
         )
-    response = await _checked(creds, "GET", provider.verify_url, "verify", timeout)
+    response = _checked(creds, "GET", provider.verify_url, "verify", timeout, trace)
     try:
         data: Any = json.loads(response.text())
     except ValueError:
@@ -142,15 +130,15 @@ async def verify(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT) -> Ide
     return Identity(_find(data, _NAME_KEYS), _find(data, _ID_KEYS), data)
 
 
-async def revoke(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT) -> None:
+def revoke(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT, trace: Trace | None = None) -> None:
     """Ask the provider to invalidate the profile's token (Twitter: POST /1.1/oauth/invalidate_token, signed)."""
     provider = endpoints_of(creds)
     if provider is None or not provider.revoke_url:
         raise UsageError(
             f"provider {creds.provider!r} of profile '{creds.profile}' has no revoke endpoint: revoke the app's "
-            "access in the provider's settings, then run `loopauth logout` without --revoke"
+            "access in the provider's settings, then log out without revoking"
         )
-    await _checked(creds, "POST", provider.revoke_url, "revoke", timeout)
+    _checked(creds, "POST", provider.revoke_url, "revoke", timeout, trace)
 
 
 def _find(data: Any, keys: Sequence[str]) -> str | None:
@@ -166,7 +154,7 @@ def _find(data: Any, keys: Sequence[str]) -> str | None:
                 if isinstance(value, dict):
                     value = value.get("_content")  # Flickr wraps strings: {"username": {"_content": "…"}}
                 if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                    return str(value)
+                    return clean(str(value))
                 children.extend(v for v in node.values() if isinstance(v, dict))
             level = children
     return None

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 EXIT_OK = 0
@@ -45,9 +46,25 @@ class LoopAuthError(Exception):
 
 
 class UsageError(LoopAuthError):
-    """The command line or the arguments to an API call are wrong."""
+    """The command line or the arguments to an API call are wrong.
+
+    ``argument`` names the keyword argument at fault; the message says ``{arg}`` where it names it, so
+    that a library caller reads ``timeout must be …`` and the CLI user ``--timeout must be …``
+    (:meth:`render`). Library messages never name command-line flags.
+    """
 
     exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        self.template = message
+        self.argument = argument
+        super().__init__(self.render(lambda name: name))
+
+    def render(self, name_of: Callable[[str], str]) -> str:
+        """The message with the argument named by ``name_of`` (the CLI gives its flag)."""
+        if self.argument is None:
+            return self.template
+        return self.template.replace("{arg}", name_of(self.argument))
 
 
 class AuthorizationDenied(LoopAuthError):

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import UsageError
 from .models import SIGNATURE_METHODS, Provider
-from .protocol import check_endpoint
+from .urls import check_endpoint
 
 _X = "https://api.x.com"
 
@@ -66,6 +66,24 @@ ALIASES = {"x": "twitter"}
 
 # What a providers.toml table may set: every Provider field but the name, which is the table's own.
 _FIELDS = frozenset(Provider._fields) - {"name"}
+ENDPOINTS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url")
+
+
+def check_provider(provider: Provider) -> Provider:
+    """Refuse endpoints a login must never talk to (UsageError whose ``argument`` names the field)."""
+    for key in ENDPOINTS:
+        url = getattr(provider, key)
+        if url or key not in ("verify_url", "revoke_url"):
+            try:
+                check_endpoint(url, "{arg}")
+            except UsageError as exc:
+                raise UsageError(exc.message, argument=key) from None
+    return provider
+
+
+def resolve_provider(provider: Provider | str, config_dir: Path | None = None) -> Provider:
+    """A Provider as given, or by name from ``providers.toml`` and the presets; its endpoints checked."""
+    return check_provider(provider if isinstance(provider, Provider) else resolve(provider, config_dir))
 
 
 def providers_file(config_dir: Path) -> Path:
@@ -129,13 +147,7 @@ def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> 
     params = table.get("authorize_params", {})
     if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
         raise UsageError(f"{at('authorize_params')}: [{name}] authorize_params must be a table of strings")
-    for key in ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url"):
-        if key in table:
-            try:
-                check_endpoint(table[key], key)
-            except UsageError as exc:
-                raise UsageError(f"{at(key)}: [{name}] {exc}") from exc
-    return Provider(
+    provider = Provider(
         name=name,
         request_token_url=table["request_token_url"],
         authorize_url=table["authorize_url"],
@@ -145,6 +157,10 @@ def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> 
         signature_method=method,
         authorize_params=dict(params),
     )
+    try:
+        return check_provider(provider)
+    except UsageError as exc:
+        raise UsageError(f"{at(exc.argument)}: [{name}] {exc}") from None
 
 
 def _line_of(lines: list[str], name: str, key: str | None = None) -> int:

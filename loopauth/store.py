@@ -134,7 +134,7 @@ class CredentialStore:
         except FileNotFoundError:
             # Also a dangling symlink, or no profiles directory at all: nothing stored.
             raise NotLoggedIn(
-                f"not logged in: no profile '{profile}' (run `loopauth login --profile {profile}`)",
+                f"not logged in: no profile '{profile}'",
                 profile=profile,
             ) from None
         except OSError as exc:

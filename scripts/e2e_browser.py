@@ -19,8 +19,8 @@ from typing import Literal
 
 from playwright.async_api import Page, async_playwright
 
+from loopauth import login_async
 from loopauth.demo import DemoProvider
-from loopauth.flow import login_async
 from loopauth.store import CredentialStore
 
 CHROMIUM = os.environ.get("LOOPAUTH_CHROMIUM", "/usr/bin/chromium")

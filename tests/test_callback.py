@@ -9,19 +9,43 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from loopauth.callback import CallbackServer, Page, Waiter
 from loopauth.errors import PortInUse, UsageError
-from loopauth.protocol import Denied, Rejected, Verified
+from loopauth.loopback.dance import Approved, Denied, Rejected
+from loopauth.loopback.listen import Listeners
+from loopauth.loopback.plan import plan_callback
+from loopauth.loopback.server import CallbackServer, Waiter
+from loopauth.loopback.wording import Page
+from loopauth.models import Provider, RequestToken
+from loopauth.oauth1.dance import OAuth1Dance
+from loopauth.oauth1.signing import Consumer
 
 TOKEN = "our-request-token"
 AUTHORIZE = "https://provider.example/oauth/authorize?oauth_token=our-request-token"
+PROVIDER = Provider(
+    "example", "https://provider.example/rt", "https://provider.example/oauth/authorize", "https://provider.example/at"
+)
+
+
+def waiter_for(token: str | None = TOKEN, *, started: bool = True) -> Waiter:
+    """A waiter whose OAuth 1.0a login has (or has not yet) got its request token."""
+    dance = OAuth1Dance(PROVIDER, Consumer("ck", "cs"))
+    if token is not None:
+        dance.request_token = RequestToken(token, "secret")
+    waiter = Waiter(dance, bare=True)
+    if started:
+        waiter.ready(AUTHORIZE)
+    return waiter
+
+
+def serving(waiter: Waiter, *, host: str = "127.0.0.1", port: int = 0, path: str = "/callback") -> CallbackServer:
+    """A callback server for ``waiter`` on sockets bound the way a login binds them."""
+    plan = plan_callback(None, oob=False, host=host, port=port, path=path, tls=False)
+    return CallbackServer(waiter, plan, Listeners(plan.host, plan.port).bind())
 
 
 @pytest.fixture
 async def server() -> AsyncIterator[CallbackServer]:
-    waiter = Waiter()
-    waiter.expect(TOKEN, AUTHORIZE)
-    async with CallbackServer(waiter, port=0) as srv:
+    async with serving(waiter_for()) as srv:
         yield srv
 
 
@@ -49,7 +73,7 @@ async def test_port_zero_gives_a_real_port_and_urls_name_it(server: CallbackServ
 async def test_second_listener_on_the_same_port_is_port_in_use(server: CallbackServer) -> None:
     """Binding a port that is taken raises PortInUse naming it."""
     with pytest.raises(PortInUse, match=str(server.port)):
-        async with CallbackServer(Waiter(), port=server.port):
+        async with serving(waiter_for(), port=server.port):
             pass
 
 
@@ -57,7 +81,7 @@ async def test_second_listener_on_the_same_port_is_port_in_use(server: CallbackS
 async def test_non_loopback_host_is_a_usage_error(host: str) -> None:
     """Never a listening socket on the network."""
     with pytest.raises(UsageError):
-        CallbackServer(Waiter(), host=host)
+        serving(waiter_for(), host=host)
 
 
 async def test_start_page_redirects_to_the_authorize_url(server: CallbackServer) -> None:
@@ -77,7 +101,7 @@ async def test_favicon_then_callback_404_then_200(server: CallbackServer) -> Non
     status, _, body = await get(f"{server.callback_url}?oauth_token={TOKEN}&oauth_verifier=v")
     assert status == 200
     assert body == "done"
-    assert server.waiter.result.result() == Verified("v")
+    assert server.waiter.result.result() == Approved("v")
 
 
 @pytest.mark.parametrize("method", [b"HEAD", b"POST", b"PUT", b"OPTIONS"])
@@ -122,7 +146,7 @@ async def test_wrong_token_and_foreign_denial_do_not_end_the_wait(server: Callba
     server.waiter.finish(Page(200, "ok"))
     status, _, _ = await get(f"{server.callback_url}?oauth_token={TOKEN}&oauth_verifier=good")
     assert status == 200
-    assert server.waiter.result.result() == Verified("good")
+    assert server.waiter.result.result() == Approved("good")
 
 
 async def test_repeat_after_success_gets_the_same_page(server: CallbackServer) -> None:
@@ -157,15 +181,14 @@ async def test_oversized_request_line_gets_aiohttps_400(server: CallbackServer) 
 
 async def test_port_is_free_after_close() -> None:
     """Closing releases the port even with an idle keep-alive connection open."""
-    waiter = Waiter()
-    waiter.expect(TOKEN, AUTHORIZE)
+    waiter = waiter_for()
     async with aiohttp.ClientSession() as session:
-        async with CallbackServer(waiter, port=0) as srv:
+        async with serving(waiter) as srv:
             async with session.get(f"{srv.origin}/favicon.ico") as r:
                 assert r.status == 404  # leaves a kept-alive connection behind
             port = srv.port
         # A new login can listen there again at once (TIME_WAIT leftovers don't count as busy).
-        async with CallbackServer(Waiter(), port=port) as again:
+        async with serving(waiter_for(), port=port) as again:
             assert again.port == port
 
 
@@ -183,10 +206,9 @@ async def test_localhost_server_accepts_every_loopback_name_in_the_host_header(n
     """A localhost callback answers whichever name the browser used: localhost, 127.0.0.1 or [::1]."""
     if name == b"[::1]" and not _has_ipv6_loopback():
         pytest.skip("this machine has no IPv6 loopback")
-    waiter = Waiter()
-    waiter.expect(TOKEN, AUTHORIZE)
+    waiter = waiter_for()
     waiter.finish(Page(200, "done"))
-    async with CallbackServer(waiter, host="localhost", port=0) as srv:
+    async with serving(waiter, host="localhost") as srv:
         assert srv.callback_url == f"http://localhost:{srv.port}/callback"
         host = name + b":" + str(srv.port).encode()
         answer = await raw(
@@ -195,14 +217,13 @@ async def test_localhost_server_accepts_every_loopback_name_in_the_host_header(n
             b"Connection: close\r\n\r\n",
         )
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
-    assert waiter.result.result() == Verified("v")
+    assert waiter.result.result() == Approved("v")
 
 
 async def test_localhost_server_still_rejects_foreign_host_headers() -> None:
     """Listening on both families does not widen the DNS-rebinding check."""
-    waiter = Waiter()
-    waiter.expect(TOKEN, AUTHORIZE)
-    async with CallbackServer(waiter, host="localhost", port=0) as srv:
+    waiter = waiter_for()
+    async with serving(waiter, host="localhost") as srv:
         answer = await raw(
             srv.port,
             b"GET /callback?oauth_token="
@@ -217,10 +238,9 @@ async def test_localhost_server_still_rejects_foreign_host_headers() -> None:
 
 async def test_callback_at_the_root_moves_the_start_page_to_start() -> None:
     """With the callback at "/", /start forwards to the provider and "/" is the callback."""
-    waiter = Waiter()
-    waiter.expect(TOKEN, AUTHORIZE)
+    waiter = waiter_for()
     waiter.finish(Page(200, "done"))
-    async with CallbackServer(waiter, port=0, path="/") as srv:
+    async with serving(waiter, path="/") as srv:
         assert srv.start_url == f"http://127.0.0.1:{srv.port}/start"
         status, headers, _ = await get(srv.start_url)
         assert (status, headers["Location"]) == (302, AUTHORIZE)
@@ -230,16 +250,16 @@ async def test_callback_at_the_root_moves_the_start_page_to_start() -> None:
 
 async def test_pasted_bare_verifier_is_paired_with_our_token() -> None:
     """A verifier or PIN pasted alone completes the login it can only belong to."""
-    waiter = Waiter()
+    waiter = waiter_for(None, started=False)
     assert waiter.offer_pasted("1234567") == Rejected("this login has not started yet")
-    waiter.expect(TOKEN, AUTHORIZE)
-    assert waiter.offer_pasted("  1234567 \n") == Verified("1234567")
+    waiter = waiter_for()
+    assert waiter.offer_pasted("  1234567 \n") == Approved("1234567", typed=True)
 
 
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("", "nothing was pasted"),
+        ("", "neither the address"),
         ("yes I clicked it", "neither the address"),
         ("https://localhost/?oauth_token=forged&oauth_verifier=v", "another login"),
         (AUTHORIZE, "no oauth_verifier"),
@@ -248,8 +268,7 @@ async def test_pasted_bare_verifier_is_paired_with_our_token() -> None:
 )
 async def test_pasted_text_that_is_not_our_callback_is_rejected(text: str, reason: str) -> None:
     """Slips, forged tokens, the authorize URL itself and other logins' denials change nothing."""
-    waiter = Waiter()
-    waiter.expect(TOKEN, AUTHORIZE)
+    waiter = waiter_for()
     match = waiter.offer_pasted(text)
     assert isinstance(match, Rejected)
     assert reason in match.reason
@@ -258,7 +277,6 @@ async def test_pasted_text_that_is_not_our_callback_is_rejected(text: str, reaso
 
 async def test_pasted_denial_for_our_token_is_a_denial() -> None:
     """The address of the provider's cancel link, pasted, ends the login as denied."""
-    waiter = Waiter()
-    waiter.expect(TOKEN, AUTHORIZE)
+    waiter = waiter_for()
     assert waiter.offer_pasted(f"https://localhost/?denied={TOKEN}") == Denied()
     assert waiter.result.result() == Denied()

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from loopauth.calls import _find, endpoints_of, normalize_url, request
+from loopauth.calls import _find, endpoints_of, request
 from loopauth.errors import ProviderError, UsageError
 from loopauth.models import Credentials
 from loopauth.providers import PRESETS
+from loopauth.urls import normalize_url
 
 
 def _creds(**overrides: Any) -> Credentials:
@@ -59,7 +60,7 @@ def test_urls_are_encoded_once_before_signing() -> None:
         normalize_url("mailto:someone@example.com")
 
 
-async def test_unreachable_host_is_a_provider_error() -> None:
+def test_unreachable_host_is_a_provider_error() -> None:
     """Connection refused becomes ProviderError (exit 5) naming the host, not a traceback."""
     with pytest.raises(ProviderError, match=r"cannot reach 127\.0\.0\.1"):
-        await request(_creds(), "GET", "http://127.0.0.1:9/x", timeout=5)
+        request(_creds(), "GET", "http://127.0.0.1:9/x", timeout=5)

@@ -117,7 +117,7 @@ def test_token_for_unknown_profile_exits_7() -> None:
     result = run_cli("token", "--profile", "nobody")
     assert result.returncode == 7
     assert result.stderr.count("\n") == 1
-    assert "nobody" in result.stderr
+    assert "run `loopauth login --profile nobody`" in result.stderr
 
 
 @pytest.mark.parametrize(

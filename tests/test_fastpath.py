@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from loopauth.cli import build_parser, plain_token_args
+from loopauth.cli import build_parser
+from loopauth.cli.token import plain_token_args
 
 HEAVY = ("aiohttp", "oauthlib", "asyncio", "argparse", "dataclasses", "platformdirs")
 CREDS = {

@@ -15,11 +15,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from loopauth.callback import CallbackServer, Page, Waiter
 from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, Failure, play_user
-from loopauth.protocol import Verified
+from loopauth.loopback.dance import Approved
+from loopauth.loopback.wording import Page
 
 from .conftest import browser_env, demo_login_args, port_is_free, run_cli, run_cli_async
+from .test_callback import serving, waiter_for
 
 
 async def _start_login(demo: DemoProvider, *extra: str) -> tuple[asyncio.subprocess.Process, str]:
@@ -37,11 +38,10 @@ async def _start_login(demo: DemoProvider, *extra: str) -> tuple[asyncio.subproc
 
 async def test_junk_burst_is_answered_4xx_and_the_real_callback_still_wins() -> None:
     """Thousands of junk requests over several connections each get a 4xx; then the good callback completes."""
-    waiter = Waiter()
-    waiter.expect("tok", "https://provider.example/authorize?oauth_token=tok")
+    waiter = waiter_for("tok")
     junk = ["/favicon.ico", "/callback", "/callback?oauth_token=x&oauth_verifier=y", "/callback?denied=x", "/admin"]
     statuses: list[int] = []
-    async with CallbackServer(waiter, port=0) as server:
+    async with serving(waiter) as server:
 
         async def hammer(worker: int) -> None:
             async with aiohttp.ClientSession() as session:
@@ -58,7 +58,7 @@ async def test_junk_burst_is_answered_4xx_and_the_real_callback_still_wins() -> 
             assert response.status == 200
     assert len(statuses) == 3000
     assert all(400 <= s < 500 for s in statuses)
-    assert waiter.result.result() == Verified("good")
+    assert waiter.result.result() == Approved("good")
 
 
 async def test_hung_provider_cannot_outlast_the_timeout(demo: DemoProvider) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import json
 import shlex
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,10 @@ from yarl import URL
 
 import loopauth
 from loopauth.errors import EXIT_PROVIDER, NotLoggedIn
-from loopauth.flow import ProviderClient, new_session
+from loopauth.http import Client
 from loopauth.models import Credentials, Provider
-from loopauth.prepare import Consumer
-from loopauth.protocol import FORM_CONTENT_TYPE, form_encode, sign
+from loopauth.oauth1.dance import OAuth1Dance
+from loopauth.oauth1.signing import FORM_CONTENT_TYPE, Consumer, form_encode, sign
 
 from .authlib_provider import CONSUMER_KEY, CONSUMER_SECRET, SCREEN_NAME, USER_ID, AuthlibProvider
 from .conftest import run_cli_async
@@ -129,7 +129,7 @@ class Reply:
     data: Any
 
 
-async def send(method: str, url: str, headers: dict[str, str], body: str | bytes | None) -> Reply:
+async def send(method: str, url: str, headers: Mapping[str, str], body: str | bytes | None) -> Reply:
     data = body.encode("utf-8") if isinstance(body, str) else body
     async with (
         aiohttp.ClientSession() as session,
@@ -146,14 +146,12 @@ async def send_loopauth(
     signed = sign(
         call.method,
         url,
-        consumer_key=creds.consumer_key,
-        consumer_secret=creds.consumer_secret,
+        Consumer(creds.consumer_key, creds.consumer_secret, method),
         token=creds.oauth_token,
         token_secret=override.get("token_secret", creds.oauth_token_secret),
         form=call.form or None,
-        signature_method=method,
     )
-    body = override.get("body", signed.body)
+    body = override.get("body", (signed.body or b"").decode())
     return await send(signed.method, signed.url, signed.headers, body)
 
 
@@ -209,7 +207,7 @@ async def test_cli_logs_in_against_authlibs_authorization_server(authlib_provide
 async def test_loopauth_signatures_pass_authlibs_resource_protector(
     authlib_provider: AuthlibProvider, call: Call
 ) -> None:
-    """A request signed by loopauth.protocol.sign with the stored credentials is accepted, its parameters intact."""
+    """A request loopauth signed with the stored credentials is accepted, its parameters intact."""
     creds = await cli_login(authlib_provider)
     accepted(await send_loopauth(authlib_provider, creds, call), call)
 
@@ -301,15 +299,12 @@ async def test_rsa_sha1_login_and_requests_pass_authlib(tmp_path: Path) -> None:
             signed = sign(
                 "POST",
                 f"{provider.resource_url}?{form_encode(call.query)}",
-                consumer_key=creds.consumer_key,
-                consumer_secret="",
+                Consumer(creds.consumer_key, "", "RSA-SHA1", signing_key.decode()),
                 token=creds.oauth_token,
                 token_secret=creds.oauth_token_secret,
                 form=call.form,
-                signature_method="RSA-SHA1",
-                rsa_key=signing_key.decode(),
             )
-            replies.append(await send(signed.method, signed.url, signed.headers, signed.body))
+            replies.append(await send(signed.method, signed.url, signed.headers, (signed.body or b"").decode()))
     accepted(replies[0], call, "RSA-SHA1")
     assert (replies[1].status, replies[1].data["error"]) == (401, "invalid_signature")
 
@@ -327,7 +322,8 @@ async def test_callback_with_an_encoded_query_passes_authlibs_request_token_chec
     provider = Provider(
         "authlib", authlib_provider.request_token_url, authlib_provider.authorize_url, authlib_provider.access_token_url
     )
-    async with new_session() as session:
-        client = ProviderClient(session, provider, Consumer(CONSUMER_KEY, CONSUMER_SECRET))
-        token = await client.fetch_request_token("http://127.0.0.1:9/callback?next=%2Fhome")
-    assert token.oauth_token in authlib_provider.state.temporary
+    dance = OAuth1Dance(provider, Consumer(CONSUMER_KEY, CONSUMER_SECRET))
+    with Client() as client:
+        await asyncio.to_thread(dance.begin, client, "http://127.0.0.1:9/callback?next=%2Fhome", timeout=10)
+    assert dance.request_token is not None
+    assert dance.request_token.oauth_token in authlib_provider.state.temporary

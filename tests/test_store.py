@@ -103,8 +103,8 @@ def test_saved_file_is_indented_sorted_json_with_trailing_newline(store: Credent
 
 
 def test_load_of_absent_profile_raises_not_logged_in(store: CredentialStore) -> None:
-    """No file means NotLoggedIn with the login hint, not StoreError."""
-    with pytest.raises(NotLoggedIn, match=r"run `loopauth login --profile nobody`") as info:
+    """No file means NotLoggedIn naming the profile, not StoreError."""
+    with pytest.raises(NotLoggedIn, match=r"no profile .nobody.") as info:
         store.load("nobody")
     assert info.value.profile == "nobody"
 

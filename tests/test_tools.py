@@ -14,7 +14,7 @@ import pytest
 
 from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider, Failure
 from loopauth.models import Credentials
-from loopauth.protocol import FORM_CONTENT_TYPE, form_encode
+from loopauth.oauth1.signing import FORM_CONTENT_TYPE, form_encode
 from loopauth.store import CredentialStore
 
 from .conftest import browser_env, demo_login_args, run_cli, run_cli_async

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, Failure
-from loopauth.pages import SECURITY_HEADERS, render
+from loopauth.loopback.pages import SECURITY_HEADERS, render
 
 from ..conftest import demo_login_args
 

@@ -11,41 +11,11 @@ port and bind it again later.
 from __future__ import annotations
 
 import errno
-import re
 import socket
 
-from .errors import LocalError, PortInUse, UsageError
-from .protocol import is_loopback_host
+from ..errors import LocalError, PortInUse
 
-START_PATH_FOR_ROOT = "/start"
-"""Where the local start page lives when the callback itself is at "/"."""
-
-_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
 BACKLOG = 128
-
-
-def host_literal(host: str) -> str:
-    """``host`` as it appears in a URL's authority (IPv6 in brackets)."""
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def check_host_and_path(host: str, path: str) -> None:
-    """UsageError unless ``host`` is loopback and ``path`` is a callback path the server can match."""
-    if not is_loopback_host(host):
-        # Never a socket on the network: only this machine may deliver the verifier (RFC 8252 §8.3).
-        raise UsageError(f"--host must be a loopback address (127.0.0.1, ::1 or localhost), got {host!r}")
-    # Plain path characters only (RFC 3986 pchar without %-escapes): the router matches the decoded
-    # path, so an escaped one would never match and the login would wait for nothing.
-    if not _PATH.fullmatch(path) or path == START_PATH_FOR_ROOT:
-        raise UsageError(
-            f"the callback path must start with '/', not be {START_PATH_FOR_ROOT!r}, and use only letters, "
-            f"digits and -._~!$&'()*+,;=:@/ (no query, no %-escapes): {path!r}"
-        )
-
-
-def start_path_for(path: str) -> str:
-    """The local start page's path: "/", unless the callback itself is registered at the root."""
-    return START_PATH_FOR_ROOT if path == "/" else "/"
 
 
 class Listeners:
@@ -86,7 +56,7 @@ class Listeners:
                     what = "is already in use" if exc.errno == errno.EADDRINUSE else "needs privileges to bind"
                     raise PortInUse(
                         f"callback port {self.port} on {host} {what}; "
-                        "free it or choose another with --port (0 picks a free one)",
+                        "free it or choose another port (0 picks a free one)",
                         port=self.port,
                     ) from exc
                 raise LocalError(f"cannot listen on {host}:{self.port}: {exc.strerror or exc}") from exc

@@ -1,14 +1,11 @@
-"""The embedded demo provider: a real OAuth 1.0a server on loopback.
+"""The embedded demo provider: a real OAuth 1.0a server on loopback, imitating Twitter's endpoints and answers.
 
-It imitates Twitter's endpoints and answers (see PROVIDERS.md) on top of
-oauthlib's server endpoints, so every signature is really verified (RFC 5849
-§3.4). ``loopauth demo`` logs into it, the test suite uses it as the provider
-fixture, and the benchmark drives it. All state lives in memory and is only
-touched from the event loop: oauthlib's endpoints are synchronous, so each
-check-and-update of a token runs without interleaving and needs no lock.
+It is built on oauthlib's server endpoints (:mod:`.validator` holds its state), so every signature
+is really verified (RFC 5849 §3.4). ``loopauth demo`` logs into it, the test suite uses it as the
+provider fixture, and the benchmark drives it.
 
-Nothing here logs; the aiohttp access log is off because the authorize URL
-carries the request token in its query.
+Nothing here logs; the aiohttp access log is off because the authorize URL carries the request
+token in its query.
 """
 
 from __future__ import annotations
@@ -20,39 +17,26 @@ import functools
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
-from html.parser import HTMLParser
-from typing import Any, Self
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from typing import Self
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import aiohttp
 from aiohttp import web
-from oauthlib.common import UNICODE_ASCII_CHARACTER_SET, generate_token, safe_string_equals
+from oauthlib.common import generate_token
 from oauthlib.oauth1 import (
     AccessTokenEndpoint,
     AuthorizationEndpoint,
     OAuth1Error,
     RequestTokenEndpoint,
-    RequestValidator,
     ResourceEndpoint,
 )
 from oauthlib.oauth1.rfc5849.signature import collect_parameters
-from yarl import URL
 
-from .models import Provider
+from ..models import Provider
+from ..urls import with_query
 from .pages import SECURITY_HEADERS, render
-
-__all__ = [
-    "DEMO_CONSUMER_KEY",
-    "DEMO_CONSUMER_SECRET",
-    "DEMO_SCREEN_NAME",
-    "DEMO_USER_ID",
-    "DemoProvider",
-    "Failure",
-    "PlayUserError",
-    "play_user",
-]
+from .validator import TIMESTAMP_LIFETIME, AccessTokenRecord, ClientRecord, Validator
 
 # Public on purpose: the demo app's credentials are printed by ``loopauth demo``.
 DEMO_CONSUMER_KEY = "loopauth-demo-consumer-key"
@@ -60,10 +44,6 @@ DEMO_CONSUMER_SECRET = "loopauth-demo-consumer-secret-not-secret"
 DEMO_USER_ID = "1234567890"
 DEMO_SCREEN_NAME = "loopauth_demo"
 DEMO_APP_NAME = "loopauth demo app"
-
-# Requests whose timestamp is further than this from the server clock are refused
-# (Twitter's code 135); it also bounds how long a nonce must be remembered.
-TIMESTAMP_LIFETIME = 600
 
 REQUEST_TOKEN_PATH = "/oauth/request_token"
 AUTHORIZE_PATH = "/oauth/authorize"
@@ -78,20 +58,6 @@ _API_ENDPOINTS = frozenset({"request_token", "access_token", "verify", "revoke",
 
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
-# Never issued to anyone: substituted for unknown keys so a bad request costs the
-# same work as a good one (oauthlib's constant-time design). Its private half was
-# thrown away when it was made.
-_DUMMY_RSA_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtrqXXVEde/KW6JKGK4NN
-32DmnPnAk3Ry5kPc+m0AVkXGlQyGi1q4dGgMnGstX5TfYrQpml+/AeinqszSB7Po
-TvbV7g+7rfVhxIk3YnkcQC3b2fVBKcg7HYxTAzppmUi+XUkujytEUl0F+clNh6Cq
-kVBf05Ko1otVaDpZyBjMeyQcb2AUtYvMyfIUzK+CwqhI+wjq3nmMSpHrCxN7UKnd
-ZjDWx1pY1ft8v0jfaPYL+6xrFqj1eioa1oYU16GXYZ51E/tQQP4IOgn5K44WSUvP
-vhhuL9B5Rf37+HvFrVpLuTqmLdEytZc5w4oKh2CeaPqCEdnFTSiF1/GnfG7m3Xsc
-RwIDAQAB
------END PUBLIC KEY-----
-"""
-
 
 @dataclass
 class Failure:
@@ -100,194 +66,6 @@ class Failure:
     status: int
     body: str
     content_type: str = "text/plain"
-
-
-class PlayUserError(RuntimeError):
-    """The scripted browser met something a person would not expect to see."""
-
-
-# --- the in-memory store behind oauthlib ------------------------------------------------------------------------
-
-
-@dataclass
-class _Client:
-    secret: str = field(repr=False)
-    rsa_public_key: str | None = None
-
-
-@dataclass
-class _RequestToken:
-    client_key: str
-    secret: str = field(repr=False)
-    callback: str
-    verifier: str | None = field(default=None, repr=False)
-
-
-@dataclass
-class _AccessToken:
-    token: str = field(repr=False)
-    client_key: str
-    secret: str = field(repr=False)
-    user_id: str
-    screen_name: str
-    revoked: bool = False
-
-
-class _Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
-    """oauthlib's RequestValidator over plain dictionaries."""
-
-    # Settings. Plain http is refused by default; this server only ever listens on
-    # loopback, where nothing else can see the traffic.
-    enforce_ssl = False
-    allowed_signature_methods = ("HMAC-SHA1", "HMAC-SHA256", "PLAINTEXT", "RSA-SHA1")
-    # RFC 3986's unreserved characters: the demo key has dashes, and other clients'
-    # nonces are often base64url.
-    safe_characters = frozenset(UNICODE_ASCII_CHARACTER_SET + "-._~")
-    client_key_length = (8, 64)
-    request_token_length = (20, 64)
-    # Twitter-style access tokens are "<user id>-<random>".
-    access_token_length = (20, 64)
-    # The out-of-band PIN is 7 digits, as on Twitter.
-    verifier_length = (7, 64)
-    nonce_length = (8, 64)
-    timestamp_lifetime = TIMESTAMP_LIFETIME
-    dummy_client = "dummy-client-key-never-issued"
-    dummy_request_token = "dummy-request-token-never-issued"
-    dummy_access_token = "dummy-access-token-never-issued"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.clients: dict[str, _Client] = {}
-        self.request_tokens: dict[str, _RequestToken] = {}
-        self.access_tokens: dict[str, _AccessToken] = {}
-        self.issued_access_tokens: list[str] = []
-        self.revoked_access_tokens: set[str] = set()
-        # (client key, timestamp, nonce, token) -> timestamp, per RFC 5849 §3.3.
-        self._nonces: dict[tuple[str, str, str, str], int] = {}
-        self._prune_at = 10_000
-        self._dummy_client = _Client(secret=generate_token(), rsa_public_key=_DUMMY_RSA_PUBLIC_KEY)
-        self._dummy_secret = generate_token()
-
-    def check_realms(self, realms: list[str]) -> bool:
-        # Twitter ignores the realm; so does the demo, whatever the client names.
-        return True
-
-    # -- clients
-
-    def validate_client_key(self, client_key: str, request: Any) -> bool:
-        return client_key in self.clients
-
-    def get_client_secret(self, client_key: str, request: Any) -> str:
-        return self.clients.get(client_key, self._dummy_client).secret
-
-    def get_rsa_key(self, client_key: str, request: Any) -> str:
-        # A client registered without a public key still gets a real (dummy) key,
-        # so an RSA-SHA1 request from it fails verification instead of crashing.
-        key = self.clients.get(client_key, self._dummy_client).rsa_public_key
-        return key or _DUMMY_RSA_PUBLIC_KEY
-
-    def validate_timestamp_and_nonce(
-        self,
-        client_key: str,
-        timestamp: str,
-        nonce: str,
-        request: Any,
-        request_token: str | None = None,
-        access_token: str | None = None,
-    ) -> bool:
-        key = (client_key, timestamp, nonce, request_token or access_token or "")
-        if key in self._nonces:
-            return False
-        self._nonces[key] = int(timestamp)  # oauthlib has checked it is a 10-digit integer
-        if len(self._nonces) >= self._prune_at:
-            # Entries older than the lifetime can go: their timestamp alone now fails.
-            horizon = time.time() - TIMESTAMP_LIFETIME
-            self._nonces = {k: ts for k, ts in self._nonces.items() if ts >= horizon}
-            self._prune_at = max(10_000, 2 * len(self._nonces))
-        return True
-
-    # -- callbacks and realms
-
-    def validate_redirect_uri(self, client_key: str, redirect_uri: str, request: Any) -> bool:
-        # A demo accepts any http(s) callback; real providers only accept URLs the
-        # app registered beforehand (Twitter answers 403 / code 415 otherwise).
-        if redirect_uri == "oob":
-            return True
-        parts = urlsplit(redirect_uri)
-        return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-    def get_redirect_uri(self, token: str, request: Any) -> str:
-        return self.request_tokens[token].callback
-
-    def get_default_realms(self, client_key: str, request: Any) -> list[str]:
-        return []
-
-    def get_realms(self, token: str, request: Any) -> list[str]:
-        return []
-
-    def validate_requested_realms(self, client_key: str, realms: list[str], request: Any) -> bool:
-        return True
-
-    def validate_realms(
-        self, client_key: str, token: str, request: Any, uri: str | None = None, realms: list[str] | None = None
-    ) -> bool:
-        return True
-
-    def verify_realms(self, token: str, realms: list[str], request: Any) -> bool:
-        return True
-
-    # -- request tokens and verifiers
-
-    def save_request_token(self, token: dict[str, str], request: Any) -> None:
-        self.request_tokens[token["oauth_token"]] = _RequestToken(
-            client_key=request.client_key, secret=token["oauth_token_secret"], callback=request.redirect_uri
-        )
-
-    def verify_request_token(self, token: str, request: Any) -> bool:
-        # The authorize page is good once per token: not after approval or denial.
-        record = self.request_tokens.get(token)
-        return record is not None and record.verifier is None
-
-    def save_verifier(self, token: str, verifier: dict[str, str], request: Any) -> None:
-        self.request_tokens[token].verifier = verifier["oauth_verifier"]
-
-    def validate_request_token(self, client_key: str, token: str, request: Any) -> bool:
-        record = self.request_tokens.get(token)
-        return record is not None and record.client_key == client_key
-
-    def get_request_token_secret(self, client_key: str, token: str, request: Any) -> str:
-        record = self.request_tokens.get(token)
-        return record.secret if record is not None and record.client_key == client_key else self._dummy_secret
-
-    def validate_verifier(self, client_key: str, token: str, verifier: str, request: Any) -> bool:
-        record = self.request_tokens.get(token)
-        expected = record.verifier if record is not None and record.client_key == client_key else None
-        # Compare even when there is nothing to match, to keep the timing flat.
-        return safe_string_equals(verifier, expected or self._dummy_secret) and expected is not None
-
-    def invalidate_request_token(self, client_key: str, request_token: str, request: Any) -> None:
-        # RFC 5849 §2.3: temporary credentials are good for one exchange only.
-        self.request_tokens.pop(request_token, None)
-
-    # -- access tokens
-
-    def save_access_token(self, token: dict[str, str], request: Any) -> None:
-        self.access_tokens[token["oauth_token"]] = _AccessToken(
-            token=token["oauth_token"],
-            client_key=request.client_key,
-            secret=token["oauth_token_secret"],
-            user_id=token["user_id"],
-            screen_name=token["screen_name"],
-        )
-        self.issued_access_tokens.append(token["oauth_token"])
-
-    def validate_access_token(self, client_key: str, token: str, request: Any) -> bool:
-        record = self.access_tokens.get(token)
-        return record is not None and record.client_key == client_key and not record.revoked
-
-    def get_access_token_secret(self, client_key: str, token: str, request: Any) -> str:
-        record = self.access_tokens.get(token)
-        return record.secret if record is not None and record.client_key == client_key else self._dummy_secret
 
 
 # --- responses --------------------------------------------------------------------------------------------------
@@ -307,14 +85,6 @@ def _page(status: int, html_text: str, extra_headers: dict[str, str] | None = No
 
 def _redirect(location: str) -> web.Response:
     return web.Response(status=302, headers={**SECURITY_HEADERS, "Location": location})
-
-
-def _append_query(url: str, name: str, value: str) -> str:
-    """Add one parameter, leaving the callback's own query exactly as the client wrote it."""
-    parts = urlsplit(url)
-    extra = urlencode({name: value})
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 def _json_params(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -391,7 +161,7 @@ class DemoProvider:
         self.last_request_headers: dict[str, dict[str, str]] = {}
         # Decoded query parameters of the last hit per endpoint, so tests can see what a client asked for.
         self.last_request_queries: dict[str, dict[str, str]] = {}
-        self._validator = _Validator()
+        self._validator = Validator()
         self.register_client(DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, rsa_public_key=rsa_public_key)
         self._signature_method = "RSA-SHA1" if rsa_public_key else "HMAC-SHA1"
         self._request_token_endpoint = RequestTokenEndpoint(self._validator)
@@ -472,7 +242,7 @@ class DemoProvider:
         """Add (or replace) a consumer; RSA-SHA1 consumers also give their PEM public key."""
         if not self._validator.check_client_key(key):
             raise ValueError("a consumer key must be 8 to 64 letters, digits or '-._~'")
-        self._validator.clients[key] = _Client(secret=secret, rsa_public_key=rsa_public_key)
+        self._validator.clients[key] = ClientRecord(secret=secret, rsa_public_key=rsa_public_key)
 
     # -- observation for tests
 
@@ -582,7 +352,6 @@ class DemoProvider:
             f"Authorize {DEMO_APP_NAME}?",
             f"{DEMO_APP_NAME} wants to use your account @{DEMO_SCREEN_NAME} on the demo provider.",
             body_html=form,
-            footer="loopauth demo provider: it runs on your machine, and no real account is involved.",
         )
         return _page(200, page)
 
@@ -604,7 +373,7 @@ class DemoProvider:
             self._validator.invalidate_request_token("", token, None)
             if callback == "oob":
                 return _page(200, render("denied", "Authorization denied", f"{DEMO_APP_NAME} was not given access."))
-            return _redirect(_append_query(callback, "denied", token))
+            return _redirect(with_query(callback, {"denied": token}))
         # For oob the verifier is a PIN the person types, so make it Twitter's 7 digits.
         credentials = {"oauth_verifier": f"{secrets.randbelow(10**7):07d}"} if callback == "oob" else {}
         uri = f"{request.scheme}://{request.host}{AUTHORIZE_PATH}?{urlencode({'oauth_token': token})}"
@@ -625,7 +394,7 @@ class DemoProvider:
         )
         return _page(200, page)
 
-    async def _authenticate(self, name: str, request: web.Request) -> web.Response | tuple[_AccessToken, _Signed]:
+    async def _authenticate(self, name: str, request: web.Request) -> web.Response | tuple[AccessTokenRecord, _Signed]:
         """Check a signed API call: a Response is the refusal, else whose token it was and the request."""
         early = await self._enter(name, request)
         if early is not None:
@@ -687,76 +456,3 @@ def _invalid_token_page() -> web.Response:
         next_step="Start the login again from the app.",
     )
     return _page(400, page)
-
-
-# --- a scripted person ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Form:
-    action: str
-    method: str
-    fields: list[tuple[str, str]] = field(default_factory=list)
-    buttons: list[tuple[str, str]] = field(default_factory=list)
-
-
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[_Form] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self.forms.append(_Form(action=attributes.get("action", ""), method=attributes.get("method", "get")))
-        elif self.forms and tag == "input" and attributes.get("type", "").lower() == "hidden":
-            self.forms[-1].fields.append((attributes.get("name", ""), attributes.get("value", "")))
-        elif self.forms and tag == "button" and "name" in attributes:
-            self.forms[-1].buttons.append((attributes["name"], attributes.get("value", "")))
-
-
-def _no_query(url: URL) -> str:
-    # Error messages may be printed; the query holds the request token and verifier.
-    return str(url.with_query(None).with_fragment(None))
-
-
-async def play_user(start_url: str, *, approve: bool = True) -> str:
-    """Act as the person in the browser, with aiohttp.ClientSession: GET start_url following redirects (the
-    client's own local start page may 302 to the provider's authorize page), find the form on the authorize
-    page, submit Authorize or Deny, and follow the provider's redirect to the callback. Return the final
-    callback response body text (for an ``oob`` callback: the provider's PIN or denied page). Raise
-    PlayUserError if something unexpected happens."""
-    choice = "approve" if approve else "deny"
-    # A bounded wait, so a test whose server never answers fails instead of hanging;
-    # callers wanting a shorter one wrap the call in asyncio.timeout().
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        async with session.get(start_url) as page:
-            text = await page.text()
-            page_url = page.url
-            if page.status != 200:
-                raise PlayUserError(f"the authorize page at {_no_query(page_url)} answered {page.status}: {text[:300]}")
-        parser = _FormParser()
-        parser.feed(text)
-        parser.close()
-        chosen = [(form, button) for form in parser.forms for button in form.buttons if button[1] == choice]
-        if not chosen:
-            raise PlayUserError(f"no form with a {choice!r} button on the page at {_no_query(page_url)}")
-        form, button = chosen[0]
-        if form.method.lower() != "post":
-            raise PlayUserError(f"the authorize form uses {form.method!r}, expected post")
-        target = urljoin(str(page_url), form.action)
-        async with session.post(target, data=[*form.fields, button], allow_redirects=False) as decision:
-            text = await decision.text()
-            location = decision.headers.get("Location")
-            if decision.status == 200:
-                return text  # out of band: the provider shows the PIN or the refusal itself
-            if decision.status not in (301, 302, 303, 307, 308) or not location:
-                raise PlayUserError(f"submitting {choice!r} answered {decision.status}: {text[:300]}")
-        # The Location is already encoded; requoting it could change what the callback sees.
-        async with session.get(URL(urljoin(target, location), encoded=True)) as callback:
-            text = await callback.text()
-            if callback.status >= 500:
-                raise PlayUserError(
-                    f"the callback {_no_query(callback.url)} failed with {callback.status}: {text[:300]}"
-                )
-            return text

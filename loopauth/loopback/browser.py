@@ -8,21 +8,17 @@ can exit even while such a browser is still running.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from .errors import UsageError
-
-TYPE_CHECKING = False  # asyncio is imported only when awaited: `loopauth login` opens the browser before it
-if TYPE_CHECKING:
-    import asyncio
+from ..errors import UsageError
+from .background import Background
 
 Opener = Callable[[str], Awaitable[bool]]
+"""An async callable that opens a URL somewhere (tests and the demo's scripted user): True if it did."""
 
 LAUNCHER_WAIT = 10.0
 """How long a WSL launcher may take to report; it runs in the opener's thread, so the login never waits on it."""
@@ -93,55 +89,17 @@ def browser_available() -> bool:
     return True
 
 
-def _settle(future: asyncio.Future[bool], value: bool) -> None:
-    if not future.done():
-        future.set_result(value)
+def launch(url: str) -> Background[bool]:
+    """Start opening ``url`` in the user's browser, in a daemon thread; its result says whether one was launched.
 
-
-class Launch:
-    """A browser being opened on ``url`` in a daemon thread, started at once, with or without an event loop.
-
-    ``loopauth login`` starts one before asyncio and aiohttp are even imported; the login awaits
-    :meth:`opened` later. A browser still running after that (a terminal browser waiting for its
-    user) counts as launched; its thread is a daemon and never delays exit.
+    A browser still running (a terminal browser waiting for its user) has not reported yet; the login
+    never waits for it: the callback arriving is proof enough that the browser was opened.
     """
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._lock = threading.Lock()
-        self._opened: bool | None = None
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[bool]]] = []
-        threading.Thread(target=self._run, name="loopauth-browser", daemon=True).start()
-
-    def _run(self) -> None:
+    def run() -> bool:
         try:
-            opened = open_url_blocking(self.url)
+            return open_url_blocking(url)
         except Exception:
-            opened = False
-        with self._lock:
-            self._opened = opened
-            waiters, self._waiters = self._waiters, []
-        for loop, future in waiters:
-            # RuntimeError: the login ended (and its loop closed) while this browser was still starting.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, future, opened)
+            return False
 
-    async def opened(self, within: float = 1.0) -> bool:
-        """Whether a browser was launched, waiting at most ``within`` seconds for it to say."""
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[bool] = loop.create_future()
-        with self._lock:
-            if self._opened is not None:
-                return self._opened
-            self._waiters.append((loop, future))
-        try:
-            return await asyncio.wait_for(future, timeout=within)
-        except TimeoutError:
-            return True
-
-
-async def open_in_thread(url: str) -> bool:
-    """Start opening ``url`` and report within a second whether a browser was launched."""
-    return await Launch(url).opened()
+    return Background(run, name="loopauth-browser")

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 
 from aiohttp import web
 
-from . import pages
-from .errors import LoopAuthError
-from .listen import Listeners, check_host_and_path, host_literal, start_path_for
-from .protocol import CallbackMatch, Denied, Rejected, Verified, match_callback, parse_pasted
+from ..errors import LoopAuthError
+from ..urls import host_literal
+from . import pages, wording
+from .dance import Approved, Dance, Denied, Outcome, Rejected
+from .listen import Listeners
+from .plan import CallbackPlan
+from .wording import Page
 
 log = logging.getLogger(__name__)
 
@@ -32,38 +33,27 @@ SHUTDOWN_TIMEOUT = 1.0
 """How long closing waits for a response still being written; idle keep-alive connections are dropped at once."""
 
 
-@dataclass(frozen=True)
-class Page:
-    status: int
-    html: str
-
-
-def page(
-    status: int, kind: pages.Kind, title: str, message: str, *, detail: str | None = None, next_step: str | None = None
-) -> Page:
-    return Page(status, pages.render(kind, title, message, detail=detail, next_step=next_step))
-
-
 class Waiter:
-    """The login's one-shot wait: fed by the server and by a pasted URL, consumed once.
+    """The login's one-shot wait: fed by the server and by pasted lines, consumed once.
 
-    ``offer`` decides about one set of callback parameters. Only a callback for
-    our request token settles ``result``; after that, a repeat of the same
-    callback gets the same final page and starts nothing new.
+    ``offer`` decides about one set of callback parameters with the protocol's :class:`Dance`. Only a
+    callback for this login settles ``result``; after that, a repeat of the same callback gets the
+    same final page and starts nothing new.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, dance: Dance, *, bare: bool) -> None:
         loop = asyncio.get_running_loop()
+        self.dance = dance
+        self.bare = bare
+        """Whether a pasted verifier or PIN alone may complete the login (nothing else can deliver one)."""
         self.authorize_url: asyncio.Future[str] = loop.create_future()
-        self.result: asyncio.Future[Verified | Denied] = loop.create_future()
+        self.result: asyncio.Future[Approved | Denied] = loop.create_future()
         self.final_page: asyncio.Future[Page] = loop.create_future()
         self.start_page_served = asyncio.Event()
-        self._request_token: str | None = None
-        # Retrieved so a failed request token never shows up as "Future exception was never retrieved".
+        # Retrieved so a failed start never shows up as "Future exception was never retrieved".
         self.authorize_url.add_done_callback(_silence)
 
-    def expect(self, request_token: str, authorize_url: str) -> None:
-        self._request_token = request_token
+    def ready(self, authorize_url: str) -> None:
         if not self.authorize_url.done():
             self.authorize_url.set_result(authorize_url)
 
@@ -71,37 +61,33 @@ class Waiter:
         if not self.authorize_url.done():
             self.authorize_url.set_exception(error)
 
-    def offer(self, params: Mapping[str, str]) -> CallbackMatch:
-        if self._request_token is None:
-            return Rejected("this login has not started yet")
-        match = match_callback(params, self._request_token)
-        if not isinstance(match, Rejected) and not self.result.done():
-            self.result.set_result(match)
-        return match
+    def _started(self) -> bool:
+        return self.authorize_url.done() and not self.authorize_url.cancelled() and not self.authorize_url.exception()
 
-    def offer_pasted(self, text: str) -> CallbackMatch:
-        """Decide about what the user pasted: a redirect URL, a query string, or a bare verifier or PIN."""
-        params = parse_pasted(text)
-        if not params:
-            return Rejected("nothing was pasted")
-        if set(params) == {"oauth_verifier"}:
-            if self._request_token is None:
-                return Rejected("this login has not started yet")
-            if not _VERIFIER.fullmatch(params["oauth_verifier"]):
-                return Rejected("that is neither the address the browser landed on nor a verifier or PIN")
-            # A bare verifier names no token. Exactly one login waits here, so it can only be meant for ours,
-            # and the provider still checks it against our request token at the exchange.
-            params = {**params, "oauth_token": self._request_token}
-        return self.offer(params)
+    def offer(self, params: Mapping[str, str]) -> Outcome:
+        if not self._started():
+            return Rejected("this login has not started yet")
+        return self._settle(self.dance.match(params))
+
+    def offer_pasted(self, text: str) -> Outcome:
+        """Decide about what a person pasted: a redirect URL, a query string, or a bare verifier or PIN."""
+        if not self._started():
+            return Rejected("this login has not started yet")
+        return self._settle(self.dance.match_pasted(text, bare=self.bare))
+
+    def _settle(self, outcome: Outcome) -> Outcome:
+        if not isinstance(outcome, Rejected) and not self.result.done():
+            self.result.set_result(outcome)
+        return outcome
+
+    def rearm(self) -> None:
+        """Wait for another approval (a typed PIN was wrong); the final page is not decided yet."""
+        if self.result.done():
+            self.result = asyncio.get_running_loop().create_future()
 
     def finish(self, final: Page) -> None:
         if not self.final_page.done():
             self.final_page.set_result(final)
-
-
-# What a verifier or PIN can look like: one word of URL-safe characters. Anything else pasted alone is a slip
-# (a sentence, half a URL) that must not be sent to the provider and end the login with its error.
-_VERIFIER = re.compile(r"[A-Za-z0-9._~+/=%-]{1,512}")
 
 
 def _silence(future: asyncio.Future[str]) -> None:
@@ -110,30 +96,22 @@ def _silence(future: asyncio.Future[str]) -> None:
 
 
 class CallbackServer:
-    """``async with CallbackServer(...) as server``: bound on entry, closed on every exit path."""
+    """``async with CallbackServer(waiter, plan, listeners)``: serving on entry, closed on every exit path.
+
+    ``listeners`` are the sockets the login bound for ``plan`` (before aiohttp was imported); the server
+    takes them over, and closes them when it closes.
+    """
 
     def __init__(
-        self,
-        waiter: Waiter,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        path: str = "/callback",
-        url_host: str | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-        listeners: Listeners | None = None,
+        self, waiter: Waiter, plan: CallbackPlan, listeners: Listeners, *, ssl_context: ssl.SSLContext | None = None
     ) -> None:
-        """``listeners``: sockets already bound for ``host``/``port`` (the CLI binds before importing us)."""
-        check_host_and_path(host, path)
         self.waiter = waiter
-        self.path = path
+        self.plan = plan
+        self.path = plan.path
         # A callback registered at the root (``https://localhost/``) takes "/", so the start page moves aside.
-        self.start_path = start_path_for(path)
+        self.start_path = plan.start_path
         self.ssl_context = ssl_context
-        self.scheme = "https" if ssl_context else "http"
-        self.url_host = url_host or host
-        self._listeners = listeners or Listeners(host, port)
-        self._prebound = listeners is not None
+        self._listeners = listeners
         self._runner: web.AppRunner | None = None
         self.on_request: Callable[[web.Request], Awaitable[None]] | None = None
 
@@ -143,23 +121,18 @@ class CallbackServer:
 
     @property
     def origin(self) -> str:
-        return f"{self.scheme}://{host_literal(self.url_host)}:{self.port}"
+        return self.plan.origin(self.port)
 
     @property
     def callback_url(self) -> str:
-        return f"{self.origin}{self.path}"
+        return self.plan.callback_for(self.port)
 
     @property
     def start_url(self) -> str:
-        return f"{self.origin}{self.start_path}"
-
-    @property
-    def bound_hosts(self) -> list[str]:
-        """The addresses actually listened on (``localhost`` gives 127.0.0.1 and, where there is IPv6, ::1)."""
-        return list(self._listeners.hosts)
+        return self.plan.start_url(self.port)
 
     def _allowed_hosts(self) -> set[str]:
-        names = {host_literal(h).lower() for h in [*self._listeners.hosts, self.url_host]}
+        names = {host_literal(h).lower() for h in [*self._listeners.hosts, self.plan.host]}
         hosts = {f"{name}:{self.port}" for name in names}
         if self.port == (443 if self.ssl_context else 80):
             # Browsers leave the scheme's default port out of the Host header.
@@ -176,8 +149,6 @@ class CallbackServer:
         await self.close()
 
     async def start(self) -> None:
-        if not self._prebound:
-            self._listeners.bind()
         app = web.Application(middlewares=[self._guard], handler_args={"max_field_size": 8190, "max_line_size": 8190})
         app.router.add_get(self.start_path, self._start_page, allow_head=False)
         app.router.add_get(self.path, self._callback, allow_head=False)
@@ -207,25 +178,23 @@ class CallbackServer:
         host = (request.headers.get("Host") or "").lower()
         if host not in self._allowed_hosts():
             # DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host.
-            response: web.StreamResponse = _html(
-                page(421, "error", "Wrong address", "This server only answers requests addressed to itself.")
-            )
+            response: web.StreamResponse = _html(wording.WRONG_HOST)
         else:
             try:
                 response = await handler(request)
             except web.HTTPException as exc:
                 if exc.status == 405:
-                    response = _html(page(405, "error", "Method not allowed", "Only GET is served here."))
+                    response = _html(wording.METHOD_NOT_ALLOWED)
                     response.headers["Allow"] = "GET"
                 elif exc.status == 404:
-                    response = _html(page(404, "error", "Not found", "There is nothing at this address."))
+                    response = _html(wording.NOT_FOUND)
                 else:
-                    response = _html(page(exc.status, "error", exc.reason, "This request was not understood."))
+                    response = _html(wording.bad_request(exc.status, exc.reason))
             except (asyncio.CancelledError, LoopAuthError):
                 raise
             except Exception:
                 log.debug("callback handler failed", exc_info=True)
-                response = _html(page(500, "error", "Something went wrong", "Return to your terminal."))
+                response = _html(wording.BROKEN)
         for name, value in pages.SECURITY_HEADERS.items():
             if name != "Content-Type" or response.content_type == "text/html":
                 response.headers[name] = value
@@ -236,16 +205,7 @@ class CallbackServer:
             url = await asyncio.shield(self.waiter.authorize_url)
         except LoopAuthError as exc:
             self.waiter.start_page_served.set()
-            return _html(
-                page(
-                    502,
-                    "error",
-                    "Login failed",
-                    "The provider could not start the login.",
-                    detail=str(exc),
-                    next_step="You can close this tab and return to your terminal, which shows what went wrong.",
-                )
-            )
+            return _html(wording.start_failed_page(str(exc)))
         self.waiter.start_page_served.set()
         # The one redirect we serve goes to the URL we built, never to anything taken from the request.
         return web.Response(status=302, headers={"Location": url})
@@ -254,16 +214,7 @@ class CallbackServer:
         params = {k: request.query.getone(k) for k in request.query}
         match = self.waiter.offer(params)
         if isinstance(match, Rejected):
-            return _html(
-                page(
-                    400,
-                    "error",
-                    "Not a valid callback",
-                    "This request does not complete the login.",
-                    detail=match.reason,
-                    next_step="To log in, use the tab with the provider's page. You can close this one.",
-                )
-            )
+            return _html(wording.not_a_callback_page(match.reason))
         final = await asyncio.shield(self.waiter.final_page)
         response = _html(final)
         # The browser keeps connections alive; tell it not to, so closing is immediate.

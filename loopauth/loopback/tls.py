@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 SELF_SIGNED_HOSTS = ("localhost", "127.0.0.1", "::1")
 SELF_SIGNED_LIFETIME = timedelta(days=1)

@@ -1,0 +1,145 @@
+"""The public login functions, and :func:`prepare`: the one step every login runs first.
+
+``login()``, ``login_async()`` and ``loopauth login`` all build a :class:`LoginOptions` and call
+:func:`prepare`, which checks everything (the options every protocol shares, then the protocol's
+own: the consumer, the signature method, the provider's endpoints) and picks the protocol's
+:class:`~loopauth.loopback.dance.Dance`. Nothing is bound, sent or opened until it has passed.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+from collections.abc import AsyncIterable, Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from .errors import UsageError
+from .loopback.browser import Opener
+from .loopback.dance import Dance
+from .loopback.options import (
+    DEFAULT_CALLBACK_PATH,
+    DEFAULT_PORT,
+    DEFAULT_TIMEOUT,
+    LoginOptions,
+    Prepared,
+    Say,
+    plan_for,
+)
+from .loopback.options import say_to_stderr as _say_to_stderr
+from .models import Credentials, Provider
+from .providers import resolve_provider
+from .store import CredentialStore, validate_profile_name
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def prepare(options: LoginOptions) -> Prepared:
+    """Check a login's options and its surroundings; UsageError or StoreError for the first problem."""
+    plan = plan_for(options)
+    profile = validate_profile_name(options.profile)
+    store = options.store or CredentialStore()
+    dance = dance_for(options, store.root)
+    # A config dir we cannot write must stop the login before a browser opens, not after the user consented.
+    store.check_writable()
+    return Prepared(options, plan, profile, dance, store)
+
+
+def dance_for(options: LoginOptions, config_dir: Path | None) -> Dance:
+    """The protocol's part of the login, for the provider the options name (its endpoints checked)."""
+    from .oauth1.dance import OAuth1Dance
+
+    return OAuth1Dance.create(
+        resolve_provider(options.provider, config_dir),
+        consumer_key=options.consumer_key,
+        consumer_secret=options.consumer_secret,
+        signature_method=options.signature_method,
+        rsa_key_file=options.rsa_key_file,
+        authorize_params=options.authorize_params,
+        request_token_params=options.request_token_params,
+    )
+
+
+async def login_async(
+    *,
+    provider: Provider | str = "twitter",
+    consumer_key: str | None = None,
+    consumer_secret: str | None = None,
+    profile: str = "default",
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    callback_path: str = DEFAULT_CALLBACK_PATH,
+    timeout: float = DEFAULT_TIMEOUT,
+    authorize_params: Mapping[str, str] | None = None,
+    request_token_params: Mapping[str, str] | None = None,
+    signature_method: str | None = None,
+    rsa_key_file: str | None = None,
+    open_browser: Opener | bool = True,
+    store: CredentialStore | None = None,
+    say: Say = _say_to_stderr,
+    callback_url: str | None = None,
+    oob: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
+    paste: bool | AsyncIterable[str] = False,
+) -> Credentials:
+    """Log in through a loopback callback and store the credentials under ``profile``.
+
+    ``open_browser`` is True (the system browser), False (only print the URL), or an async
+    callable given the URL to open (tests and the demo use it). Status lines (never a secret)
+    go to ``say``, stderr by default.
+
+    ``callback_url`` replaces ``host``/``port``/``callback_path`` with any callback: served when
+    it is loopback http(s) that we can bind (https needs ``ssl_context``), otherwise sent as it
+    is while the user pastes the address the browser lands on. ``ssl_context`` alone serves the
+    default callback over https. ``oob`` is the PIN flow. ``paste`` is where a pasted address,
+    bare verifier or PIN comes from, concurrently with the server: True reads stdin, an async
+    iterable of lines is read instead, and False (the default) reads stdin only when nothing
+    else can complete the login (``oob``, or a callback that is not served).
+
+    ``request_token_params`` are extra parameters of the request-token call (Twitter's
+    ``x_auth_access_type``); ``authorize_params`` go to the authorize page.
+    """
+    from .loopback.runner import Login
+
+    options = LoginOptions(
+        profile=profile,
+        provider=provider,
+        store=store,
+        consumer_key=consumer_key,
+        consumer_secret=consumer_secret,
+        signature_method=signature_method,
+        rsa_key_file=rsa_key_file,
+        authorize_params=dict(authorize_params or {}),
+        request_token_params=dict(request_token_params or {}),
+        host=host,
+        port=port,
+        callback_path=callback_path,
+        callback_url=callback_url,
+        oob=oob,
+        ssl_context=ssl_context,
+        timeout=timeout,
+        open_browser=open_browser,
+        paste=paste,
+        say=say,
+    )
+    return await Login(prepare(options)).complete()
+
+
+def _blocking(fn: Callable[P, Coroutine[Any, Any, T]], instead: str) -> Callable[P, T]:
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        import asyncio
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(fn(*args, **kwargs))
+        # Jupyter and other async code already run a loop in this thread, where asyncio.run cannot.
+        raise UsageError(f"an event loop is already running here: use `await loopauth.{instead}(...)` instead")
+
+    return run
+
+
+login = _blocking(login_async, "login_async")
+"""The same as :func:`login_async`, for code without an event loop."""

@@ -1,0 +1,103 @@
+"""The ``loopauth`` command: :func:`main` routes a command line to one verb and maps failures to exit codes.
+
+One module per verb group, each with a typed value for its command's options:
+
+- :mod:`.token`: ``token``, the fast path other tools call at every start (no argparse);
+- :mod:`.login`: ``login`` and ``demo``;
+- :mod:`.profiles`: ``list``, ``logout``, ``path``;
+- :mod:`.calls`: ``header``, ``request``, ``verify``;
+- :mod:`.providers`: ``providers``;
+- :mod:`.parser`: the argparse tree, which only routes.
+
+Every failure is one line on stderr (``loopauth: error: …``) and a documented exit code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+from collections.abc import Sequence
+
+from ..errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LOCAL, EXIT_OK, LoopAuthError
+from .token import plain_token_args, print_token
+
+TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the token path
+if TYPE_CHECKING:
+    import argparse
+
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .parser import build_parser
+
+    return build_parser()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; returns the exit code (library callers and tests use this)."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = _dispatch(argv)
+        sys.stdout.flush()  # so a failed write of buffered output is reported below, not at exit
+        return code
+    except LoopAuthError as exc:
+        from .errors import describe
+
+        print(f"loopauth: error: {describe(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("loopauth: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `loopauth token | head -c0`: the reader left; not our failure to report.
+        with contextlib.suppress(OSError):
+            sys.stderr.flush()
+        return EXIT_OK
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRNOS:
+            return _internal_error(exc)
+        # Our own file and network errors arrive wrapped (StoreError, ProviderError); a bare one
+        # like these comes from writing to stdout: a full disk, a vanished terminal.
+        print(f"loopauth: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_LOCAL
+    except Exception as exc:
+        return _internal_error(exc)
+
+
+def _dispatch(argv: Sequence[str]) -> int:
+    plain = plain_token_args(argv)
+    if plain is not None:
+        return print_token(**plain)
+    from .parser import parse
+
+    return parse(argv).run()
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("LOOPAUTH_DEBUG"):
+        raise exc
+    print(
+        f"loopauth: internal error: {exc.__class__.__name__}: {exc} (set LOOPAUTH_DEBUG=1 for a traceback)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
+def run() -> None:
+    """The ``loopauth`` command (console script and ``python -m loopauth``): main(), then exit at once.
+
+    After a login the interpreter would spend about 60 ms tearing down aiohttp's modules and
+    collecting garbage before the process ends, while the user (or the tool that started us)
+    waits. Everything that matters is done by then: main() has flushed the output, the
+    credentials are fsynced, the sockets closed, and loopauth's threads are daemons. So leave
+    with os._exit. Library callers use main(), which just returns.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        # Already flushed by main(), or closed after a reader left; nothing more to report.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

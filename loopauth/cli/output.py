@@ -1,0 +1,29 @@
+"""Printing for people and for programs: JSON, aligned tables, the login summary."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..models import Credentials
+from ..store import CredentialStore
+from ..text import account_with_id, clean
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Left-aligned columns, two spaces apart, the first row as the header."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def login_summary(creds: Credentials, store: CredentialStore) -> str:
+    return (
+        f"Logged in to {clean(creds.provider)} as {account_with_id(creds.screen_name, creds.user_id)}; "
+        f"saved as profile '{creds.profile}' in {store.path_for(creds.profile)}"
+    )

@@ -1,0 +1,159 @@
+"""The stored profiles: ``token`` (through argparse, when the fast path declined), ``list``, ``logout``, ``path``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+from ..errors import EXIT_OK, NotLoggedIn, ProviderError, UsageError
+from ..store import CredentialStore
+from ..text import clean
+from .output import print_json, print_table
+from .parser import Commands
+from .token import DEFAULT_PREFIX, ENV_FIELDS, print_token
+
+
+def register(commands: Commands) -> None:
+    p = commands.add(
+        "token",
+        "print a profile's credentials (for other tools)",
+        TokenCommand.from_args,
+        example='eval "$(loopauth token)"   or   loopauth token --json   or   loopauth token --field oauth_token',
+    )
+    p.add_argument("--profile", default="default", help="the profile to print (default 'default')")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON object")
+    fmt.add_argument("--env", action="store_true", help="POSIX 'export NAME=value' lines (the default)")
+    fmt.add_argument("--field", metavar="NAME", help=f"one bare value: {', '.join(ENV_FIELDS)}")
+    p.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"variable prefix for --env (default {DEFAULT_PREFIX})")
+
+    p = commands.add(
+        "list", "list the stored profiles (never a secret)", ListCommand.from_args, example="loopauth list"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON array")
+
+    p = commands.add(
+        "logout",
+        "delete a profile's stored credentials",
+        LogoutCommand.from_args,
+        example="loopauth logout --profile work --revoke",
+    )
+    p.add_argument("--profile", default="default", help="the profile to delete (default 'default')")
+    p.add_argument("--revoke", action="store_true", help="first ask the provider to invalidate the token (signed POST)")
+    p.add_argument("--force", action="store_true", help="with --revoke: delete the profile even if revoking fails")
+
+    commands.add(
+        "path", "print the directory where credentials are stored", PathCommand.from_args, example="loopauth path"
+    )
+
+
+@dataclass(frozen=True)
+class TokenCommand:
+    profile: str
+    json_out: bool
+    field: str | None
+    prefix: str
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> TokenCommand:
+        return cls(args.profile, args.json, args.field, args.prefix)
+
+    def run(self) -> int:
+        return print_token(self.profile, json_out=self.json_out, field=self.field, prefix=self.prefix)
+
+
+@dataclass(frozen=True)
+class ListCommand:
+    json_out: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ListCommand:
+        return cls(args.json)
+
+    def run(self) -> int:
+        store = CredentialStore()
+        entries = store.profiles()
+        if self.json_out:
+            print_json(
+                [
+                    {**e.credentials.public_dict(), "path": str(e.path)}
+                    if e.credentials
+                    else {"profile": e.name, "path": str(e.path), "error": e.error}
+                    for e in entries
+                ]
+            )
+            return EXIT_OK
+        if not entries:
+            print(
+                f"No profiles yet (credentials would be stored in {store.root}). Log in with: loopauth login",
+                file=sys.stderr,
+            )
+            return EXIT_OK
+        rows = [("PROFILE", "PROVIDER", "ACCOUNT", "USER ID", "CREATED")]
+        for e in entries:
+            c = e.credentials
+            if c is None:
+                rows.append((e.name, "-", f"(unreadable: {e.error})", "-", "-"))
+            else:
+                account = f"@{clean(c.screen_name)}" if c.screen_name else "-"
+                rows.append((c.profile, clean(c.provider), account, clean(c.user_id or "-"), c.created_at or "-"))
+        print_table(rows)
+        print(f"Stored unencrypted (mode 0600) in {store.root}", file=sys.stderr)
+        return EXIT_OK
+
+
+@dataclass(frozen=True)
+class LogoutCommand:
+    profile: str
+    revoke: bool
+    force: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> LogoutCommand:
+        if args.force and not args.revoke:
+            raise UsageError("--force only applies with --revoke")
+        return cls(args.profile, args.revoke, args.force)
+
+    def run(self) -> int:
+        store = CredentialStore()
+        if self.revoke:
+            self._revoke(store)
+        if not store.delete(self.profile):
+            raise NotLoggedIn(f"not logged in: no profile '{self.profile}'", profile=self.profile)
+        print(f"Logged out: deleted profile '{self.profile}'", file=sys.stderr)
+        return EXIT_OK
+
+    def _revoke(self, store: CredentialStore) -> None:
+        from ..calls import revoke
+
+        creds = store.load(self.profile)
+        try:
+            revoke(creds)
+        except ProviderError as exc:
+            if not self.force:
+                # The token may still work at the provider: keeping the profile lets the user retry
+                # instead of losing the only copy of a token they wanted dead.
+                raise ProviderError(
+                    f"{exc.message}; kept profile '{creds.profile}' (retry, or add --force to delete it anyway)",
+                    status=exc.status,
+                    body=exc.body,
+                ) from None
+            print(
+                f"loopauth: warning: {exc.message}; deleting the profile anyway (--force): the token may still be "
+                f"valid, so revoke the app's access in {creds.provider}'s settings",
+                file=sys.stderr,
+            )
+        else:
+            print(f"Revoked the token at {creds.provider}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class PathCommand:
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PathCommand:
+        return cls()
+
+    def run(self) -> int:
+        print(CredentialStore().root)
+        return EXIT_OK

@@ -1,0 +1,91 @@
+"""``loopauth token``: the call other tools make at every start, so it costs little more than reading a file.
+
+A plain ``token`` command line is read here without argparse (:func:`plain_token_args`); this
+module imports nothing but the store. ``tests/test_fastpath.py`` checks that both readings agree
+and that no heavy module is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from ..errors import EXIT_OK, UsageError
+from ..store import CredentialStore
+
+TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the token path
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class TokenArgs(TypedDict):
+        profile: str
+        json_out: bool
+        field: str | None
+        prefix: str
+
+
+ENV_FIELDS = ("consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret", "user_id", "screen_name")
+DEFAULT_PREFIX = "LOOPAUTH_"
+
+
+def print_token(profile: str, *, json_out: bool = False, field: str | None = None, prefix: str = DEFAULT_PREFIX) -> int:
+    """Print ``profile``'s credentials: shell ``export`` lines (the default), one JSON object, or one field."""
+    creds = CredentialStore().load(profile)
+    data = creds.to_dict()
+    if json_out:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    elif field:
+        if field not in data or isinstance(data[field], dict):
+            raise UsageError(f"unknown field {field!r} (choose from {', '.join(ENV_FIELDS)})")
+        value = data[field]
+        print("" if value is None else value)
+    else:
+        if (prefix and not (prefix[0].isalpha() or prefix[0] == "_")) or not prefix.replace("_", "a").isalnum():
+            raise UsageError(f"--prefix must be a valid shell variable prefix, got {prefix!r}")
+        import shlex
+
+        for name in ENV_FIELDS:
+            value = data.get(name)
+            if value is not None:
+                print(f"export {prefix}{name.upper()}={shlex.quote(str(value))}")
+    return EXIT_OK
+
+
+_FLAGS = ("--json", "--env")
+_OPTIONS = ("--profile", "--field", "--prefix")
+
+
+def plain_token_args(argv: Sequence[str]) -> TokenArgs | None:
+    """``print_token``'s arguments for a plain ``token`` command line, read without argparse.
+
+    Plain means: only the full option names, each at most once, no two formats, and no
+    value that starts with '-'. Anything else (help, abbreviations, mistakes) returns None
+    and goes through argparse, which has the answer and the error messages for it.
+    """
+    if not argv or argv[0] != "token":
+        return None
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    rest = list(argv[1:])
+    while rest:
+        name, eq, value = rest.pop(0).partition("=")
+        if name in values or name in flags:
+            return None
+        if name in _FLAGS and not eq:
+            flags.add(name)
+        elif name in _OPTIONS:
+            if not eq:
+                if not rest or rest[0].startswith("-"):
+                    return None
+                value = rest.pop(0)
+            values[name] = value
+        else:
+            return None
+    if len(flags) + ("--field" in values) > 1:
+        return None
+    return {
+        "profile": values.get("--profile", "default"),
+        "json_out": "--json" in flags,
+        "field": values.get("--field"),
+        "prefix": values.get("--prefix", DEFAULT_PREFIX),
+    }

@@ -1,0 +1,92 @@
+"""What a provider says, made safe to show: one printable line, no terminal escapes. Pure, stdlib only.
+
+Anything that came from a provider (an error body, a screen name, a verify answer) passes through
+here before it reaches a terminal or a page: a control character there could move the cursor,
+retitle the window or write the clipboard (OSC 52).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+# C0 and C1 controls, DEL, and the bidirectional overrides that can make text read differently than it is.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_MESSAGE = 200
+
+
+def clean(value: str) -> str:
+    """``value`` without control characters (each becomes a space), for a terminal or a page."""
+    return _CONTROL.sub(" ", value)
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """``message`` as one short printable line."""
+    message = _SPACE.sub(" ", clean(message)).strip()
+    if len(message) > limit:
+        message = message[: limit - 1] + "…"
+    return message
+
+
+def provider_message(content_type: str, text: str) -> str:
+    """The provider's own words from an error body, as one short printable line.
+
+    Understands Twitter's JSON (``{"errors":[{"code":32,"message":...}]}``), OAuth 2.0's
+    ``{"error": ..., "error_description": ...}``, form-encoded ``oauth_problem``, XML and HTML.
+    """
+    text = text.strip()
+    message = ""
+    if text.startswith(("{", "[")):
+        message = _json_message(text)
+    if not message and "oauth_problem=" in text and "<" not in text:
+        fields = dict(parse_qsl(text, keep_blank_values=True))
+        message = " ".join(f"{k}={v}" for k, v in fields.items() if k.startswith("oauth_problem"))
+    if not message and "<" in text:
+        title = re.search(r"<(?:title|h1|error|message)[^>]*>(.*?)</", text, re.IGNORECASE | re.DOTALL)
+        message = html.unescape(_TAG.sub(" ", title.group(1) if title else text))
+    if not message:
+        message = text or "(empty body)"
+    return one_line(message)
+
+
+def _json_message(text: str) -> str:
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        return ""
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors:
+            parts = []
+            for err in errors:
+                if isinstance(err, dict):
+                    msg = str(err.get("message", "")).strip()
+                    parts.append(f"{msg} (code {err['code']})" if "code" in err else msg)
+            return "; ".join(p for p in parts if p)
+        error, description = data.get("error"), data.get("error_description")
+        if isinstance(error, str) and isinstance(description, str) and description:
+            return f"{error}: {description}"
+        for key in ("error_description", "message", "error", "detail", "title"):
+            if isinstance(data.get(key), str | int):
+                return str(data[key])
+    return ""
+
+
+def account_name(screen_name: str | None, user_id: str | None) -> str:
+    """``@name``, ``user 123`` or ``your account``: how every message names an account."""
+    if screen_name:
+        return f"@{clean(screen_name)}"
+    if user_id:
+        return f"user {clean(user_id)}"
+    return "your account"
+
+
+def account_with_id(screen_name: str | None, user_id: str | None) -> str:
+    """``@name (user id 123)`` when both are known, else :func:`account_name`."""
+    uid = f" (user id {clean(user_id)})" if screen_name and user_id else ""
+    return account_name(screen_name, user_id) + uid

@@ -1,0 +1,156 @@
+"""One login pipeline for every caller: prepare, bind, launch and begin need no event loop and no aiohttp.
+
+``loopauth login`` runs those four while asyncio and aiohttp are still to be imported; the browser may then
+connect before any server exists (the kernel keeps the connection in the listen backlog), and the server,
+once it takes over the same socket, answers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from loopauth.api import prepare
+from loopauth.demo import DemoProvider, play_user
+from loopauth.errors import UsageError
+from loopauth.loopback.options import LoginOptions
+from loopauth.loopback.runner import Login
+
+from .conftest import browser_env, demo_login_args, port_is_free, run_cli_async
+
+HEAVY = ("asyncio", "aiohttp", "aiohttp.web")
+
+
+def imported_after(code: str, env: dict[str, str] | None = None) -> list[str]:
+    check = f"{code}\nimport sys\nprint([m for m in {HEAVY!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1].replace("'", '"'))  # type: ignore[no-any-return]
+
+
+def options(demo: DemoProvider, **extra: object) -> LoginOptions:
+    values: dict[str, object] = {
+        "provider": demo.provider,
+        "consumer_key": demo.consumer_key,
+        "consumer_secret": demo.consumer_secret,
+        "port": 0,
+        "timeout": 20,
+        **extra,
+    }
+    return LoginOptions(**values)  # type: ignore[arg-type]
+
+
+def test_the_steps_before_complete_import_no_event_loop_and_no_aiohttp(tmp_path: Path) -> None:
+    """prepare, bind, launch and begin run on the standard library alone."""
+    code = (
+        "from loopauth.api import prepare\n"
+        "from loopauth.loopback.options import LoginOptions\n"
+        "from loopauth.loopback.runner import Login\n"
+        "from loopauth.models import Provider\n"
+        "p = Provider('p', 'http://127.0.0.1:9/rt', 'http://127.0.0.1:9/a', 'http://127.0.0.1:9/at')\n"
+        "login = Login(prepare(LoginOptions(provider=p, consumer_key='k', consumer_secret='s', port=0,"
+        " open_browser=False, say=lambda _: None)))\n"
+        "login.bind(); login.launch(); login.begin(); login.close()\n"
+    )
+    assert imported_after(code, env={"LOOPAUTH_CONFIG_DIR": str(tmp_path), "PATH": ""}) == []
+
+
+def test_header_signs_without_an_event_loop_or_aiohttp(tmp_path: Path) -> None:
+    """``loopauth header`` signs offline: no asyncio, no aiohttp.web, no callback server."""
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    creds = {
+        "profile": "default",
+        "provider": "twitter",
+        "consumer_key": "ck",
+        "consumer_secret": "cs",
+        "oauth_token": "t",
+        "oauth_token_secret": "ts",
+    }
+    (profiles / "default.json").write_text(json.dumps(creds))
+    code = "from loopauth.cli import main\nassert main(['header', 'GET', 'https://api.x.com/2/users/me']) == 0"
+    assert imported_after(code, env={"LOOPAUTH_CONFIG_DIR": str(tmp_path)}) == []
+
+
+async def test_a_browser_that_connects_before_the_server_exists_is_served(
+    demo: DemoProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The browser's request, sent while only the kernel listens, gets the start page's redirect."""
+    monkeypatch.setenv("BROWSER", "true %s")  # "launched", and nothing else connects
+    said: list[str] = []
+    login = Login(prepare(options(demo, say=said.append)))
+    login.bind()
+    login.launch()
+    login.begin()
+    url = urlsplit(login.start_url)
+    assert url.path == "/"
+    loop = asyncio.get_running_loop()
+    sock = socket.create_connection((url.hostname, url.port), timeout=10)
+    sock.sendall(f"GET / HTTP/1.1\r\nHost: {url.netloc}\r\nConnection: close\r\n\r\n".encode())
+    completing = asyncio.create_task(login.complete())
+    try:
+        head = await loop.run_in_executor(None, sock.recv, 4096)
+    finally:
+        sock.close()
+    status_line, *headers = head.decode("latin-1").split("\r\n")
+    assert status_line.split()[1] == "302"
+    location = next(h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("location:"))
+    assert location.startswith(demo.provider.authorize_url + "?oauth_token=")
+    await play_user(login.start_url)
+    creds = await asyncio.wait_for(completing, 20)
+    assert creds.oauth_token in demo.issued_access_tokens
+    assert [line for line in said if line.startswith("Opening ")] == [
+        f"Opening {login.start_url} in your browser; it forwards to demo's authorize page."
+    ]
+    assert login.listeners is not None
+    assert login.listeners.sockets == []  # the server closed them
+
+
+async def test_a_bad_login_fails_before_binding_or_opening(
+    demo: DemoProvider, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """prepare reports the mistake; no port is taken, no browser starts, the provider hears nothing."""
+    marker = tmp_path / "browser-ran"
+    monkeypatch.setenv("BROWSER", f"touch {marker} %s")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(UsageError, match="no consumer secret"):
+        prepare(options(demo, consumer_secret=None, port=port))
+    assert port_is_free(port)
+    await asyncio.sleep(0.2)
+    assert not marker.exists()
+    assert demo.calls["request_token"] == 0
+
+
+async def test_over_ssh_the_tunnel_hint_comes_before_the_browser(
+    demo: DemoProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With SSH_CONNECTION set, the ssh -L line is said first, then the browser is opened."""
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.2 50000 10.0.0.1 22")
+    monkeypatch.setenv("BROWSER", "true %s")
+    said: list[str] = []
+    login = Login(prepare(options(demo, say=said.append)))
+    login.bind()
+    login.launch()
+    login.close()
+    assert said[0].startswith("Over SSH?")
+    assert said[1].startswith("  ssh -N -L ")
+    assert said[2].startswith("Opening ")
+
+
+async def test_cli_login_opens_the_browser_once_and_logs_in(demo: DemoProvider) -> None:
+    """Through the CLI: one "Opening" line, one request token, and the login completes."""
+    result = await run_cli_async(*demo_login_args(demo), "--json", env=browser_env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["screen_name"] == "loopauth_demo"
+    opening = [line for line in result.stderr.splitlines() if line.startswith("Opening ")]
+    assert len(opening) == 1
+    assert opening[0].endswith("/ in your browser; it forwards to demo's authorize page.")
+    assert demo.calls["request_token"] == 1
