@@ -7,70 +7,54 @@ on first use (PEP 562).
 
 from __future__ import annotations
 
+from ._version import __version__ as __version__
+
 # Not `from typing import TYPE_CHECKING`: typing itself costs a few ms on the load() path. mypy
 # treats any name TYPE_CHECKING as true.
-from ._version import __version__
-
 TYPE_CHECKING = False
 
-__all__ = [
-    "AuthorizationDenied",
-    "CredentialStore",
-    "Credentials",
-    "Flow",
-    "LocalError",
-    "LoginTimeout",
-    "LoopAuthError",
-    "NotLoggedIn",
-    "PortInUse",
-    "Provider",
-    "ProviderError",
-    "StoreError",
-    "SyncFlow",
-    "UsageError",
-    "__version__",
-    "load",
-    "login",
-    "login_async",
-]
-
+# Where each public name lives; imported on first use (PEP 562). The block below repeats them for type
+# checkers only (``as`` marks each as re-exported); tests/test_public_api.py checks that the two agree.
 _LAZY = {
-    "AuthorizationDenied": "errors",
-    "LocalError": "errors",
-    "LoginTimeout": "errors",
-    "LoopAuthError": "errors",
-    "NotLoggedIn": "errors",
-    "PortInUse": "errors",
-    "ProviderError": "errors",
-    "StoreError": "errors",
-    "UsageError": "errors",
-    "Credentials": "models",
-    "Provider": "models",
-    "CredentialStore": "store",
-    "Flow": "oauth1.flow",
-    "SyncFlow": "oauth1.flow",
-    "login": "api",
-    "login_async": "api",
+    "errors": (
+        "AuthorizationDenied",
+        "LocalError",
+        "LoginTimeout",
+        "LoopAuthError",
+        "NotLoggedIn",
+        "PortInUse",
+        "ProviderError",
+        "StoreError",
+        "UsageError",
+    ),
+    "models": ("Credentials", "Provider"),
+    "store": ("CredentialStore",),
+    "oauth1.flow": ("Flow", "SyncFlow"),
+    "api": ("login", "login_async"),
 }
+_MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
+
+__all__ = sorted([*_MODULE_OF, "__version__", "load"])
 
 if TYPE_CHECKING:
     from typing import Any
 
-    from .api import login, login_async
-    from .errors import (
-        AuthorizationDenied,
-        LocalError,
-        LoginTimeout,
-        LoopAuthError,
-        NotLoggedIn,
-        PortInUse,
-        ProviderError,
-        StoreError,
-        UsageError,
-    )
-    from .models import Credentials, Provider
-    from .oauth1.flow import Flow, SyncFlow
-    from .store import CredentialStore
+    from .api import login as login
+    from .api import login_async as login_async
+    from .errors import AuthorizationDenied as AuthorizationDenied
+    from .errors import LocalError as LocalError
+    from .errors import LoginTimeout as LoginTimeout
+    from .errors import LoopAuthError as LoopAuthError
+    from .errors import NotLoggedIn as NotLoggedIn
+    from .errors import PortInUse as PortInUse
+    from .errors import ProviderError as ProviderError
+    from .errors import StoreError as StoreError
+    from .errors import UsageError as UsageError
+    from .models import Credentials as Credentials
+    from .models import Provider as Provider
+    from .oauth1.flow import Flow as Flow
+    from .oauth1.flow import SyncFlow as SyncFlow
+    from .store import CredentialStore as CredentialStore
 
 
 def load(profile: str = "default") -> Credentials:
@@ -81,7 +65,7 @@ def load(profile: str = "default") -> Credentials:
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+    module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'loopauth' has no attribute {name!r}")
     import importlib

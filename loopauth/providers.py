@@ -147,18 +147,9 @@ def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> 
     params = table.get("authorize_params", {})
     if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
         raise UsageError(f"{at('authorize_params')}: [{name}] authorize_params must be a table of strings")
-    provider = Provider(
-        name=name,
-        request_token_url=table["request_token_url"],
-        authorize_url=table["authorize_url"],
-        access_token_url=table["access_token_url"],
-        verify_url=table.get("verify_url"),
-        revoke_url=table.get("revoke_url"),
-        signature_method=method,
-        authorize_params=dict(params),
-    )
     try:
-        return check_provider(provider)
+        # The types are checked above; the same reading as a profile's stored endpoints does the rest.
+        return check_provider(Provider.from_dict({**table, "name": name}))
     except UsageError as exc:
         raise UsageError(f"{at(exc.argument)}: [{name}] {exc}") from None
 

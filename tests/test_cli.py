@@ -1,4 +1,5 @@
-"""The CLI as a user and other tools run it: a subprocess, its output and its exit codes."""
+"""The CLI as a user and other tools run it: its output and its exit codes, in a subprocess where a process
+matters (a login, a browser) and in this process (``cli``) for the rest."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import time
 import pytest
 
 from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider, Failure
+from loopauth.models import Credentials
+from loopauth.store import CredentialStore
 
-from .conftest import browser_env, demo_login_args, run_cli, run_cli_async
+from .conftest import Cli, browser_env, demo_login_args, run_cli, run_cli_async
 
 
 async def test_login_through_browser_then_token_json(demo: DemoProvider) -> None:
@@ -147,16 +150,16 @@ def test_token_for_unknown_profile_exits_7() -> None:
         ("login", "--consumer-key", "k", "--consumer-secret", "s", "--timeout", "-1"),
     ],
 )
-def test_usage_errors_exit_2_with_one_line(args: tuple[str, ...]) -> None:
+def test_usage_errors_exit_2_with_one_line(cli: Cli, args: tuple[str, ...]) -> None:
     """Bad input gets one clear line and exit 2, never a traceback."""
-    result = run_cli(*args)
+    result = cli(*args)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("loopauth: error:")
 
 
 def test_help_documents_exit_codes() -> None:
-    """--help lists the exit codes."""
+    """--help lists the exit codes (a subprocess: argparse exits after printing help)."""
     result = run_cli("login", "--help")
     assert result.returncode == 0
     for code in ("0", "2", "3", "4", "5", "6", "7", "130"):
@@ -174,26 +177,39 @@ def test_demo_command_completes_without_a_browser() -> None:
     assert DEMO_SCREEN_NAME in listed.stdout
 
 
-def test_token_env_and_field_outputs() -> None:
-    """--env prints shell-quoted exports that a shell can eval; --field one bare value."""
-    assert run_cli("demo").returncode == 0
-    data = json.loads(run_cli("token", "--profile", "demo", "--json").stdout)
-    env = run_cli("token", "--profile", "demo", "--env", "--prefix", "X_").stdout
-    pairs = dict(line.removeprefix("export ").split("=", 1) for line in env.splitlines())
-    assert shlex.split(pairs["X_OAUTH_TOKEN"])[0] == data["oauth_token"]
-    assert (
-        run_cli("token", "--profile", "demo", "--field", "oauth_token_secret").stdout
-        == data["oauth_token_secret"] + "\n"
+def _stored(profile: str = "demo") -> Credentials:
+    creds = Credentials(
+        profile=profile,
+        provider="demo",
+        consumer_key="ck",
+        consumer_secret="consumer secret ' $x",
+        oauth_token=f"{DEMO_USER_ID}-token",
+        oauth_token_secret="token secret \" `y`",
+        user_id=DEMO_USER_ID,
+        screen_name=DEMO_SCREEN_NAME,
     )
+    CredentialStore().save(creds)
+    return creds
 
 
-def test_list_never_shows_secrets_and_logout_removes() -> None:
+def test_token_env_and_field_outputs(cli: Cli) -> None:
+    """--env prints shell-quoted exports that a shell can eval; --field one bare value."""
+    creds = _stored()
+    env = cli("token", "--profile", "demo", "--env", "--prefix", "X_").stdout
+    pairs = dict(line.removeprefix("export ").split("=", 1) for line in env.splitlines())
+    assert shlex.split(pairs["X_OAUTH_TOKEN_SECRET"])[0] == creds.oauth_token_secret
+    assert shlex.split(pairs["X_CONSUMER_SECRET"])[0] == creds.consumer_secret
+    assert cli("token", "--profile", "demo", "--field", "oauth_token_secret").stdout == creds.oauth_token_secret + "\n"
+    assert json.loads(cli("token", "--profile", "demo", "--json").stdout)["oauth_token"] == creds.oauth_token
+
+
+def test_list_never_shows_secrets_and_logout_removes(cli: Cli) -> None:
     """list shows who is logged in, not the secrets; logout deletes; a second logout exits 7."""
-    assert run_cli("demo").returncode == 0
-    data = json.loads(run_cli("token", "--profile", "demo", "--json").stdout)
-    listed = run_cli("list", "--json")
-    assert data["oauth_token"] not in listed.stdout
-    assert data["consumer_secret"] not in listed.stdout
+    creds = _stored()
+    listed = cli("list", "--json")
+    assert creds.oauth_token not in listed.stdout
+    assert creds.consumer_secret not in listed.stdout
     assert json.loads(listed.stdout)[0]["screen_name"] == DEMO_SCREEN_NAME
-    assert run_cli("logout", "--profile", "demo").returncode == 0
-    assert run_cli("logout", "--profile", "demo").returncode == 7
+    assert DEMO_SCREEN_NAME in cli("list").stdout
+    assert cli("logout", "--profile", "demo").returncode == 0
+    assert cli("logout", "--profile", "demo").returncode == 7

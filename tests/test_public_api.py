@@ -113,3 +113,19 @@ def test_sync_flow_with_a_pasted_verifier(threaded_demo: DemoProvider) -> None:
     assert flow.auth_user_id == DEMO_USER_ID
     with pytest.raises(loopauth.UsageError):
         flow.generate_access_token(verifier)  # a request token is good for one exchange
+
+
+def test_the_names_for_type_checkers_are_the_lazy_ones() -> None:
+    """The TYPE_CHECKING imports in __init__ name each public symbol from the module it is loaded from."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(loopauth.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    typed = {
+        alias.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and node.module != "typing"
+        for alias in node.names
+    }
+    assert typed == loopauth._MODULE_OF

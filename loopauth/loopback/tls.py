@@ -69,8 +69,8 @@ def self_signed_context(hosts: tuple[str, ...] = SELF_SIGNED_HOSTS) -> ssl.SSLCo
         from cryptography.x509.oid import NameOID
     except ImportError as exc:
         raise UsageError(
-            "--tls-self-signed needs the 'cryptography' package: pip install 'loopauth[tls]', "
-            "or give your own certificate with --tls-cert and --tls-key"
+            "a self-signed certificate needs the 'cryptography' package: pip install 'loopauth[tls]', "
+            "or bring your own certificate and key"
         ) from exc
 
     key = ec.generate_private_key(ec.SECP256R1())
