@@ -184,7 +184,7 @@ def _stored(profile: str = "demo") -> Credentials:
         consumer_key="ck",
         consumer_secret="consumer secret ' $x",
         oauth_token=f"{DEMO_USER_ID}-token",
-        oauth_token_secret="token secret \" `y`",
+        oauth_token_secret='token secret " `y`',
         user_id=DEMO_USER_ID,
         screen_name=DEMO_SCREEN_NAME,
     )
