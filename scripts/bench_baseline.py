@@ -5,7 +5,8 @@ http.server, the way a competent developer writes one without loopauth.
         --authorize-url U --access-token-url U --out FILE [--timeout 20]
 
 Bind the callback server first (an ephemeral port on 127.0.0.1, so the callback URL is known), fetch the
-request token, open the authorize page with ``webbrowser``, serve until the one callback for our request
+request token, open the authorize page with ``webbrowser`` (in a thread, so a browser that blocks cannot
+stall it), serve until the one callback for our request
 token comes in, exchange it for the access token over the same requests session (so the connection is
 reused, as loopauth's is), and write the credentials as JSON, mode 0600, as durably as loopauth does: temp
 file, fsync, atomic rename, fsync of the directory. Needs the ``bench`` extra (requests-oauthlib).
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 import webbrowser
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -71,6 +73,11 @@ def save(path: Path, creds: dict[str, str]) -> None:
         os.close(dfd)
 
 
+def open_browser(url: str) -> None:
+    if not webbrowser.open(url):
+        print(f"Open this URL in a browser: {url}", file=sys.stderr)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--consumer-key", required=True)
@@ -88,8 +95,9 @@ def main() -> int:
         request_token = oauth.fetch_request_token(args.request_token_url)
         server.request_token = request_token["oauth_token"]
         url = oauth.authorization_url(args.authorize_url)
-        if not webbrowser.open(url):
-            print(f"Open this URL in a browser: {url}", file=sys.stderr)
+        # In a thread: a terminal browser named in BROWSER (w3m, lynx) stays in the foreground until its page
+        # is done, which needs the callback served first.
+        threading.Thread(target=open_browser, args=(url,), daemon=True).start()
         deadline = time.monotonic() + args.timeout
         while server.params is None:
             left = deadline - time.monotonic()

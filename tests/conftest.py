@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import webbrowser
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -21,6 +22,9 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LOOPAUTH_CONFIG_DIR", str(path))
     for name in ("LOOPAUTH_CONSUMER_KEY", "LOOPAUTH_CONSUMER_SECRET", "BROWSER", "SSH_CONNECTION"):
         monkeypatch.delenv(name, raising=False)
+    # webbrowser reads $BROWSER once per process, at its first use; each test sets its own.
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    monkeypatch.setattr(webbrowser, "_browsers", {})
     return path
 
 

@@ -167,10 +167,11 @@ def test_help_documents_exit_codes() -> None:
 
 
 def test_demo_command_completes_without_a_browser() -> None:
-    """`loopauth demo` with no browser and no terminal plays the user and logs in."""
+    """`loopauth demo` with no browser and no terminal says a scripted user stands in, and logs in."""
     result = run_cli("demo")
     assert result.returncode == 0, result.stderr
-    assert "plays the user" in result.stderr
+    assert "a scripted user opens the login instead of a browser" in result.stderr
+    assert "in your browser" not in result.stderr  # says what happens: no browser is opened
     assert f"@{DEMO_SCREEN_NAME}" in result.stdout
     listed = run_cli("list")
     assert "demo" in listed.stdout

@@ -154,3 +154,35 @@ async def test_cli_login_opens_the_browser_once_and_logs_in(demo: DemoProvider) 
     assert len(opening) == 1
     assert opening[0].endswith("/ in your browser; it forwards to demo's authorize page.")
     assert demo.calls["request_token"] == 1
+
+
+async def test_a_browser_that_blocks_never_delays_the_callback(
+    demo: DemoProvider, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A BROWSER that stays in the foreground (w3m, lynx) has not reported when the callback comes; the login
+    exchanges and answers at once, and still offers the provider's URL in case the browser did not open."""
+    release = tmp_path / "release"
+    # webbrowser runs this and waits for it; it returns only once the test has finished with the login.
+    monkeypatch.setenv("BROWSER", f"sh -c 'while [ ! -e {release} ]; do sleep 0.05; done' %s")
+    said: list[str] = []
+    login = Login(prepare(options(demo, say=said.append)))
+    try:
+        login.bind()
+        login.launch()
+        login.begin()
+        completing = asyncio.create_task(login.complete())
+        started = asyncio.get_running_loop().time()
+        page = await play_user(login.start_url)
+        answered = asyncio.get_running_loop().time() - started
+        creds = await asyncio.wait_for(completing, 20)
+        assert login.browser is not None
+        assert not login.browser.done()  # the browser still has not reported: nothing waited for it
+    finally:
+        release.touch()
+        login.close()
+    assert "Logged in" in page
+    assert creds.oauth_token in demo.issued_access_tokens
+    assert any(line.startswith("If the browser did not open, visit: ") for line in said)
+    # The whole trip (start page, authorize, callback, exchange, save) against a provider with no delay: a
+    # login that waited for the browser to report would have held the callback back for a second or more.
+    assert answered < 0.9

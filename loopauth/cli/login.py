@@ -296,8 +296,9 @@ class DemoCommand:
 
         plays = self.auto or not browser_available() or not sys.stdin.isatty()
         if plays and self.options.open_browser:
+            why = "--auto" if self.auto else "no browser or no terminal here"
             print(
-                "loopauth demo: no browser or no terminal here, so the demo plays the user and "
+                f"loopauth demo: {why}, so a scripted user opens the login instead of a browser and "
                 f"{'denies' if self.deny else 'approves'} on the demo's authorize page.",
                 file=sys.stderr,
             )
@@ -331,5 +332,6 @@ class DemoCommand:
                 consumer_key=demo.consumer_key,
                 consumer_secret=demo.consumer_secret,
                 open_browser=play if plays else self.options.open_browser,
+                opener_label="the demo's scripted user",
             )
             return await Login(prepare(options)).complete()

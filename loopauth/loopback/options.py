@@ -61,6 +61,8 @@ class LoginOptions:
     # the person
     timeout: float = DEFAULT_TIMEOUT
     open_browser: Opener | bool = True
+    opener_label: str = "the given opener"
+    """How status lines name what ``open_browser`` is, when it is a callable (the demo: its scripted user)."""
     paste: bool | AsyncIterable[str] = False
     say: Say = say_to_stderr
 

@@ -245,7 +245,7 @@ class Login:
         waiter.ready(url)
         if self.served:
             # The browser is already on its way to our start page; the provider's own URL is the fallback.
-            lead = wording.if_not_opened if self.options.open_browser is not False else wording.or_provider_page
+            lead = wording.if_not_opened if self.options.open_browser is True else wording.or_provider_page
             self.say(lead(url))
         return url
 
@@ -255,7 +255,8 @@ class Login:
         tasks: list[asyncio.Task[object]] = []
         opener = self.options.open_browser
         if opener is not True and opener is not False:
-            self.say(wording.opening(self.start_url, self.dance.provider_name))
+            # Not the system browser: whatever the caller gave (the demo's scripted user, a test's).
+            self.say(wording.handing(self.start_url, self.dance.provider_name, self.options.opener_label))
             tasks.append(asyncio.ensure_future(self._report(opener(self.start_url), self.start_url)))
         elif self.browser is not None:
             tasks.append(asyncio.ensure_future(self._report(self.browser.wait(), self.start_url)))

@@ -98,6 +98,10 @@ def opening(start_url: str, provider: str) -> str:
     return f"Opening {start_url} in your browser; it forwards to {provider}'s authorize page."
 
 
+def handing(start_url: str, provider: str, opener: str) -> str:
+    return f"Handing {start_url} to {opener}; it forwards to {provider}'s authorize page."
+
+
 def opening_provider(provider: str) -> str:
     return f"Opening {provider}'s authorize page in your browser."
 
