@@ -12,16 +12,16 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 import pytest
 from aiohttp import web
+from loopauth.demo.pages import SECURITY_HEADERS
 
 from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, Failure, play_user
-from loopauth.demo_oauth2 import (
+from loopauth.demo.oauth2 import (
     DEMO_OAUTH2_CONFIDENTIAL_CLIENT_ID,
     DEMO_OAUTH2_CONFIDENTIAL_CLIENT_SECRET,
     DEMO_OAUTH2_PUBLIC_CLIENT_ID,
     DemoOAuth2Provider,
     redirect_uri_matches,
 )
-from loopauth.pages import SECURITY_HEADERS
 
 from .oauth2_by_hand import (
     REDIRECT_URI,

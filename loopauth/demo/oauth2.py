@@ -60,8 +60,8 @@ from oauthlib.oauth2 import (
 )
 from oauthlib.oauth2.rfc6749.errors import AccessDeniedError, UnsupportedCodeChallengeMethodError
 
-from .demo import DEMO_SCREEN_NAME, DEMO_USER_ID, Failure
 from .pages import SECURITY_HEADERS, render
+from .server import DEMO_SCREEN_NAME, DEMO_USER_ID, Failure
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
@@ -583,7 +583,6 @@ def _authorize_page(query: Iterable[tuple[str, str]], scopes: list[str]) -> web.
         f"Authorize {DEMO_APP_NAME}?",
         f"{DEMO_APP_NAME} wants to use your account @{DEMO_SCREEN_NAME} on the demo provider.",
         body_html=form,
-        footer="loopauth OAuth 2.0 demo provider: it runs on your machine, and no real account is involved.",
     )
     return _page(200, page)
 
