@@ -12,7 +12,6 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 import pytest
 from aiohttp import web
-from loopauth.demo.pages import SECURITY_HEADERS
 
 from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, Failure, play_user
 from loopauth.demo.oauth2 import (
@@ -22,6 +21,7 @@ from loopauth.demo.oauth2 import (
     DemoOAuth2Provider,
     redirect_uri_matches,
 )
+from loopauth.demo.pages import SECURITY_HEADERS
 
 from .oauth2_by_hand import (
     REDIRECT_URI,
