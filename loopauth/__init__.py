@@ -1,4 +1,4 @@
-"""loopauth: one-command OAuth 1.0a login through a loopback callback.
+"""loopauth: one-command OAuth 1.0a and OAuth 2.0 (PKCE) login through a loopback callback.
 
 ``import loopauth`` and ``loopauth.load()`` stay cheap (no aiohttp, no
 oauthlib): other tools call them at every start. Everything else is imported
@@ -27,9 +27,10 @@ _LAZY = {
         "StoreError",
         "UsageError",
     ),
-    "models": ("Credentials", "Provider"),
+    "models": ("Credentials", "OAuth2Credentials", "OAuth2Provider", "Provider"),
     "store": ("CredentialStore",),
     "oauth1.flow": ("Flow", "SyncFlow"),
+    "oauth2.flow": ("Flow2", "SyncFlow2"),
     "api": ("login", "login_async"),
 }
 _MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
@@ -51,17 +52,26 @@ if TYPE_CHECKING:
     from .errors import StoreError as StoreError
     from .errors import UsageError as UsageError
     from .models import Credentials as Credentials
+    from .models import OAuth2Credentials as OAuth2Credentials
+    from .models import OAuth2Provider as OAuth2Provider
     from .models import Provider as Provider
     from .oauth1.flow import Flow as Flow
     from .oauth1.flow import SyncFlow as SyncFlow
+    from .oauth2.flow import Flow2 as Flow2
+    from .oauth2.flow import SyncFlow2 as SyncFlow2
     from .store import CredentialStore as CredentialStore
 
 
-def load(profile: str = "default") -> Credentials:
-    """The stored credentials of ``profile``; raises :class:`NotLoggedIn` if there are none."""
-    from .store import CredentialStore
+def load(profile: str = "default") -> Credentials | OAuth2Credentials:
+    """The stored credentials of ``profile``; raises :class:`NotLoggedIn` if there are none.
 
-    return CredentialStore().load(profile)
+    An OAuth 2.0 profile's access token has life left: when it is due, it is refreshed first, under
+    the profile's lock, so every tool shares one refresh (raises NotLoggedIn when only a new login can
+    help, ProviderError when the provider cannot be reached).
+    """
+    from .fresh import load_fresh
+
+    return load_fresh(profile)
 
 
 def __getattr__(name: str) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import ssl
-from collections.abc import AsyncIterable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -27,7 +27,7 @@ from .loopback.options import (
     plan_for,
 )
 from .loopback.options import say_to_stderr as _say_to_stderr
-from .models import Credentials, Provider
+from .models import AnyCredentials, AnyProvider, OAuth2Provider
 from .providers import resolve_provider
 from .store import CredentialStore, validate_profile_name
 
@@ -47,11 +47,32 @@ def prepare(options: LoginOptions) -> Prepared:
 
 
 def dance_for(options: LoginOptions, config_dir: Path | None) -> Dance:
-    """The protocol's part of the login, for the provider the options name (its endpoints checked)."""
+    """The protocol's part of the login, for the provider the options name (its endpoints checked).
+
+    The other protocol's options are ignored (the CLI passes both from the environment), except those
+    that would change what the user asked for: an OAuth 2.0 login cannot sign with RSA or use a PIN.
+    """
+    provider = resolve_provider(options.provider, config_dir)
+    if isinstance(provider, OAuth2Provider):
+        from .oauth2.dance import OAuth2Dance
+
+        for name in ("signature_method", "rsa_key_file", "request_token_params", "oob"):
+            if getattr(options, name):
+                raise UsageError(
+                    f"{{arg}} is for OAuth 1.0a, and {provider.name} is an OAuth 2.0 provider", argument=name
+                )
+        return OAuth2Dance.create(
+            provider,
+            client_id=options.client_id,
+            client_secret=options.client_secret,
+            scopes=options.scopes,
+            client_auth=options.client_auth,
+            authorize_params=options.authorize_params,
+        )
     from .oauth1.dance import OAuth1Dance
 
     return OAuth1Dance.create(
-        resolve_provider(options.provider, config_dir),
+        provider,
         consumer_key=options.consumer_key,
         consumer_secret=options.consumer_secret,
         signature_method=options.signature_method,
@@ -63,9 +84,15 @@ def dance_for(options: LoginOptions, config_dir: Path | None) -> Dance:
 
 async def login_async(
     *,
-    provider: Provider | str = "twitter",
+    provider: AnyProvider | str = "twitter",
     consumer_key: str | None = None,
     consumer_secret: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    scopes: Sequence[str] | str | None = None,
+    client_auth: str | None = None,
+    authorize_url: str | None = None,
+    token_url: str | None = None,
     profile: str = "default",
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
@@ -82,8 +109,13 @@ async def login_async(
     oob: bool = False,
     ssl_context: ssl.SSLContext | None = None,
     paste: bool | AsyncIterable[str] = False,
-) -> Credentials:
+) -> AnyCredentials:
     """Log in through a loopback callback and store the credentials under ``profile``.
+
+    The provider is a name (a preset such as ``twitter`` or ``x-oauth2``, or a providers.toml table) or
+    a :class:`Provider` (OAuth 1.0a: ``consumer_key``/``consumer_secret``) or :class:`OAuth2Provider`
+    (OAuth 2.0 with PKCE: ``client_id``, ``client_secret`` for a confidential client, ``scopes``).
+    ``token_url`` with ``authorize_url`` describes a one-off OAuth 2.0 provider instead.
 
     ``open_browser`` is True (the system browser), False (only print the URL), or an async
     callable given the URL to open (tests and the demo use it). Status lines (never a secret)
@@ -102,12 +134,20 @@ async def login_async(
     """
     from .loopback.runner import Login
 
+    if token_url is not None:
+        if authorize_url is None:
+            raise UsageError("{arg} goes with token_url: an OAuth 2.0 provider needs both", argument="authorize_url")
+        provider = OAuth2Provider(provider if isinstance(provider, str) else provider.name, authorize_url, token_url)
     options = LoginOptions(
         profile=profile,
         provider=provider,
         store=store,
         consumer_key=consumer_key,
         consumer_secret=consumer_secret,
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=scopes.split() if isinstance(scopes, str) else scopes,
+        client_auth=client_auth,
         signature_method=signature_method,
         rsa_key_file=rsa_key_file,
         authorize_params=dict(authorize_params or {}),

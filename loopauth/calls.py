@@ -1,7 +1,9 @@
-"""Signed calls with a stored profile: ``header``, ``request``, ``verify`` and ``logout --revoke``.
+"""Calls with a stored profile: ``header``, ``request``, ``verify`` and ``logout --revoke``, for both protocols.
 
-Blocking, over :class:`loopauth.http.Client`; no event loop and no aiohttp, so ``loopauth header``
-(which signs offline) and ``loopauth request`` start fast.
+OAuth 1.0a profiles sign each request (their consumer, signature method and key file); OAuth 2.0
+profiles send their access token as a bearer, refreshed first when it is due, and once more after a
+401 (the provider may have ended the token early). Blocking, over :class:`loopauth.http.Client`: no
+event loop and no aiohttp, so ``loopauth header`` and ``loopauth request`` start fast.
 """
 
 from __future__ import annotations
@@ -13,17 +15,13 @@ from typing import Any
 
 from .errors import ProviderError, UsageError
 from .http import REQUEST_TIMEOUT, Client, Request, Response, Trace
-from .models import Credentials, Provider
-from .oauth1.signing import Consumer, consumer_for, sign
+from .identity import account_of
+from .models import AnyCredentials, Credentials, OAuth2Credentials, Provider
+from .oauth1.signing import FORM_CONTENT_TYPE, Consumer, consumer_for, form_encode, sign
 from .providers import ALIASES, PRESETS
-from .text import clean, provider_message
+from .store import CredentialStore
+from .text import provider_message
 from .urls import normalize_url
-
-# Where providers put the account's name and id, most specific first: Twitter (screen_name, id_str),
-# Trello and Discogs (username, id), SmugMug (NickName), Tumblr (response.user.name).
-_NAME_KEYS = ("screen_name", "username", "NickName", "name")
-_ID_KEYS = ("id_str", "user_id", "id")
-_SEARCH_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -36,10 +34,11 @@ class Identity:
 
 
 def endpoints_of(creds: Credentials) -> Provider | None:
-    """The endpoints stored with the profile, or (for an older file without them) its preset's."""
+    """The endpoints stored with an OAuth 1.0a profile, or (for an older file without them) its preset's."""
     if creds.endpoints is not None:
         return creds.endpoints
-    return PRESETS.get(ALIASES.get(creds.provider.lower(), creds.provider.lower()))
+    preset = PRESETS.get(ALIASES.get(creds.provider.lower(), creds.provider.lower()))
+    return preset if isinstance(preset, Provider) else None
 
 
 def consumer_of(creds: Credentials) -> Consumer:
@@ -53,17 +52,32 @@ def consumer_of(creds: Credentials) -> Consumer:
 
 
 def sign_for(
-    creds: Credentials,
+    creds: AnyCredentials,
     method: str,
     url: str,
     *,
     form: Sequence[tuple[str, str]] = (),
     headers: Mapping[str, str] | None = None,
 ) -> Request:
-    """Sign one request with the profile's consumer and token, for the URL exactly as it will be sent."""
+    """The request with the profile's authorization, for the URL exactly as it will be sent.
+
+    OAuth 1.0a signs the query and the form (RFC 5849 §3.4.1.3); OAuth 2.0 adds its bearer token
+    (RFC 6750 §2.1), which it must already have refreshed (:func:`loopauth.fresh.load_fresh`).
+    """
+    url = normalize_url(url)
+    if isinstance(creds, OAuth2Credentials):
+        method = method.upper()
+        body = None
+        extra = dict(headers or {})
+        if form:
+            if method in ("GET", "HEAD"):
+                raise UsageError(f"{method} requests cannot carry form parameters; put them in the URL's query")
+            extra["Content-Type"] = FORM_CONTENT_TYPE
+            body = form_encode(form).encode("utf-8")
+        return Request(method, url, {**extra, "Authorization": f"Bearer {creds.access_token}"}, body)
     return sign(
         method,
-        normalize_url(url),
+        url,
         consumer_of(creds),
         token=creds.oauth_token,
         token_secret=creds.oauth_token_secret,
@@ -73,7 +87,7 @@ def sign_for(
 
 
 def request(
-    creds: Credentials,
+    creds: AnyCredentials,
     method: str,
     url: str,
     *,
@@ -82,79 +96,121 @@ def request(
     body: bytes | None = None,
     timeout: float = REQUEST_TIMEOUT,
     trace: Trace | None = None,
+    store: CredentialStore | None = None,
 ) -> Response:
-    """Make one signed request and return the answer whatever its status (no answer: ProviderError).
+    """Make one authorized request and return the answer whatever its status (no answer: ProviderError).
 
     ``body`` is sent as it is and, like any body that is not a form, not signed (RFC 5849 §3.4.1.3).
+    An OAuth 2.0 request that gets a 401 is sent once more after a forced refresh, never more.
     """
+    if body is not None and form:
+        raise UsageError("a request has form parameters or a body, not both")
+    with Client(trace=trace) as client:
+        response = _send(client, creds, method, url, form, headers, body, timeout)
+        if response.status == 401 and isinstance(creds, OAuth2Credentials):
+            from .fresh import load_fresh
+
+            creds = load_fresh(creds.profile, store, force=True)
+            response = _send(client, creds, method, url, form, headers, body, timeout)
+        return response
+
+
+def _send(
+    client: Client,
+    creds: AnyCredentials,
+    method: str,
+    url: str,
+    form: Sequence[tuple[str, str]],
+    headers: Mapping[str, str] | None,
+    body: bytes | None,
+    timeout: float,
+) -> Response:
     signed = sign_for(creds, method, url, form=form, headers=headers)
     if body is not None:
-        if form:
-            raise UsageError("a request has form parameters or a body, not both")
         signed = Request(signed.method, signed.url, signed.headers, body)
-    with Client(trace=trace) as client:
-        return client.send(signed, timeout=timeout)
+    return client.send(signed, timeout=timeout)
 
 
-def _failure(step: str, creds: Credentials, response: Response) -> ProviderError:
+def _failure(step: str, creds: AnyCredentials, response: Response) -> ProviderError:
     text = response.text()
-    message = (
-        f"{step} failed: {creds.provider} answered {response.status}: {provider_message(response.content_type, text)}"
-    )
+    said = provider_message(response.content_type, text)
+    message = f"{step} failed: {creds.provider} answered {response.status}: {said}"
     if response.status == 401:
         message += "; the token may be revoked or expired: log in again"
     return ProviderError(message, status=response.status, body=text)
 
 
-def _checked(creds: Credentials, method: str, url: str, step: str, timeout: float, trace: Trace | None) -> Response:
-    """A signed call whose non-2xx answer is the provider's error."""
-    response = request(creds, method, url, timeout=timeout, trace=trace)
-    if not response.ok:
-        raise _failure(step, creds, response)
-    return response
+def _verify_url(creds: AnyCredentials) -> str | None:
+    provider = creds.endpoints if isinstance(creds, OAuth2Credentials) else endpoints_of(creds)
+    return provider.verify_url if provider is not None else None
 
 
-def verify(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT, trace: Trace | None = None) -> Identity:
-    """Call the provider's verify-credentials endpoint: who the token belongs to."""
-    provider = endpoints_of(creds)
-    if provider is None or not provider.verify_url:
+def verify(
+    creds: AnyCredentials,
+    *,
+    timeout: float = REQUEST_TIMEOUT,
+    trace: Trace | None = None,
+    store: CredentialStore | None = None,
+) -> Identity:
+    """Call the provider's verify endpoint: who the token belongs to."""
+    url = _verify_url(creds)
+    if not url:
         raise UsageError(
             f"provider {creds.provider!r} of profile '{creds.profile}' has no verify endpoint "
             "(set verify_url in providers.toml, or log in with a verify URL)"
         )
-    response = _checked(creds, "GET", provider.verify_url, "verify", timeout, trace)
+    response = request(creds, "GET", url, timeout=timeout, trace=trace, store=store)
+    if not response.ok:
+        raise _failure("verify", creds, response)
     try:
         data: Any = json.loads(response.text())
     except ValueError:
         return Identity(None, None, response.text())
-    return Identity(_find(data, _NAME_KEYS), _find(data, _ID_KEYS), data)
+    return Identity(*account_of(data), data)
 
 
-def revoke(creds: Credentials, *, timeout: float = REQUEST_TIMEOUT, trace: Trace | None = None) -> None:
-    """Ask the provider to invalidate the profile's token (Twitter: POST /1.1/oauth/invalidate_token, signed)."""
+def revoke(creds: AnyCredentials, *, timeout: float = REQUEST_TIMEOUT, trace: Trace | None = None) -> None:
+    """Ask the provider to invalidate the profile's tokens.
+
+    OAuth 1.0a: Twitter's signed POST /1.1/oauth/invalidate_token. OAuth 2.0: RFC 7009, the refresh
+    token first (which ends its access tokens too at most providers), then the access token.
+    """
+    if isinstance(creds, OAuth2Credentials):
+        _revoke_oauth2(creds, timeout, trace)
+        return
     provider = endpoints_of(creds)
     if provider is None or not provider.revoke_url:
-        raise UsageError(
-            f"provider {creds.provider!r} of profile '{creds.profile}' has no revoke endpoint: revoke the app's "
-            "access in the provider's settings, then log out without revoking"
-        )
-    _checked(creds, "POST", provider.revoke_url, "revoke", timeout, trace)
+        raise _no_revoke(creds)
+    response = request(creds, "POST", provider.revoke_url, timeout=timeout, trace=trace)
+    if not response.ok:
+        raise _failure("revoke", creds, response)
 
 
-def _find(data: Any, keys: Sequence[str]) -> str | None:
-    """The shallowest value under one of ``keys`` (earlier keys first), searching nested objects."""
-    for key in keys:
-        level = [data]
-        for _ in range(_SEARCH_DEPTH):
-            children: list[Any] = []
-            for node in level:
-                if not isinstance(node, dict):
-                    continue
-                value = node.get(key)
-                if isinstance(value, dict):
-                    value = value.get("_content")  # Flickr wraps strings: {"username": {"_content": "…"}}
-                if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                    return clean(str(value))
-                children.extend(v for v in node.values() if isinstance(v, dict))
-            level = children
-    return None
+def _revoke_oauth2(creds: OAuth2Credentials, timeout: float, trace: Trace | None) -> None:
+    from .oauth2.messages import form_request
+
+    provider = creds.endpoints
+    if not provider.revoke_url:
+        raise _no_revoke(creds)
+    tokens = [("refresh_token", creds.refresh_token), ("access_token", creds.access_token)]
+    with Client(trace=trace) as client:
+        for hint, token in tokens:
+            if not token:
+                continue
+            call = form_request(
+                provider.revoke_url,
+                [("token", token), ("token_type_hint", hint)],
+                client_id=creds.client_id,
+                client_secret=creds.client_secret,
+                client_auth=provider.client_auth,
+            )
+            response = client.send(call, timeout=timeout)
+            if not response.ok:
+                raise _failure("revoke", creds, response)
+
+
+def _no_revoke(creds: AnyCredentials) -> UsageError:
+    return UsageError(
+        f"provider {creds.provider!r} of profile '{creds.profile}' has no revoke endpoint: revoke the app's "
+        "access in the provider's settings, then log out without revoking"
+    )

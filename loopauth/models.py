@@ -13,7 +13,7 @@ hashing, a ``repr`` without secrets, immutability and ``replace()``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 # typing itself is not imported at run time (it is another few ms on the token path);
 # mypy treats any name TYPE_CHECKING as true.
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar, Self
 
 SIGNATURE_METHODS = ("HMAC-SHA1", "HMAC-SHA256", "PLAINTEXT", "RSA-SHA1")
+REFRESH_MARGIN = 60
+"""Seconds before an OAuth 2.0 access token expires when loopauth already refreshes it."""
 
 
 class _Value:
@@ -83,6 +85,8 @@ def _rebuild(cls: type[_Value], values: dict[str, Any]) -> _Value:
 
 class Provider(_Value):
     """An OAuth 1.0a provider: its three endpoints and optional extras."""
+
+    protocol: ClassVar[str] = "oauth1"
 
     _fields = (
         "name",
@@ -171,11 +175,13 @@ class RequestToken(_Value):
 
 
 class Credentials(_Value):
-    """The token credentials of one login, as stored in a profile file.
+    """The token credentials of one OAuth 1.0a login, as stored in a profile file.
 
     Secrets are left out of ``repr`` so a stray ``print(creds)`` or a log line
     never shows them.
     """
+
+    protocol: ClassVar[str] = "oauth1"
 
     _fields = (
         "profile",
@@ -280,11 +286,16 @@ class Credentials(_Value):
             rsa_key_file=_opt_str(data.get("rsa_key_file")),
         )
 
+    def token_dict(self) -> dict[str, Any]:
+        """What ``loopauth token`` prints: the consumer and the token pair, and who they are for."""
+        return self.to_dict()
+
     def public_dict(self) -> dict[str, Any]:
         """What may be shown without being asked for secrets (``loopauth list``)."""
         return {
             "profile": self.profile,
             "provider": self.provider,
+            "protocol": "oauth1",
             "user_id": self.user_id,
             "screen_name": self.screen_name,
             "created_at": self.created_at,
@@ -293,3 +304,284 @@ class Credentials(_Value):
 
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+class OAuth2Provider(_Value):
+    """An OAuth 2.0 provider (authorization code with PKCE): its endpoints, default scopes and extras.
+
+    ``client_auth`` is how a confidential client authenticates at the token endpoint: ``basic``
+    (``client_secret_basic``, RFC 6749 §2.3.1) or ``post`` (``client_secret_post``).
+    """
+
+    protocol: ClassVar[str] = "oauth2"
+    _fields = (
+        "name",
+        "authorize_url",
+        "token_url",
+        "revoke_url",
+        "verify_url",
+        "scopes",
+        "authorize_params",
+        "client_auth",
+    )
+    _unhashed = frozenset({"authorize_params"})
+
+    name: str
+    authorize_url: str
+    token_url: str
+    revoke_url: str | None
+    verify_url: str | None
+    scopes: tuple[str, ...]
+    authorize_params: Mapping[str, str]
+    client_auth: str
+
+    def __init__(
+        self,
+        name: str,
+        authorize_url: str,
+        token_url: str,
+        revoke_url: str | None = None,
+        verify_url: str | None = None,
+        scopes: Sequence[str] = (),
+        authorize_params: Mapping[str, str] | None = None,
+        client_auth: str = "basic",
+    ) -> None:
+        self._init(
+            name=name,
+            authorize_url=authorize_url,
+            token_url=token_url,
+            revoke_url=revoke_url,
+            verify_url=verify_url,
+            scopes=tuple(scopes),
+            authorize_params={} if authorize_params is None else authorize_params,
+            client_auth=client_auth,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "protocol": "oauth2",
+            "authorize_url": self.authorize_url,
+            "token_url": self.token_url,
+            "scopes": list(self.scopes),
+            "client_auth": self.client_auth,
+        }
+        if self.revoke_url:
+            data["revoke_url"] = self.revoke_url
+        if self.verify_url:
+            data["verify_url"] = self.verify_url
+        if self.authorize_params:
+            data["authorize_params"] = dict(self.authorize_params)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OAuth2Provider:
+        scopes = data.get("scopes") or ()
+        return cls(
+            name=str(data["name"]),
+            authorize_url=str(data["authorize_url"]),
+            token_url=str(data["token_url"]),
+            revoke_url=_opt_str(data.get("revoke_url")),
+            verify_url=_opt_str(data.get("verify_url")),
+            scopes=tuple(str(s) for s in (scopes.split() if isinstance(scopes, str) else scopes)),
+            authorize_params={str(k): str(v) for k, v in dict(data.get("authorize_params") or {}).items()},
+            client_auth=str(data.get("client_auth") or "basic"),
+        )
+
+
+AnyProvider = Provider | OAuth2Provider
+
+
+class OAuth2Credentials(_Value):
+    """The tokens of one OAuth 2.0 login, as stored in a profile file (``"protocol": "oauth2"``).
+
+    ``expires_at`` and ``issued_at`` are absolute (seconds since the epoch); ``needs_login`` is set when
+    the provider refused the refresh token, so the profile stays visible but hands out nothing. The
+    refresh token never leaves loopauth: it is not in :meth:`public_dict` nor in ``loopauth token``.
+    """
+
+    protocol: ClassVar[str] = "oauth2"
+    _fields = (
+        "profile",
+        "provider",
+        "client_id",
+        "client_secret",
+        "access_token",
+        "refresh_token",
+        "token_type",
+        "expires_at",
+        "issued_at",
+        "scope",
+        "user_id",
+        "screen_name",
+        "created_at",
+        "endpoints",
+        "needs_login",
+    )
+    _hidden = frozenset({"client_secret", "access_token", "refresh_token", "endpoints"})
+
+    profile: str
+    provider: str
+    client_id: str
+    client_secret: str | None
+    access_token: str
+    refresh_token: str | None
+    token_type: str
+    expires_at: int | None
+    issued_at: int | None
+    scope: str | None
+    user_id: str | None
+    screen_name: str | None
+    created_at: str | None
+    endpoints: OAuth2Provider
+    needs_login: bool
+
+    def __init__(
+        self,
+        profile: str,
+        provider: str,
+        client_id: str,
+        access_token: str,
+        endpoints: OAuth2Provider,
+        client_secret: str | None = None,
+        refresh_token: str | None = None,
+        token_type: str = "bearer",
+        expires_at: int | None = None,
+        issued_at: int | None = None,
+        scope: str | None = None,
+        user_id: str | None = None,
+        screen_name: str | None = None,
+        created_at: str | None = None,
+        needs_login: bool = False,
+    ) -> None:
+        self._init(
+            profile=profile,
+            provider=provider,
+            client_id=client_id,
+            client_secret=client_secret,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            token_type=token_type,
+            expires_at=expires_at,
+            issued_at=issued_at,
+            scope=scope,
+            user_id=user_id,
+            screen_name=screen_name,
+            created_at=created_at,
+            endpoints=endpoints,
+            needs_login=needs_login,
+        )
+
+    @property
+    def username(self) -> str | None:
+        """OAuth 2.0 providers say username where Twitter's OAuth 1.0a said screen_name: the same value."""
+        return self.screen_name
+
+    def due(self, now: float) -> bool:
+        """Whether the access token has expired, or will within the refresh margin: 60 s, but never more
+        than half the token's lifetime (a token that lives 60 s is refreshed after 30, not at once)."""
+        if self.expires_at is None:
+            return False
+        lifetime = self.expires_at - self.issued_at if self.issued_at is not None else 2 * REFRESH_MARGIN
+        return now >= self.expires_at - min(REFRESH_MARGIN, max(lifetime, 0) / 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile file's JSON object (refresh token and client secret included: it is the store)."""
+        data: dict[str, Any] = {
+            "protocol": "oauth2",
+            "profile": self.profile,
+            "provider": self.provider,
+            "client_id": self.client_id,
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_at": self.expires_at,
+            "issued_at": self.issued_at,
+            "scope": self.scope,
+            "user_id": self.user_id,
+            "screen_name": self.screen_name,
+            "created_at": self.created_at,
+            "endpoints": self.endpoints.to_dict(),
+        }
+        if self.client_secret is not None:
+            data["client_secret"] = self.client_secret
+        if self.refresh_token is not None:
+            data["refresh_token"] = self.refresh_token
+        if self.needs_login:
+            data["needs_login"] = True
+        return data
+
+    def token_dict(self) -> dict[str, Any]:
+        """What ``loopauth token`` prints: the access token and who it is for, never the refresh token."""
+        return {
+            "profile": self.profile,
+            "provider": self.provider,
+            "access_token": self.access_token,
+            "token_type": self.token_type,
+            "expires_at": self.expires_at,
+            "scope": self.scope,
+            "client_id": self.client_id,
+            "user_id": self.user_id,
+            "username": self.screen_name,
+            "screen_name": self.screen_name,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OAuth2Credentials:
+        """Build from a parsed profile file; raises KeyError/TypeError/ValueError if malformed."""
+        for key in ("profile", "provider", "client_id", "access_token"):
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise ValueError(f"missing or invalid field {key!r}")
+        endpoints = data.get("endpoints")
+        if not isinstance(endpoints, Mapping):
+            raise ValueError("missing or invalid field 'endpoints'")
+        return cls(
+            profile=data["profile"],
+            provider=data["provider"],
+            client_id=data["client_id"],
+            client_secret=_opt_str(data.get("client_secret")),
+            access_token=data["access_token"],
+            refresh_token=_opt_str(data.get("refresh_token")),
+            token_type=str(data.get("token_type") or "bearer"),
+            expires_at=_opt_int(data.get("expires_at")),
+            issued_at=_opt_int(data.get("issued_at")),
+            scope=_opt_str(data.get("scope")),
+            user_id=_opt_str(data.get("user_id")),
+            screen_name=_opt_str(data.get("screen_name")),
+            created_at=_opt_str(data.get("created_at")),
+            endpoints=OAuth2Provider.from_dict(endpoints),
+            needs_login=bool(data.get("needs_login")),
+        )
+
+    def public_dict(self) -> dict[str, Any]:
+        """What may be shown without being asked for secrets (``loopauth list``)."""
+        return {
+            "profile": self.profile,
+            "provider": self.provider,
+            "protocol": "oauth2",
+            "user_id": self.user_id,
+            "screen_name": self.screen_name,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "needs_login": self.needs_login,
+        }
+
+
+AnyCredentials = Credentials | OAuth2Credentials
+
+
+def credentials_from_dict(data: Mapping[str, Any]) -> AnyCredentials:
+    """A profile file's object, read by its ``protocol`` (OAuth 1.0a when there is none: older files)."""
+    protocol = data.get("protocol", "oauth1")
+    if protocol == "oauth2":
+        return OAuth2Credentials.from_dict(data)
+    if protocol != "oauth1":
+        raise ValueError(f"unknown protocol {str(protocol)[:20]!r}")
+    return Credentials.from_dict(data)
+
+
+def _opt_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("expected a number")
+    return int(value)

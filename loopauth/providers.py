@@ -1,4 +1,8 @@
-"""Built-in provider presets and the user's ``providers.toml``."""
+"""Built-in provider presets and the user's ``providers.toml``, for both protocols.
+
+A table with ``token_url`` is an OAuth 2.0 provider; one with the three OAuth 1.0a URLs
+(``request_token_url``, ``authorize_url``, ``access_token_url``) is an OAuth 1.0a provider.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
-from .models import SIGNATURE_METHODS, Provider
+from .models import SIGNATURE_METHODS, AnyProvider, OAuth2Provider, Provider
 from .urls import check_endpoint
 
 _X = "https://api.x.com"
 
-PRESETS: dict[str, Provider] = {
+PRESETS: dict[str, AnyProvider] = {
     "twitter": Provider(
         name="twitter",
         request_token_url=f"{_X}/oauth/request_token",
@@ -62,18 +66,69 @@ PRESETS: dict[str, Provider] = {
     ),
 }
 
-ALIASES = {"x": "twitter"}
+# OAuth 2.0 with PKCE. Each one's users register the exact callback loopauth prints; the notes in the
+# README ("OAuth 2.0") say what each provider's app settings want.
+PRESETS.update(
+    {
+        # X API v2 user context: access tokens live 2 h, refresh tokens rotate (offline.access).
+        "x-oauth2": OAuth2Provider(
+            name="x-oauth2",
+            authorize_url="https://x.com/i/oauth2/authorize",
+            token_url=f"{_X}/2/oauth2/token",
+            revoke_url=f"{_X}/2/oauth2/revoke",
+            verify_url=f"{_X}/2/users/me",
+            scopes=("tweet.read", "users.read", "offline.access"),
+        ),
+        # A "Desktop app" client: any loopback port is accepted; its secret is not secret (RFC 8252 §8.5).
+        # access_type=offline asks for a refresh token, prompt=consent for a new one at each login.
+        "google": OAuth2Provider(
+            name="google",
+            authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
+            token_url="https://oauth2.googleapis.com/token",
+            revoke_url="https://oauth2.googleapis.com/revoke",
+            verify_url="https://openidconnect.googleapis.com/v1/userinfo",
+            scopes=("openid", "email", "profile"),
+            authorize_params={"access_type": "offline", "prompt": "consent"},
+            client_auth="post",
+        ),
+        # gitlab.com applications (self-managed: copy this table into providers.toml with your host).
+        # Tokens live 2 h and refresh tokens rotate.
+        "gitlab": OAuth2Provider(
+            name="gitlab",
+            authorize_url="https://gitlab.com/oauth/authorize",
+            token_url="https://gitlab.com/oauth/token",
+            revoke_url="https://gitlab.com/oauth/revoke",
+            verify_url="https://gitlab.com/api/v4/user",
+            scopes=("read_user",),
+        ),
+        # Loopback redirects must be IP literals (http://127.0.0.1:PORT/callback), never localhost.
+        "spotify": OAuth2Provider(
+            name="spotify",
+            authorize_url="https://accounts.spotify.com/authorize",
+            token_url="https://accounts.spotify.com/api/token",
+            verify_url="https://api.spotify.com/v1/me",
+            scopes=("user-read-private", "user-read-email"),
+        ),
+    }
+)
 
-# What a providers.toml table may set: every Provider field but the name, which is the table's own.
+ALIASES = {"x": "twitter", "twitter-oauth2": "x-oauth2"}
+
+# What a providers.toml table may set: every field of its protocol's provider but the name (the table's own).
 _FIELDS = frozenset(Provider._fields) - {"name"}
-ENDPOINTS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url")
+_FIELDS_OAUTH2 = frozenset(OAuth2Provider._fields) - {"name"}
+ENDPOINTS = ("request_token_url", "authorize_url", "access_token_url", "token_url", "verify_url", "revoke_url")
+_OPTIONAL = frozenset({"verify_url", "revoke_url"})
+CLIENT_AUTH = ("basic", "post")
 
 
-def check_provider(provider: Provider) -> Provider:
+def check_provider(provider: AnyProvider) -> AnyProvider:
     """Refuse endpoints a login must never talk to (UsageError whose ``argument`` names the field)."""
     for key in ENDPOINTS:
+        if key not in provider._fields:
+            continue
         url = getattr(provider, key)
-        if url or key not in ("verify_url", "revoke_url"):
+        if url or key not in _OPTIONAL:
             try:
                 check_endpoint(url, "{arg}")
             except UsageError as exc:
@@ -81,16 +136,16 @@ def check_provider(provider: Provider) -> Provider:
     return provider
 
 
-def resolve_provider(provider: Provider | str, config_dir: Path | None = None) -> Provider:
-    """A Provider as given, or by name from ``providers.toml`` and the presets; its endpoints checked."""
-    return check_provider(provider if isinstance(provider, Provider) else resolve(provider, config_dir))
+def resolve_provider(provider: AnyProvider | str, config_dir: Path | None = None) -> AnyProvider:
+    """A provider as given, or by name from ``providers.toml`` and the presets; its endpoints checked."""
+    return check_provider(provider if not isinstance(provider, str) else resolve(provider, config_dir))
 
 
 def providers_file(config_dir: Path) -> Path:
     return config_dir / "providers.toml"
 
 
-def load_custom(path: Path) -> dict[str, Provider]:
+def load_custom(path: Path) -> dict[str, AnyProvider]:
     """Read ``providers.toml``: one table per provider. Raises UsageError naming the file and line."""
     import tomllib
 
@@ -117,7 +172,7 @@ def load_custom(path: Path) -> dict[str, Provider]:
             message = f"1: malformed TOML: {message}"
         raise UsageError(f"{path}:{message}") from None
     lines = text.splitlines()
-    found: dict[str, Provider] = {}
+    found: dict[str, AnyProvider] = {}
     for name, table in data.items():
         if not isinstance(table, dict):
             raise UsageError(f"{path}:{_line_of(lines, name)}: [{name}] must be a table of endpoints")
@@ -125,8 +180,10 @@ def load_custom(path: Path) -> dict[str, Provider]:
     return found
 
 
-def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> Provider:
+def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> AnyProvider:
     """Check one table; ``at(key)`` is ``file:line`` of that key (or of the table, without one)."""
+    if "token_url" in table:
+        return _oauth2_table(name, table, at)
     # Report the field that comes first in the file: the line an editor should jump to.
     unknown = sorted(set(table) - _FIELDS, key=lambda key: at(key))
     if unknown:
@@ -149,9 +206,11 @@ def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> 
         raise UsageError(f"{at('authorize_params')}: [{name}] authorize_params must be a table of strings")
     try:
         # The types are checked above; the same reading as a profile's stored endpoints does the rest.
-        return check_provider(Provider.from_dict({**table, "name": name}))
+        provider = check_provider(Provider.from_dict({**table, "name": name}))
     except UsageError as exc:
         raise UsageError(f"{at(exc.argument)}: [{name}] {exc}") from None
+    assert isinstance(provider, Provider)
+    return provider
 
 
 def _line_of(lines: list[str], name: str, key: str | None = None) -> int:
@@ -184,7 +243,37 @@ def _line_of(lines: list[str], name: str, key: str | None = None) -> int:
     return start
 
 
-def resolve(name: str, config_dir: Path | None = None) -> Provider:
+def _oauth2_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> OAuth2Provider:
+    """An OAuth 2.0 table: ``token_url`` and ``authorize_url``, optionally revoke/verify URLs, scopes and more."""
+    unknown = sorted(set(table) - _FIELDS_OAUTH2, key=lambda key: at(key))
+    if unknown:
+        raise UsageError(
+            f"{at(unknown[0])}: [{name}] (OAuth 2.0, it has token_url) has unknown field {unknown[0]!r} "
+            f"(known: {', '.join(sorted(_FIELDS_OAUTH2))})"
+        )
+    for required in ("authorize_url", "token_url"):
+        if not isinstance(table.get(required), str):
+            raise UsageError(f'{at(required if required in table else None)}: [{name}] needs {required} = "https://…"')
+    for key in ("verify_url", "revoke_url", "client_auth"):
+        if key in table and not isinstance(table[key], str):
+            raise UsageError(f"{at(key)}: [{name}] {key} must be a string")
+    if table.get("client_auth", "basic") not in CLIENT_AUTH:
+        raise UsageError(f"{at('client_auth')}: [{name}] client_auth must be one of {', '.join(CLIENT_AUTH)}")
+    scopes = table.get("scopes", [])
+    if not (isinstance(scopes, str) or (isinstance(scopes, list) and all(isinstance(s, str) for s in scopes))):
+        raise UsageError(f'{at("scopes")}: [{name}] scopes must be a list of strings or one "a b c" string')
+    params = table.get("authorize_params", {})
+    if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+        raise UsageError(f"{at('authorize_params')}: [{name}] authorize_params must be a table of strings")
+    try:
+        provider = check_provider(OAuth2Provider.from_dict({**table, "name": name}))
+    except UsageError as exc:
+        raise UsageError(f"{at(exc.argument)}: [{name}] {exc}") from None
+    assert isinstance(provider, OAuth2Provider)
+    return provider
+
+
+def resolve(name: str, config_dir: Path | None = None) -> AnyProvider:
     """A preset by name (``x`` is ``twitter``), or a table of the user's providers.toml."""
     key = ALIASES.get(name.lower(), name.lower())
     if config_dir is not None:

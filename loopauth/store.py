@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from loopauth.errors import NotLoggedIn, StoreError, UsageError
-from loopauth.models import Credentials, _Value
+from loopauth.models import AnyCredentials, _Value, credentials_from_dict
 
 ENV_CONFIG_DIR = "LOOPAUTH_CONFIG_DIR"
 LOCK_TIMEOUT = 5.0
@@ -95,10 +95,10 @@ class ProfileEntry(_Value):
 
     name: str
     path: Path
-    credentials: Credentials | None
+    credentials: AnyCredentials | None
     error: str | None
 
-    def __init__(self, name: str, path: Path, credentials: Credentials | None, error: str | None) -> None:
+    def __init__(self, name: str, path: Path, credentials: AnyCredentials | None, error: str | None) -> None:
         self._init(name=name, path=path, credentials=credentials, error=error)
 
 
@@ -126,7 +126,7 @@ class CredentialStore:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def load(self, profile: str) -> Credentials:
+    def load(self, profile: str) -> AnyCredentials:
         """The stored credentials of *profile*; NotLoggedIn if there are none, StoreError if unusable."""
         path = self.path_for(profile)
         try:
@@ -177,15 +177,27 @@ class CredentialStore:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def save(self, creds: Credentials) -> Path:
+    def save(self, creds: AnyCredentials) -> Path:
         """Store *creds* under ``creds.profile``, atomically and 0600; returns the profile's path."""
         profile = validate_profile_name(creds.profile)
         path = self.path_for(profile)
-        data = (json.dumps(creds.to_dict(), indent=2, sort_keys=True) + "\n").encode("utf-8")
+        data = _encode(creds)
         self._ensure_dirs()
         with self._locked(profile):
             _write_atomic(path, data)
         return path
+
+    @contextlib.contextmanager
+    def holding(self, profile: str, *, timeout: float | None = None) -> Iterator[Held]:
+        """Hold *profile*'s lock for a read-check-write (an OAuth 2.0 refresh): nobody else saves meanwhile.
+
+        ``timeout`` is how long to wait for the lock (default: the store's), for a holder that makes a
+        network call while holding it.
+        """
+        profile = validate_profile_name(profile)
+        self._ensure_dirs()
+        with self._locked(profile, timeout=timeout):
+            yield Held(self, profile)
 
     def delete(self, profile: str) -> bool:
         """Remove *profile*'s credentials; True if a file was removed."""
@@ -233,7 +245,7 @@ class CredentialStore:
         _ensure_dir(self.profiles_dir)
 
     @contextlib.contextmanager
-    def _locked(self, profile: str) -> Iterator[None]:
+    def _locked(self, profile: str, *, timeout: float | None = None) -> Iterator[None]:
         """Hold an exclusive flock on ``.<profile>.lock`` for the block, waiting up to lock_timeout."""
         directory = self.profiles_dir
         lockpath = directory / f".{profile}.lock"
@@ -251,7 +263,7 @@ class CredentialStore:
                 os.fchmod(fd, _FILE_MODE)
             except OSError as exc:
                 raise StoreError(f"cannot use lock file {lockpath}: {_os_reason(exc)}", path=lockpath) from exc
-            deadline = time.monotonic() + self._lock_timeout
+            deadline = time.monotonic() + (self._lock_timeout if timeout is None else timeout)
             while True:
                 try:
                     # Non-blocking and polled, so a stuck peer costs at most lock_timeout, and
@@ -271,6 +283,28 @@ class CredentialStore:
             # Closing the descriptor releases the flock. The lock file itself stays: unlinking it
             # would let a waiter lock an orphaned inode while a newcomer locks a fresh one.
             os.close(fd)
+
+
+class Held:
+    """A profile whose lock is held (:meth:`CredentialStore.holding`): read and replace it without re-locking."""
+
+    def __init__(self, store: CredentialStore, profile: str) -> None:
+        self.store = store
+        self.profile = profile
+
+    def load(self) -> AnyCredentials:
+        return self.store.load(self.profile)
+
+    def save(self, creds: AnyCredentials) -> Path:
+        if creds.profile != self.profile:
+            raise ValueError(f"holding profile {self.profile!r}, not {creds.profile!r}")
+        path = self.store.path_for(self.profile)
+        _write_atomic(path, _encode(creds))
+        return path
+
+
+def _encode(creds: AnyCredentials) -> bytes:
+    return (json.dumps(creds.to_dict(), indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 def _ensure_dir(path: Path) -> None:
@@ -399,7 +433,7 @@ def _read_regular_file(path: Path) -> bytes:
         os.close(fd)
 
 
-def _parse(path: Path, raw: bytes) -> Credentials:
+def _parse(path: Path, raw: bytes) -> AnyCredentials:
     """Credentials from a profile file's bytes, or StoreError saying (without quoting it) what is wrong."""
     try:
         text = raw.decode("utf-8")
@@ -418,9 +452,9 @@ def _parse(path: Path, raw: bytes) -> Credentials:
     if not isinstance(data, dict):
         raise _corrupt(path, "not a JSON object")
     try:
-        return Credentials.from_dict(data)
+        return credentials_from_dict(data)
     except ValueError as exc:
-        # models.Credentials.from_dict's ValueError names the field, never its value.
+        # The models' from_dict ValueError names the field, never its value.
         raise _corrupt(path, str(exc)) from None
     except KeyError as exc:
         raise _corrupt(path, f"missing field {exc.args[0]!r}" if exc.args else "a field is missing") from None

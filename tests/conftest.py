@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from loopauth.demo import DemoProvider
+from loopauth.models import AnyCredentials, Credentials
 
 
 @pytest.fixture(autouse=True)
@@ -125,6 +126,12 @@ def demo_login_args(demo: DemoProvider, *extra: str) -> list[str]:
         "20",
         *extra,
     ]
+
+
+def oauth1(creds: AnyCredentials) -> Credentials:
+    """``creds``, checked to be an OAuth 1.0a login's (for tests that then read its token pair)."""
+    assert isinstance(creds, Credentials), creds
+    return creds
 
 
 def port_is_free(port: int) -> bool:

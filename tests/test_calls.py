@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from loopauth.calls import _find, endpoints_of, request
+from loopauth.calls import endpoints_of, request
 from loopauth.errors import ProviderError, UsageError
+from loopauth.identity import account_of
 from loopauth.models import Credentials
 from loopauth.providers import PRESETS
 from loopauth.urls import normalize_url
@@ -35,14 +36,31 @@ def _creds(**overrides: Any) -> Credentials:
         ({"response": {"user": {"name": "tumbl", "blogs": [{"name": "other"}]}}}, "tumbl", None),  # Tumblr
         ({"Response": {"User": {"NickName": "smug", "Name": "Smug Mug"}}}, "smug", None),  # SmugMug
         ({"id": 1, "username": "disc", "resource_url": "https://…"}, "disc", "1"),  # Discogs
+        ({"data": {"id": "2244994945", "name": "X Dev", "username": "XDevelopers"}}, "XDevelopers", "2244994945"),
+        ({"login": "octocat", "id": 1, "name": "The Octocat"}, "octocat", "1"),  # GitHub
+        ({"sub": "1057", "email": "a@example.com", "name": "A"}, "a@example.com", "1057"),  # Google userinfo
+        ({"id": "sp0t", "display_name": "Spot"}, "Spot", "sp0t"),  # Spotify
+        ({"screen_name": "evil\x1b]52;c;aGk=\x07name", "id_str": "1"}, "evil ]52;c;aGk= name", "1"),
         ({"ok": True}, None, None),
     ],
-    ids=["twitter", "trello", "flickr", "tumblr", "smugmug", "discogs", "nothing"],
+    ids=[
+        "twitter",
+        "trello",
+        "flickr",
+        "tumblr",
+        "smugmug",
+        "discogs",
+        "x-v2",
+        "github",
+        "google",
+        "spotify",
+        "escapes",
+        "nothing",
+    ],
 )
 def test_verify_answers_of_each_preset_name_the_account(answer: Any, name: str | None, user_id: str | None) -> None:
     """The account name and id are found where each preset's verify endpoint puts them."""
-    assert _find(answer, ("screen_name", "username", "NickName", "name")) == name
-    assert _find(answer, ("id_str", "user_id", "id")) == user_id
+    assert account_of(answer) == (name, user_id)
 
 
 def test_profile_without_stored_endpoints_falls_back_to_its_preset() -> None:

@@ -18,7 +18,7 @@ from loopauth.errors import AuthorizationDenied, LoginTimeout, NotLoggedIn, Port
 from loopauth.models import Credentials
 from loopauth.store import CredentialStore
 
-from .conftest import port_is_free, run_cli_async
+from .conftest import oauth1, port_is_free, run_cli_async
 
 Opener = Callable[[str], Awaitable[bool]]
 
@@ -38,15 +38,17 @@ class ScriptedBrowser:
 
 
 async def login(demo: DemoProvider, opener: Opener | bool, *, timeout: float = 20, **kwargs: Any) -> Credentials:
-    return await login_async(
-        provider=demo.provider,
-        consumer_key=demo.consumer_key,
-        consumer_secret=demo.consumer_secret,
-        port=0,
-        timeout=timeout,
-        open_browser=opener,
-        say=lambda _: None,
-        **kwargs,
+    return oauth1(
+        await login_async(
+            provider=demo.provider,
+            consumer_key=demo.consumer_key,
+            consumer_secret=demo.consumer_secret,
+            port=0,
+            timeout=timeout,
+            open_browser=opener,
+            say=lambda _: None,
+            **kwargs,
+        )
     )
 
 

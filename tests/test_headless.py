@@ -28,7 +28,7 @@ from yarl import URL
 from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, play_user
 from loopauth.store import CredentialStore
 
-from .conftest import FAKE_BROWSER, browser_env, demo_login_args, run_cli, run_cli_async
+from .conftest import FAKE_BROWSER, browser_env, demo_login_args, oauth1, run_cli, run_cli_async
 
 URL_PATTERN = r"(\S+oauth_token=\S+)"
 
@@ -142,7 +142,7 @@ def assert_logged_in(result: subprocess.CompletedProcess[str], *, secret: str | 
     assert result.returncode == 0, result.stderr
     assert f"@{DEMO_SCREEN_NAME}" in result.stdout
     assert "Traceback" not in result.stderr
-    creds = CredentialStore().load("default")
+    creds = oauth1(CredentialStore().load("default"))
     for value in (creds.oauth_token, creds.oauth_token_secret, secret):
         if value:
             assert value not in result.stderr

@@ -31,7 +31,7 @@ from loopauth.oauth1.dance import OAuth1Dance
 from loopauth.oauth1.signing import FORM_CONTENT_TYPE, Consumer, form_encode, sign
 
 from .authlib_provider import CONSUMER_KEY, CONSUMER_SECRET, SCREEN_NAME, USER_ID, AuthlibProvider
-from .conftest import run_cli_async
+from .conftest import oauth1, run_cli_async
 
 TRICKY = "a & b = c + 100% é"
 # The user's browser: fetch the URL and follow every redirect (start page -> authorize -> callback).
@@ -71,7 +71,7 @@ def login_args(provider: AuthlibProvider, name: str = "authlib") -> list[str]:
 async def cli_login(provider: AuthlibProvider, *args: str) -> Credentials:
     result = await run_cli_async(*(args or login_args(provider)), env={"BROWSER": FOLLOWING_BROWSER})
     assert result.returncode == 0, result.stderr
-    return loopauth.load()
+    return oauth1(loopauth.load())
 
 
 class FollowingBrowser:
@@ -288,6 +288,7 @@ async def test_rsa_sha1_login_and_requests_pass_authlib(tmp_path: Path) -> None:
             say=lambda _: None,
         )
         assert [await task for task in browser.tasks] == [200]
+        creds = oauth1(creds)
         assert creds.oauth_token in provider.state.tokens
         call = CALLS["post-query-and-form"]
         other = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -23,7 +23,7 @@ from loopauth.errors import UsageError
 from loopauth.loopback.options import LoginOptions
 from loopauth.loopback.runner import Login
 
-from .conftest import browser_env, demo_login_args, port_is_free, run_cli_async
+from .conftest import browser_env, demo_login_args, oauth1, port_is_free, run_cli_async
 
 HEAVY = ("asyncio", "aiohttp", "aiohttp.web")
 
@@ -103,7 +103,7 @@ async def test_a_browser_that_connects_before_the_server_exists_is_served(
     location = next(h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("location:"))
     assert location.startswith(demo.provider.authorize_url + "?oauth_token=")
     await play_user(login.start_url)
-    creds = await asyncio.wait_for(completing, 20)
+    creds = oauth1(await asyncio.wait_for(completing, 20))
     assert creds.oauth_token in demo.issued_access_tokens
     assert [line for line in said if line.startswith("Opening ")] == [
         f"Opening {login.start_url} in your browser; it forwards to demo's authorize page."
@@ -174,7 +174,7 @@ async def test_a_browser_that_blocks_never_delays_the_callback(
         started = asyncio.get_running_loop().time()
         page = await play_user(login.start_url)
         answered = asyncio.get_running_loop().time() - started
-        creds = await asyncio.wait_for(completing, 20)
+        creds = oauth1(await asyncio.wait_for(completing, 20))
         assert login.browser is not None
         assert not login.browser.done()  # the browser still has not reported: nothing waited for it
     finally:

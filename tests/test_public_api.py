@@ -78,6 +78,7 @@ def test_blocking_login_then_load(threaded_demo: DemoProvider) -> None:
         open_browser=browser,
         say=lambda _: None,
     )
+    assert isinstance(creds, loopauth.Credentials)
     assert creds.screen_name == DEMO_SCREEN_NAME
     assert loopauth.load("api") == creds
     assert creds.oauth_token_secret not in repr(creds)

@@ -22,6 +22,8 @@ from loopauth.errors import EXIT_LOCAL, NotLoggedIn, StoreError, UsageError
 from loopauth.models import Credentials, Provider
 from loopauth.store import CredentialStore, ProfileEntry, config_dir, validate_profile_name
 
+from .conftest import oauth1
+
 SECRET = "s3cr3t-never-shown"
 
 
@@ -152,7 +154,7 @@ def test_save_over_world_readable_file_leaves_0600(store: CredentialStore, root:
     os.chmod(old, 0o644)
     store.save(make_creds(n=2))
     assert mode_of(old) == 0o600
-    assert store.load("work").oauth_token == "tok-2"
+    assert oauth1(store.load("work")).oauth_token == "tok-2"
 
 
 def test_check_writable_creates_private_dirs_and_leaves_no_file(root: Path, tmp_path: Path) -> None:
@@ -311,7 +313,7 @@ def test_save_repairs_a_corrupt_file(store: CredentialStore, root: Path) -> None
     (root / "profiles").mkdir(parents=True)
     (root / "profiles" / "work.json").write_text("{garbage")
     store.save(make_creds(n=3))
-    assert store.load("work").oauth_token == "tok-3"
+    assert oauth1(store.load("work")).oauth_token == "tok-3"
 
 
 # -- listing and deleting ------------------------------------------------------------------------
@@ -367,7 +369,7 @@ def test_symlinked_config_dir_is_followed_and_survives_save(tmp_path: Path, monk
     assert link.is_symlink()
     assert os.readlink(link) == str(real)
     assert (real / "profiles" / "work.json").is_file()
-    assert store.load("work").oauth_token == "tok-2"
+    assert oauth1(store.load("work")).oauth_token == "tok-2"
     assert temp_files(real / "profiles") == []
 
 
@@ -386,7 +388,7 @@ def test_symlinked_profile_file_is_written_through(store: CredentialStore, root:
     assert os.readlink(link) == str(target)
     assert json.loads(target.read_text())["oauth_token"] == "tok-2"
     assert mode_of(target) == 0o600
-    assert store.load("work").oauth_token == "tok-2"
+    assert oauth1(store.load("work")).oauth_token == "tok-2"
     assert temp_files(root / "profiles", elsewhere) == []
 
 
@@ -597,7 +599,7 @@ def test_busy_lock_times_out_with_store_error(root: Path) -> None:
         os.close(fd)
     assert path.read_bytes() == before
     store.save(make_creds(n=3))
-    assert store.load("work").oauth_token == "tok-3"
+    assert oauth1(store.load("work")).oauth_token == "tok-3"
 
 
 def test_save_waits_for_a_lock_released_in_time(root: Path) -> None:
@@ -612,7 +614,7 @@ def test_save_waits_for_a_lock_released_in_time(root: Path) -> None:
     finally:
         timer.join()
     assert time.monotonic() - started >= 0.25
-    assert store.load("work").oauth_token == "tok-2"
+    assert oauth1(store.load("work")).oauth_token == "tok-2"
 
 
 PARALLEL_CHILD = """
@@ -653,7 +655,7 @@ def test_parallel_saves_never_mix_or_lose_files(root: Path) -> None:
     reads = 0
     while any(proc.poll() is None for _, proc in procs):
         try:
-            assert_whole(store.load("shared"))  # readers never see a torn file, even mid-write
+            assert_whole(oauth1(store.load("shared")))  # readers never see a torn file, even mid-write
             reads += 1
         except NotLoggedIn:
             pass
@@ -664,10 +666,10 @@ def test_parallel_saves_never_mix_or_lose_files(root: Path) -> None:
         if profile != "shared":
             assert out.strip() == "0"  # nobody else writes a solo profile, so it is never busy
     for k in range(4):
-        creds = store.load(f"solo{k}")
+        creds = oauth1(store.load(f"solo{k}"))
         assert creds.oauth_token == f"tok-{k}.{count - 1}"
         assert_whole(creds)
-    shared = store.load("shared")
+    shared = oauth1(store.load("shared"))
     assert_whole(shared)
     assert shared.oauth_token.split(".")[0] in {"tok-4", "tok-5", "tok-6", "tok-7"}
     assert temp_files(root / "profiles") == []
@@ -700,7 +702,7 @@ def test_writer_killed_at_random_moments_never_leaves_a_torn_file(root: Path) ->
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
-        assert_whole(store.load("victim"))
+        assert_whole(oauth1(store.load("victim")))
     store.save(make_creds("victim"))  # also sweeps the temp files the kills left behind
     assert temp_files(root / "profiles") == []
 

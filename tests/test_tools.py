@@ -293,12 +293,20 @@ def test_providers_lists_presets_and_custom_entries(config_dir: Path) -> None:
         "tumblr",
         "smugmug",
         "discogs",
+        "x-oauth2",
+        "google",
+        "gitlab",
+        "spotify",
     }
+    assert entries[("x-oauth2", "preset")]["aliases"] == ["twitter-oauth2"]
+    assert {e["protocol"] for (name, _), e in entries.items() if name in ("x-oauth2", "google")} == {"oauth2"}
+    assert twitter["protocol"] == "oauth1"
     assert entries[("mine", str(path))]["request_token_url"] == "https://m.example/rt"
     assert entries[("trello", "preset")]["overridden_by"] == str(path)
     text = run_cli("providers").stdout
-    assert "mine (providers.toml)" in text
-    assert "trello (preset; overridden by providers.toml)" in text
+    assert "mine (OAuth 1.0a; providers.toml)" in text
+    assert "trello (OAuth 1.0a; preset; overridden by providers.toml)" in text
+    assert "x-oauth2 (OAuth 2.0; preset; alias twitter-oauth2)" in text
     assert "revoke         https://api.x.com/1.1/oauth/invalidate_token" in text
 
 

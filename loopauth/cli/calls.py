@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import EXIT_OK, ProviderError, UsageError
-from ..models import Credentials
-from ..store import CredentialStore
+from ..fresh import load_fresh
+from ..models import AnyCredentials
 from ..text import account_with_id, clean, provider_message
 from ..urls import where
 from .output import print_json
@@ -102,7 +102,7 @@ def parse_method(name: str) -> str:
     return name.upper()
 
 
-def relogin(exc: ProviderError, creds: Credentials) -> ProviderError:
+def relogin(exc: ProviderError, creds: AnyCredentials) -> ProviderError:
     """A rejected token's error, with the command that logs this profile in again."""
     if exc.status != 401:
         return exc
@@ -123,7 +123,7 @@ class HeaderCommand:
     def run(self) -> int:
         from ..calls import sign_for
 
-        signed = sign_for(CredentialStore().load(self.profile), self.method, self.url, form=self.form)
+        signed = sign_for(load_fresh(self.profile), self.method, self.url, form=self.form)
         # The user asked for this line, secrets and all (PLAINTEXT carries them in clear).
         print(f"Authorization: {signed.headers['Authorization']}")
         return EXIT_OK
@@ -152,7 +152,7 @@ class RequestCommand:
     def run(self) -> int:
         from ..calls import request
 
-        creds = CredentialStore().load(self.profile)
+        creds = load_fresh(self.profile)
         response = request(creds, self.method, self.url, form=self.form, headers=self.headers, timeout=self.timeout)
         if self.include:
             lines = [f"{response.version} {response.status} {clean(response.reason)}".rstrip()]
@@ -184,7 +184,7 @@ class VerifyCommand:
     def run(self) -> int:
         from ..calls import verify
 
-        creds = CredentialStore().load(self.profile)
+        creds = load_fresh(self.profile)
         try:
             who = verify(creds)
         except ProviderError as exc:

@@ -24,6 +24,13 @@ FLAGS = {
     "access_token_url": "--access-token-url",
     "verify_url": "--verify-url",
     "revoke_url": "--revoke-url",
+    "token_url": "--token-url",
+    "client_id": "--client-id (or $LOOPAUTH_CLIENT_ID)",
+    "client_secret": "--client-secret (or $LOOPAUTH_CLIENT_SECRET)",
+    "scopes": "--scope",
+    "client_auth": "--client-auth",
+    "request_token_params": "--access-type",
+    "oob": "--oob",
 }
 
 

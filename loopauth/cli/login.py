@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, UsageError
 from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT, LoginOptions
-from ..models import SIGNATURE_METHODS, Credentials, Provider
+from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Provider, Provider
 from ..store import CredentialStore
 from .output import login_summary, print_json
 from .parser import Commands
@@ -47,6 +47,7 @@ def register(commands: Commands) -> None:
     p.add_argument("--profile", default="demo", help="the profile to store the demo login as (default 'demo')")
     p.add_argument("--auto", action="store_true", help="approve in the demo page automatically, even with a browser")
     p.add_argument("--deny", action="store_true", help="with --auto (or no browser): refuse instead of approving")
+    p.add_argument("--oauth2", action="store_true", help="log in with OAuth 2.0 (code + PKCE) instead of OAuth 1.0a")
     _add_callback_options(p, default_port=0)
 
 
@@ -69,11 +70,32 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="the app's consumer secret (default: $LOOPAUTH_CONSUMER_SECRET)",
     )
-    p.add_argument("--request-token-url", metavar="U", help="a custom provider's request-token endpoint")
+    p.add_argument(
+        "--client-id",
+        default=os.environ.get("LOOPAUTH_CLIENT_ID"),
+        metavar="ID",
+        help="OAuth 2.0: the app's client id (default: $LOOPAUTH_CLIENT_ID)",
+    )
+    p.add_argument(
+        "--client-secret",
+        default=os.environ.get("LOOPAUTH_CLIENT_SECRET"),
+        metavar="S",
+        help="OAuth 2.0: a confidential client's secret (default: $LOOPAUTH_CLIENT_SECRET; none for a public client)",
+    )
+    p.add_argument(
+        "--scope", metavar="'A B C'", help="OAuth 2.0: the scopes to ask for, space separated (default: the provider's)"
+    )
+    p.add_argument(
+        "--client-auth",
+        choices=("basic", "post"),
+        help="OAuth 2.0: how a confidential client authenticates (client_secret_basic, the default, or _post)",
+    )
+    p.add_argument("--request-token-url", metavar="U", help="OAuth 1.0a: a custom provider's request-token endpoint")
     p.add_argument("--authorize-url", metavar="U", help="a custom provider's authorize page")
-    p.add_argument("--access-token-url", metavar="U", help="a custom provider's access-token endpoint")
-    p.add_argument("--verify-url", metavar="U", help="with the three URLs: the provider's verify-credentials endpoint")
-    p.add_argument("--revoke-url", metavar="U", help="with the three URLs: the provider's token-revoke endpoint")
+    p.add_argument("--access-token-url", metavar="U", help="OAuth 1.0a: a custom provider's access-token endpoint")
+    p.add_argument("--token-url", metavar="U", help="OAuth 2.0: a custom provider's token endpoint (selects OAuth 2.0)")
+    p.add_argument("--verify-url", metavar="U", help="with a custom provider: its verify-credentials endpoint")
+    p.add_argument("--revoke-url", metavar="U", help="with a custom provider: its token-revoke endpoint")
     p.add_argument(
         "--authorize-param",
         action="append",
@@ -149,17 +171,31 @@ def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
     return out
 
 
-def _provider(args: argparse.Namespace) -> Provider | str:
+def _provider(args: argparse.Namespace) -> AnyProvider | str:
+    if args.token_url:
+        # OAuth 2.0: --token-url instead of the OAuth 1.0a request/access URLs.
+        if args.request_token_url or args.access_token_url:
+            raise UsageError("--token-url is OAuth 2.0; --request-token-url and --access-token-url are OAuth 1.0a")
+        if not args.authorize_url:
+            raise UsageError("an OAuth 2.0 provider needs --authorize-url with --token-url")
+        return OAuth2Provider(
+            args.provider or "custom",
+            args.authorize_url,
+            args.token_url,
+            revoke_url=args.revoke_url,
+            verify_url=args.verify_url,
+        )
     urls = (args.request_token_url, args.authorize_url, args.access_token_url)
     if any(urls):
         if not all(urls):
             raise UsageError(
-                "a custom provider needs all three of --request-token-url, --authorize-url, --access-token-url"
+                "a custom provider needs all three of --request-token-url, --authorize-url, --access-token-url "
+                "(OAuth 1.0a), or --authorize-url and --token-url (OAuth 2.0)"
             )
         return Provider(args.provider or "custom", *urls, verify_url=args.verify_url, revoke_url=args.revoke_url)
     if args.verify_url or args.revoke_url:
         raise UsageError(
-            "--verify-url and --revoke-url go with the three URL options; for a named provider, "
+            "--verify-url and --revoke-url go with the URL options of a custom provider; for a named provider, "
             "put verify_url / revoke_url in providers.toml"
         )
     return str(args.provider or "twitter")
@@ -218,6 +254,10 @@ class LoginCommand:
             provider=_provider(args),
             consumer_key=args.consumer_key,
             consumer_secret=args.consumer_secret,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            scopes=args.scope.split() if args.scope is not None else None,
+            client_auth=args.client_auth,
             signature_method=args.signature_method,
             rsa_key_file=args.rsa_key,
             authorize_params={**twitter, **parse_pairs(args.authorize_param, "--authorize-param")},
@@ -263,9 +303,9 @@ def _finish(login: Login, json_out: bool) -> int:
     return EXIT_OK
 
 
-def _print_result(creds: Credentials, store: CredentialStore, json_out: bool) -> None:
+def _print_result(creds: AnyCredentials, store: CredentialStore, json_out: bool) -> None:
     if json_out:
-        print_json(creds.to_dict())
+        print_json(creds.token_dict())
     else:
         print(login_summary(creds, store))
 
@@ -276,6 +316,7 @@ class DemoCommand:
     auto: bool
     deny: bool
     json_out: bool
+    oauth2: bool
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DemoCommand:
@@ -287,7 +328,7 @@ class DemoCommand:
             timeout=args.timeout,
             open_browser=not args.no_browser,
         )
-        return cls(options, args.auto or args.deny, args.deny, args.json)
+        return cls(options, args.auto or args.deny, args.deny, args.json, args.oauth2)
 
     def run(self) -> int:
         import asyncio
@@ -312,26 +353,32 @@ class DemoCommand:
             )
         return EXIT_OK
 
-    async def _login(self, plays: bool) -> Credentials:
+    async def _login(self, plays: bool) -> AnyCredentials:
         import asyncio
 
         from ..api import prepare
         from ..demo import DemoProvider, play_user
         from ..loopback.runner import Login
 
+        tasks: set[asyncio.Task[str]] = set()
+
+        async def play(url: str) -> bool:
+            tasks.add(asyncio.create_task(play_user(url, approve=not self.deny)))
+            return True
+
+        options = replace(
+            self.options,
+            open_browser=play if plays else self.options.open_browser,
+            opener_label="the demo's scripted user",
+        )
+        if self.oauth2:
+            from ..demo.oauth2 import DemoOAuth2Provider
+
+            async with DemoOAuth2Provider() as demo2:
+                options = replace(options, provider=demo2.provider, client_id=demo2.public_client_id)
+                return await Login(prepare(options)).complete()
         async with DemoProvider() as demo:
-            tasks: set[asyncio.Task[str]] = set()
-
-            async def play(url: str) -> bool:
-                tasks.add(asyncio.create_task(play_user(url, approve=not self.deny)))
-                return True
-
             options = replace(
-                self.options,
-                provider=demo.provider,
-                consumer_key=demo.consumer_key,
-                consumer_secret=demo.consumer_secret,
-                open_browser=play if plays else self.options.open_browser,
-                opener_label="the demo's scripted user",
+                options, provider=demo.provider, consumer_key=demo.consumer_key, consumer_secret=demo.consumer_secret
             )
             return await Login(prepare(options)).complete()

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..models import Credentials
+from ..models import AnyCredentials
 from ..store import CredentialStore
 from ..text import account_with_id, clean
 
@@ -22,7 +22,7 @@ def print_table(rows: Sequence[Sequence[str]]) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def login_summary(creds: Credentials, store: CredentialStore) -> str:
+def login_summary(creds: AnyCredentials, store: CredentialStore) -> str:
     return (
         f"Logged in to {clean(creds.provider)} as {account_with_id(creds.screen_name, creds.user_id)}; "
         f"saved as profile '{creds.profile}' in {store.path_for(creds.profile)}"

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, UsageError
+from ..models import OAuth2Credentials
 from ..store import CredentialStore
 from ..text import clean
 from .output import print_json, print_table
@@ -90,14 +91,17 @@ class ListCommand:
                 file=sys.stderr,
             )
             return EXIT_OK
-        rows = [("PROFILE", "PROVIDER", "ACCOUNT", "USER ID", "CREATED")]
+        rows = [("PROFILE", "PROVIDER", "PROTOCOL", "ACCOUNT", "USER ID", "CREATED")]
         for e in entries:
             c = e.credentials
             if c is None:
-                rows.append((e.name, "-", f"(unreadable: {e.error})", "-", "-"))
-            else:
-                account = f"@{clean(c.screen_name)}" if c.screen_name else "-"
-                rows.append((c.profile, clean(c.provider), account, clean(c.user_id or "-"), c.created_at or "-"))
+                rows.append((e.name, "-", "-", f"(unreadable: {e.error})", "-", "-"))
+                continue
+            account = f"@{clean(c.screen_name)}" if c.screen_name else "-"
+            if isinstance(c, OAuth2Credentials) and c.needs_login:
+                account += " (needs login)"
+            protocol = "OAuth 2.0" if c.protocol == "oauth2" else "OAuth 1.0a"
+            rows.append((c.profile, clean(c.provider), protocol, account, clean(c.user_id or "-"), c.created_at or "-"))
         print_table(rows)
         print(f"Stored unencrypted (mode 0600) in {store.root}", file=sys.stderr)
         return EXIT_OK

@@ -17,9 +17,11 @@ _LABELS = {
     "request_token_url": "request token",
     "authorize_url": "authorize",
     "access_token_url": "access token",
+    "token_url": "token",
     "verify_url": "verify",
     "revoke_url": "revoke",
     "signature_method": "signature",
+    "client_auth": "client auth",
 }
 
 
@@ -46,7 +48,7 @@ class ProvidersCommand:
         custom = load_custom(path)
         entries: list[dict[str, Any]] = []
         for name, provider in PRESETS.items():
-            entry: dict[str, Any] = {**provider.to_dict(), "source": "preset"}
+            entry: dict[str, Any] = {**provider.to_dict(), "protocol": provider.protocol, "source": "preset"}
             aliases = sorted(alias for alias, target in ALIASES.items() if target == name)
             if aliases:
                 entry["aliases"] = aliases
@@ -54,12 +56,15 @@ class ProvidersCommand:
                 entry["overridden_by"] = str(path)
             entries.append(entry)
         for provider in custom.values():
-            entries.append({**provider.to_dict(), "source": str(path)})
+            entries.append({**provider.to_dict(), "protocol": provider.protocol, "source": str(path)})
         if self.json_out:
             print_json(entries)
             return EXIT_OK
         for i, entry in enumerate(entries):
-            notes = ["preset" if entry["source"] == "preset" else "providers.toml"]
+            notes = [
+                "OAuth 2.0" if entry["protocol"] == "oauth2" else "OAuth 1.0a",
+                "preset" if entry["source"] == "preset" else "providers.toml",
+            ]
             if entry.get("aliases"):
                 notes.append(f"alias {', '.join(entry['aliases'])}")
             if entry.get("overridden_by"):
@@ -68,6 +73,8 @@ class ProvidersCommand:
             for key, label in _LABELS.items():
                 if entry.get(key):
                     print(f"  {label:<14} {entry[key]}")
+            if entry.get("scopes"):
+                print(f"  {'scopes':<14} {' '.join(entry['scopes'])}")
             if entry.get("authorize_params"):
                 params = " ".join(f"{k}={v}" for k, v in entry["authorize_params"].items())
                 print(f"  {'authorize with':<14} {params}")

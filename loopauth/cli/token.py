@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 
 from ..errors import EXIT_OK, UsageError
-from ..store import CredentialStore
+from ..fresh import load_fresh
 
 TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the token path
 if TYPE_CHECKING:
@@ -25,30 +25,44 @@ if TYPE_CHECKING:
 
 
 ENV_FIELDS = ("consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret", "user_id", "screen_name")
+ENV_FIELDS_OAUTH2 = ("access_token", "token_type", "expires_at", "scope", "client_id", "user_id", "username")
 DEFAULT_PREFIX = "LOOPAUTH_"
 
 
 def print_token(profile: str, *, json_out: bool = False, field: str | None = None, prefix: str = DEFAULT_PREFIX) -> int:
-    """Print ``profile``'s credentials: shell ``export`` lines (the default), one JSON object, or one field."""
-    creds = CredentialStore().load(profile)
-    data = creds.to_dict()
+    """Print ``profile``'s credentials: shell ``export`` lines (the default), one JSON object, or one field.
+
+    An OAuth 2.0 profile's access token is refreshed first when it is due; its refresh token is never printed.
+    """
+    creds = load_fresh(profile)
+    data = creds.token_dict()
+    names = ENV_FIELDS_OAUTH2 if creds.protocol == "oauth2" else ENV_FIELDS
     if json_out:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     elif field:
+        if field == "refresh_token":
+            raise UsageError("the refresh token never leaves loopauth: it rotates, and loopauth refreshes for you")
         if field not in data or isinstance(data[field], dict):
-            raise UsageError(f"unknown field {field!r} (choose from {', '.join(ENV_FIELDS)})")
+            raise UsageError(f"unknown field {field!r} (choose from {', '.join(names)})")
         value = data[field]
         print("" if value is None else value)
     else:
-        if (prefix and not (prefix[0].isalpha() or prefix[0] == "_")) or not prefix.replace("_", "a").isalnum():
-            raise UsageError(f"--prefix must be a valid shell variable prefix, got {prefix!r}")
-        import shlex
-
-        for name in ENV_FIELDS:
-            value = data.get(name)
-            if value is not None:
-                print(f"export {prefix}{name.upper()}={shlex.quote(str(value))}")
+        for name, value in env_pairs(data, names, prefix):
+            print(f"export {name}={_quote(value)}")
     return EXIT_OK
+
+
+def env_pairs(data: dict[str, object], names: Sequence[str], prefix: str) -> list[tuple[str, str]]:
+    """(variable, value) for each field that has a value: ``LOOPAUTH_OAUTH_TOKEN`` and the like."""
+    if (prefix and not (prefix[0].isalpha() or prefix[0] == "_")) or not prefix.replace("_", "a").isalnum():
+        raise UsageError(f"--prefix must be a valid shell variable prefix, got {prefix!r}")
+    return [(f"{prefix}{name.upper()}", str(data[name])) for name in names if data.get(name) is not None]
+
+
+def _quote(value: str) -> str:
+    import shlex
+
+    return shlex.quote(value)
 
 
 _FLAGS = ("--json", "--env")

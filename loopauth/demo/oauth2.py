@@ -60,6 +60,7 @@ from oauthlib.oauth2 import (
 )
 from oauthlib.oauth2.rfc6749.errors import AccessDeniedError, UnsupportedCodeChallengeMethodError
 
+from ..models import OAuth2Provider
 from .pages import SECURITY_HEADERS, render
 from .server import DEMO_SCREEN_NAME, DEMO_USER_ID, Failure
 
@@ -754,6 +755,19 @@ class DemoOAuth2Provider:
             revoke_url=base + REVOKE_PATH,
             users_me_url=base + USERS_ME_PATH,
             echo_url=base + ECHO_PATH,
+        )
+
+    @property
+    def provider(self) -> OAuth2Provider:
+        """The demo as loopauth's client sees it (its default scopes let ``/2/users/me`` name the account)."""
+        e = self.endpoints
+        return OAuth2Provider(
+            name="demo-oauth2",
+            authorize_url=e.authorize_url,
+            token_url=e.token_url,
+            revoke_url=e.revoke_url,
+            verify_url=e.users_me_url,
+            scopes=(*USERS_ME_SCOPES, _OFFLINE_ACCESS),
         )
 
     def register_client(

@@ -1,7 +1,7 @@
 """What the loopback login needs from a protocol: the :class:`Dance` interface and the outcomes of a callback.
 
 The login machinery (server, start page, browser, paste, pages, timeouts, store) knows nothing of
-signatures or tokens. A protocol (OAuth 1.0a in ``loopauth.oauth1``) supplies a Dance: it starts the
+signatures or tokens. A protocol (``loopauth.oauth1``, ``loopauth.oauth2``) supplies a Dance: it starts the
 authorization and names the page the user must visit, says what a callback (or a pasted address)
 means, and exchanges an approval for credentials. The blocking steps run in a worker thread, so a
 Dance is plain synchronous code over ``loopauth.http.Client``.
@@ -19,12 +19,12 @@ if TYPE_CHECKING:
 
     from ..errors import ProviderError
     from ..http import Client
-    from ..models import Credentials
+    from ..models import AnyCredentials
 
 
 @dataclass(frozen=True)
 class Approved:
-    """The provider sent the user back with what the exchange needs (OAuth 1.0a: the verifier)."""
+    """The provider sent the user back with what the exchange needs (OAuth 1.0a: the verifier; 2.0: the code)."""
 
     verifier: str
     typed: bool = False
@@ -43,7 +43,14 @@ class Rejected:
     reason: str
 
 
-Outcome = Approved | Denied | Rejected
+@dataclass(frozen=True)
+class Failed:
+    """The provider sent the user back with an error for this login (OAuth 2.0's ``error=`` other than a refusal)."""
+
+    message: str
+
+
+Outcome = Approved | Denied | Rejected | Failed
 
 
 class Dance(Protocol):
@@ -64,7 +71,7 @@ class Dance(Protocol):
         """What a person pasted means: an address, a query, or (when ``bare``) a lone verifier or PIN."""
         ...
 
-    def finish(self, client: Client, approved: Approved, *, profile: str, timeout: float) -> Credentials:
+    def finish(self, client: Client, approved: Approved, *, profile: str, timeout: float) -> AnyCredentials:
         """Exchange the approval for credentials, ready to store as ``profile``."""
         ...
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import AsyncIterable, Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from ..models import Provider
+from ..models import AnyProvider
 from ..store import CredentialStore
 from .browser import Opener
 from .dance import Dance
@@ -42,15 +42,20 @@ class LoginOptions:
 
     # who and where
     profile: str = "default"
-    provider: Provider | str = "twitter"
+    provider: AnyProvider | str = "twitter"
     store: CredentialStore | None = None
-    # the app (OAuth 1.0a consumer)
+    # the app: an OAuth 1.0a consumer...
     consumer_key: str | None = None
     consumer_secret: str | None = None
     signature_method: str | None = None
     rsa_key_file: str | None = None
-    authorize_params: Mapping[str, str] = field(default_factory=dict)
     request_token_params: Mapping[str, str] = field(default_factory=dict)
+    # ... or an OAuth 2.0 client
+    client_id: str | None = None
+    client_secret: str | None = None
+    scopes: Sequence[str] | None = None
+    client_auth: str | None = None
+    authorize_params: Mapping[str, str] = field(default_factory=dict)
     # the callback
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT

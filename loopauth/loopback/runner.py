@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError
 from ..http import REQUEST_TIMEOUT, Client
-from ..models import Credentials
+from ..models import AnyCredentials
 from ..text import account_name
 from ..urls import host_literal
 from . import wording
 from .background import Background
 from .browser import launch
-from .dance import Approved, Denied, Rejected
+from .dance import Approved, Denied, Failed, Rejected
 from .listen import Listeners
 from .options import Prepared
 
@@ -138,7 +138,7 @@ class Login:
 
     # -- the rest, in the event loop -----------------------------------------------------------------------------
 
-    async def complete(self) -> Credentials:
+    async def complete(self) -> AnyCredentials:
         """Serve the callback, wait for it (or a paste), exchange, save; the steps not run yet are run first."""
         import asyncio
 
@@ -152,7 +152,7 @@ class Login:
         waiter = Waiter(self.dance, bare=True)
         source, interactive = _paste_source(options.paste, needed=not self.served)
         tasks: list[asyncio.Task[object]] = []
-        exchange: Background[Credentials] | None = None
+        exchange: Background[AnyCredentials] | None = None
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if self.listeners is not None:
@@ -175,6 +175,8 @@ class Login:
                         if isinstance(outcome, Denied):
                             waiter.finish(wording.denied_page(wording.refused_page_text(self.dance.provider_name)))
                             raise AuthorizationDenied(wording.denied(self.dance.provider_name))
+                        if isinstance(outcome, Failed):
+                            raise ProviderError(wording.provider_refused(self.dance.provider_name, outcome.message))
                         exchange = self._exchange(outcome)
                         try:
                             creds = await exchange.wait()
@@ -228,7 +230,7 @@ class Login:
     def _browser_sent(self) -> bool:
         return self.served and self.options.open_browser is not False
 
-    def _exchange(self, approved: Approved) -> Background[Credentials]:
+    def _exchange(self, approved: Approved) -> Background[AnyCredentials]:
         profile = self.prepared.profile
         return Background(
             lambda: self.dance.finish(self.client, approved, profile=profile, timeout=self._left()),
@@ -292,7 +294,7 @@ class Login:
         if interactive:
             print(wording.prompt(self.plan.oob), end="", file=sys.stderr, flush=True)
 
-    async def _wait(self, begun: asyncio.Future[str], waiter: Waiter, waiting_for: str) -> Approved | Denied:
+    async def _wait(self, begun: asyncio.Future[str], waiter: Waiter, waiting_for: str) -> Approved | Denied | Failed:
         """The first valid callback or paste, or the start's failure, or LoginTimeout at the deadline."""
         import asyncio
 

@@ -22,7 +22,7 @@ from aiohttp import web
 from ..errors import LoopAuthError
 from ..urls import host_literal
 from . import pages, wording
-from .dance import Approved, Dance, Denied, Outcome, Rejected
+from .dance import Approved, Dance, Denied, Failed, Outcome, Rejected
 from .listen import Listeners
 from .plan import CallbackPlan
 from .wording import Page
@@ -47,7 +47,7 @@ class Waiter:
         self.bare = bare
         """Whether a pasted verifier or PIN alone may complete the login (nothing else can deliver one)."""
         self.authorize_url: asyncio.Future[str] = loop.create_future()
-        self.result: asyncio.Future[Approved | Denied] = loop.create_future()
+        self.result: asyncio.Future[Approved | Denied | Failed] = loop.create_future()
         self.final_page: asyncio.Future[Page] = loop.create_future()
         self.start_page_served = asyncio.Event()
         # Retrieved so a failed start never shows up as "Future exception was never retrieved".

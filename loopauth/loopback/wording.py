@@ -90,6 +90,10 @@ def denied(provider: str) -> str:
     return f"login denied: access was refused on {provider}'s page"
 
 
+def provider_refused(provider: str, message: str) -> str:
+    return f"{provider} refused the authorization: {message}"
+
+
 def refused_page_text(provider: str) -> str:
     return f"You refused access to {provider}."
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from ..errors import ProviderError
+from ..errors import ProviderError, UsageError
 from ..http import Client
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
-from ..models import Credentials, Provider, RequestToken
+from ..models import AnyProvider, Credentials, Provider, RequestToken
 from ..urls import with_query
 from .messages import authorize_url, hint_for, match_callback, parse_token_response, user_id_from_token
 from .signing import Consumer, consumer_for, sign
@@ -43,7 +43,7 @@ class OAuth1Dance:
     @classmethod
     def create(
         cls,
-        provider: Provider,
+        provider: AnyProvider,
         *,
         consumer_key: str | None,
         consumer_secret: str | None,
@@ -53,6 +53,8 @@ class OAuth1Dance:
         request_token_params: Mapping[str, str] | None = None,
     ) -> OAuth1Dance:
         """Check the consumer's part of a login (UsageError for the first problem) and build the dance."""
+        if not isinstance(provider, Provider):
+            raise UsageError(f"{provider.name} is an OAuth 2.0 provider: log in with a client id, not a consumer key")
         if rsa_key_file and signature_method is None:
             signature_method = "RSA-SHA1"
         consumer = consumer_for(

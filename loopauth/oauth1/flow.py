@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..errors import AuthorizationDenied, UsageError
+from ..errors import AuthorizationDenied, ProviderError, UsageError
 from ..http import REQUEST_TIMEOUT, Client
-from ..loopback.dance import Approved, Denied, Rejected
+from ..loopback.dance import Approved, Denied, Failed, Rejected
 from ..loopback.runner import run_blocking
-from ..models import Credentials, Provider, RequestToken
+from ..models import AnyProvider, Credentials, Provider, RequestToken
 from ..providers import resolve_provider
 from ..store import CredentialStore, validate_profile_name
 from .dance import OAuth1Dance
@@ -28,7 +28,7 @@ class _Manual:
         consumer_key: str,
         consumer_secret: str | None,
         *,
-        provider: Provider | str = "twitter",
+        provider: AnyProvider | str = "twitter",
         callback_uri: str = "https://localhost/",
         authorize_params: Mapping[str, str] | None = None,
         request_token_params: Mapping[str, str] | None = None,
@@ -80,6 +80,8 @@ class _Manual:
             raise AuthorizationDenied("login denied: access was refused on the provider's page")
         if isinstance(outcome, Rejected):
             raise UsageError(f"that does not complete this login: {outcome.reason}")
+        if isinstance(outcome, Failed):
+            raise ProviderError(outcome.message)
         with Client() as client:
             creds = self._dance.finish(client, Approved(outcome.verifier), profile="default", timeout=REQUEST_TIMEOUT)
         self.auth_user_id = creds.user_id

@@ -1,0 +1,23 @@
+"""A profile ready to use: OAuth 1.0a as stored, OAuth 2.0 with an access token that has life left.
+
+On the path every tool takes at every start (``loopauth.load()``, ``loopauth token``): a fresh token
+costs one clock read; only a due one loads the refresh (standard library only, no aiohttp).
+"""
+
+from __future__ import annotations
+
+import time
+
+from .models import AnyCredentials, OAuth2Credentials
+from .store import CredentialStore
+
+
+def load_fresh(profile: str, store: CredentialStore | None = None, *, force: bool = False) -> AnyCredentials:
+    """``profile``'s credentials, an OAuth 2.0 token refreshed first when it is due (or ``force``)."""
+    store = store or CredentialStore()
+    creds = store.load(profile)
+    if isinstance(creds, OAuth2Credentials) and (force or creds.needs_login or creds.due(time.time())):
+        from .oauth2.refresh import fresh
+
+        return fresh(store, creds, force=force)
+    return creds

@@ -1,0 +1,183 @@
+"""The OAuth 2.0 dance (RFC 6749 §4.1 with RFC 7636 PKCE): authorize page, code, token exchange, account.
+
+:class:`OAuth2Dance` is the :class:`loopauth.loopback.dance.Dance` the loopback login drives, and
+the engine of the manual :class:`loopauth.oauth2.flow.Flow2`. Its calls block; the login runs them in
+a worker thread. Nothing here ever puts the code, the verifier or a token in a message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import ProviderError, UsageError
+from ..http import Client, Request
+from ..identity import account_of
+from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
+from ..models import OAuth2Credentials, OAuth2Provider
+from . import messages
+
+
+class OAuth2Dance:
+    """One authorization for one client at one provider; a fresh PKCE verifier and state per :meth:`begin`."""
+
+    def __init__(
+        self,
+        provider: OAuth2Provider,
+        *,
+        client_id: str,
+        client_secret: str | None = None,
+        scopes: Sequence[str] | None = None,
+        authorize_params: Mapping[str, str] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.scopes = tuple(provider.scopes if scopes is None else scopes)
+        self.authorize_params = dict(authorize_params or {})
+        self.verifier: str | None = None
+        self.state: str | None = None
+        self.redirect_uri: str | None = None
+
+    @classmethod
+    def create(
+        cls,
+        provider: OAuth2Provider,
+        *,
+        client_id: str | None,
+        client_secret: str | None = None,
+        scopes: Sequence[str] | str | None = None,
+        client_auth: str | None = None,
+        authorize_params: Mapping[str, str] | None = None,
+    ) -> OAuth2Dance:
+        """Check the client's part of a login (UsageError for the first problem) and build the dance."""
+        if not client_id:
+            raise UsageError("no client id: give {arg}", argument="client_id")
+        if client_auth is not None:
+            if client_auth not in messages.CLIENT_AUTH:
+                raise UsageError(
+                    "{arg} must be one of " + ", ".join(messages.CLIENT_AUTH) + f", got {client_auth!r}",
+                    argument="client_auth",
+                )
+            provider = provider.replace(client_auth=client_auth)
+        if isinstance(scopes, str):
+            scopes = scopes.split()
+        return cls(
+            provider,
+            client_id=client_id,
+            client_secret=client_secret or None,
+            scopes=scopes,
+            authorize_params=authorize_params,
+        )
+
+    @property
+    def provider_name(self) -> str:
+        return self.provider.name
+
+    def begin(self, client: Client, callback: str, *, timeout: float) -> str:
+        """A new verifier and state for ``callback``; the authorize URL. No network: PKCE needs none."""
+        self.verifier = messages.new_verifier()
+        self.state = messages.new_state()
+        self.redirect_uri = callback
+        return messages.authorize_url(
+            self.provider,
+            client_id=self.client_id,
+            redirect_uri=callback,
+            scopes=self.scopes,
+            state=self.state,
+            code_challenge=messages.challenge(self.verifier),
+            extra=self.authorize_params,
+        )
+
+    def match(self, params: Mapping[str, str]) -> Outcome:
+        if self.state is None:
+            return Rejected("this login has not started yet")
+        return messages.match_callback(params, self.state)
+
+    def match_pasted(self, text: str, *, bare: bool) -> Outcome:
+        pasted = parse_pasted(text)
+        if not isinstance(pasted, dict):
+            # A bare code cannot be checked against our state: only the whole address can.
+            return Rejected("that is not the address the browser landed on; paste the whole address")
+        outcome = self.match(pasted)
+        return Approved(outcome.verifier, typed=True) if isinstance(outcome, Approved) else outcome
+
+    def finish(self, client: Client, approved: Approved, *, profile: str, timeout: float) -> OAuth2Credentials:
+        """Exchange the code (once), then ask the verify endpoint whose account it is."""
+        if self.verifier is None or self.redirect_uri is None:
+            raise ProviderError("there is no authorization to finish: it was not started")
+        fields = [
+            ("grant_type", "authorization_code"),
+            ("code", approved.verifier),
+            # Byte for byte the redirect_uri of the authorize request (RFC 6749 §4.1.3).
+            ("redirect_uri", self.redirect_uri),
+            ("code_verifier", self.verifier),
+        ]
+        started = int(time.time())
+        response = client.send(self._token_request(fields), timeout=timeout)
+        self.verifier = None  # a code is exchanged once; so is its verifier
+        data = messages.parse_token_response(response, step="token request")
+        creds = self.credentials(data, profile=profile, issued_at=started)
+        return self.identify(client, creds, timeout=timeout)
+
+    def typo(self, error: ProviderError) -> bool:
+        return False  # codes are never typed: only whole addresses, checked against the state
+
+    def credentials(self, data: Mapping[str, Any], *, profile: str, issued_at: int) -> OAuth2Credentials:
+        """The profile for a token endpoint's answer (already checked by ``messages.parse_token_response``)."""
+        expires_in = data.get("expires_in")
+        return OAuth2Credentials(
+            profile=profile,
+            provider=self.provider.name,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            access_token=data["access_token"],
+            refresh_token=data.get("refresh_token"),
+            token_type="bearer",
+            expires_at=issued_at + int(expires_in) if expires_in is not None else None,
+            issued_at=issued_at,
+            scope=data.get("scope") or " ".join(self.scopes) or None,
+            created_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+            endpoints=self.provider,
+        )
+
+    def identify(self, client: Client, creds: OAuth2Credentials, *, timeout: float) -> OAuth2Credentials:
+        """``creds`` with the account the verify endpoint names; unchanged when there is none or it refuses
+        (the login itself succeeded; ``loopauth verify`` reports such a refusal)."""
+        if not self.provider.verify_url:
+            return creds
+        try:
+            response = client.send(bearer_request(creds, "GET", self.provider.verify_url), timeout=timeout)
+        except ProviderError:
+            return creds
+        if not response.ok:
+            return creds
+        try:
+            name, user_id = account_of(json.loads(response.text()))
+        except ValueError:
+            return creds
+        return creds.replace(screen_name=name, user_id=user_id)
+
+    def _token_request(self, fields: Sequence[tuple[str, str]]) -> Request:
+        return messages.form_request(
+            self.provider.token_url,
+            fields,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            client_auth=self.provider.client_auth,
+        )
+
+
+def bearer_request(
+    creds: OAuth2Credentials,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+) -> Request:
+    """A request carrying the profile's access token (RFC 6750 §2.1)."""
+    return Request(method.upper(), url, {**(headers or {}), "Authorization": f"Bearer {creds.access_token}"}, body)

@@ -1,0 +1,185 @@
+"""OAuth 2.0 authorization code with PKCE, as pure functions: what to send, and what the provider's answers mean.
+
+RFC 6749 (the code grant, client authentication, errors), RFC 7636 (PKCE, S256 only), RFC 8252
+(native apps: loopback redirect, state) and RFC 7009 (revocation). No I/O: the dance and the
+refresh send what these build over ``loopauth.http``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from ..errors import ProviderError
+from ..http import Request, Response
+from ..loopback.dance import Approved, Denied, Failed, Outcome, Rejected
+from ..models import OAuth2Provider
+from ..text import one_line, provider_message
+
+FORM = "application/x-www-form-urlencoded"
+CLIENT_AUTH = ("basic", "post")
+
+
+def new_verifier() -> str:
+    """A PKCE code verifier: 64 random bytes, base64url, 86 characters of [A-Za-z0-9-_] (RFC 7636 §4.1)."""
+    return secrets.token_urlsafe(64)
+
+
+def challenge(verifier: str) -> str:
+    """The S256 code challenge: BASE64URL(SHA256(verifier)) without padding (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def new_state() -> str:
+    """The state that ties a callback to this login: 256 random bits (RFC 6749 §10.12, RFC 8252 §8.9)."""
+    return secrets.token_urlsafe(32)
+
+
+def authorize_url(
+    provider: OAuth2Provider,
+    *,
+    client_id: str,
+    redirect_uri: str,
+    scopes: Sequence[str],
+    state: str,
+    code_challenge: str,
+    extra: Mapping[str, str] | None = None,
+) -> str:
+    """The provider's page the user must visit (RFC 6749 §4.1.1), with PKCE and any extra parameters."""
+    parts = urlsplit(provider.authorize_url)
+    ours = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(scopes),
+        "state": state,
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
+    }
+    if not scopes:
+        del ours["scope"]
+    query = [*parse_qsl(parts.query, keep_blank_values=True)]
+    query += [(k, v) for k, v in {**provider.authorize_params, **(extra or {})}.items() if k not in ours]
+    query += list(ours.items())
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), ""))
+
+
+def match_callback(params: Mapping[str, str], state: str) -> Outcome:
+    """What a callback's query means for the login waiting with ``state`` (compared in constant time).
+
+    A missing or wrong state, an ``error`` included, is someone else's: the wait goes on (RFC 6749
+    §10.12). With our state, ``access_denied`` is the user's refusal and any other error the provider's.
+    """
+    given = params.get("state")
+    if given is None:
+        return Rejected("the callback has no state")
+    if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), state.encode("utf-8", "surrogatepass")):
+        return Rejected("this callback is for another login (state does not match)")
+    error = params.get("error")
+    if error is not None:
+        if error == "access_denied":
+            return Denied()
+        description = params.get("error_description")
+        return Failed(one_line(f"{error}: {description}" if description else error))
+    code = params.get("code")
+    if not code:
+        return Rejected("the callback has no code")
+    return Approved(code)
+
+
+def client_authentication(
+    client_id: str, client_secret: str | None, method: str
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The headers and form fields that authenticate the client at the token and revoke endpoints.
+
+    A public client (no secret) sends ``client_id`` in the body. A confidential one uses HTTP Basic
+    with the id and secret form-urlencoded *before* base64 (RFC 6749 §2.3.1: ``+ / & =`` in a secret
+    break clients that skip this), or both in the body for ``post`` (``client_secret_post``).
+    """
+    if client_secret is None:
+        return {}, [("client_id", client_id)]
+    if method == "post":
+        return {}, [("client_id", client_id), ("client_secret", client_secret)]
+    pair = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}, []
+
+
+def form_request(
+    url: str,
+    fields: Sequence[tuple[str, str]],
+    *,
+    client_id: str,
+    client_secret: str | None,
+    client_auth: str,
+) -> Request:
+    """A POST of ``fields`` to a token or revoke endpoint, with the client's authentication."""
+    headers, extra = client_authentication(client_id, client_secret, client_auth)
+    body = urlencode([*fields, *extra], quote_via=quote).encode("ascii")
+    return Request(
+        "POST",
+        url,
+        {**headers, "Content-Type": FORM, "Accept": "application/json"},
+        body,
+    )
+
+
+def parse_token_response(response: Response, *, step: str) -> dict[str, Any]:
+    """A token endpoint's answer (RFC 6749 §5.1): JSON with ``access_token`` and ``token_type`` bearer.
+
+    Raises ProviderError naming what was wrong, never quoting a token: the provider's error
+    (§5.2 ``error``/``error_description``) for a non-2xx answer, or what the answer lacked.
+    """
+    text = response.text()
+    if not response.ok:
+        raise ProviderError(
+            f"{step} failed: provider answered {response.status}: {provider_message(response.content_type, text)}",
+            status=response.status,
+            body=text,
+        )
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        # Not JSON: say so, but do not quote it (a provider may send tokens form-encoded).
+        raise ProviderError(
+            f"{step} failed: the provider answered {response.status} with "
+            f"{response.content_type or 'no content type'}, not a JSON object",
+            status=response.status,
+        )
+    if not isinstance(data.get("access_token"), str) or not data["access_token"]:
+        raise ProviderError(f"{step} failed: the provider's answer has no access_token", status=response.status)
+    token_type = data.get("token_type")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        shown = one_line(token_type, 40) if isinstance(token_type, str) else "missing"
+        raise ProviderError(
+            f"{step} failed: the token type is {shown!r}, and loopauth only uses bearer tokens",
+            status=response.status,
+        )
+    for key in ("refresh_token", "scope"):
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            raise ProviderError(f"{step} failed: {key} in the provider's answer is not a string")
+    expires_in = data.get("expires_in")
+    if expires_in is not None:
+        if isinstance(expires_in, str) and expires_in.isdigit():
+            data["expires_in"] = int(expires_in)  # some providers quote the number
+        elif isinstance(expires_in, bool) or not isinstance(expires_in, int | float) or expires_in < 0:
+            raise ProviderError(f"{step} failed: expires_in in the provider's answer is not a number of seconds")
+    return data
+
+
+def error_code(error: ProviderError) -> str | None:
+    """The RFC 6749 §5.2 ``error`` of a token endpoint's refusal, if its body has one."""
+    try:
+        data: Any = json.loads(error.body)
+    except ValueError:
+        return None
+    code = data.get("error") if isinstance(data, dict) else None
+    return code if isinstance(code, str) else None
