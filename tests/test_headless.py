@@ -27,6 +27,7 @@ from yarl import URL
 
 from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, play_user
 from loopauth.store import CredentialStore
+from loopauth.tls import SELF_SIGNED_HOSTS, self_signed_context
 
 from .conftest import FAKE_BROWSER, browser_env, demo_login_args, run_cli, run_cli_async
 
@@ -448,6 +449,47 @@ async def test_tls_self_signed_warns_and_serves_https(demo: DemoProvider, login:
         await browse(start)  # a verifying client refuses it, as a browser would until told to go on
     assert "Logged in" in await browse(start, ssl_context=False)  # the user clicking "accept the risk"
     assert_logged_in(await child.finish())
+
+
+def _handshake(server: ssl.SSLContext, client: ssl.SSLContext, hostname: str) -> ssl.SSLObject:
+    """A TLS handshake between two contexts in memory: the client's SSLObject, or the client's SSLError."""
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    server_side = server.wrap_bio(to_server, to_client, server_side=True)
+    client_side = client.wrap_bio(to_client, to_server, server_hostname=hostname)
+    done: set[ssl.SSLObject] = set()
+    for _ in range(10):  # TLS 1.3 takes two flights each way; ten rounds is room to spare, and never a hang
+        for side in (client_side, server_side):
+            if side not in done:
+                try:
+                    side.do_handshake()
+                    done.add(side)
+                except ssl.SSLWantReadError:
+                    pass
+        if len(done) == 2:
+            return client_side
+    raise AssertionError("the in-memory TLS handshake did not finish")
+
+
+@pytest.mark.parametrize("host", SELF_SIGNED_HOSTS)
+def test_self_signed_certificate_passes_a_strict_client_that_trusts_it(host: str) -> None:
+    """The throwaway certificate, trusted as its own anchor by a strict client (3.13's default), names every host.
+
+    It needs no key identifiers: RFC 5280 lets a self-signed certificate omit the Authority Key Identifier, and
+    OpenSSL's strict checks are for chains of a leaf and its issuers. This pins that down on every Python, and
+    that each loopback host it is made for passes the hostname check of a client that does trust it.
+    """
+    server = self_signed_context()
+    unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
+    der = _handshake(server, unverified, host).getpeercert(binary_form=True)
+    assert der is not None
+    trusting = ssl.create_default_context(cadata=ssl.DER_cert_to_PEM_cert(der))
+    trusting.verify_flags |= ssl.VERIFY_X509_STRICT  # 3.13's default, asked for so every Python checks the same
+    assert _handshake(server, trusting, host).getpeercert()
+    stranger = ssl.create_default_context()  # the system's CAs only: still refused, as the warning says
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(server, stranger, host)
 
 
 def _tls_args(*extra: str) -> list[str]:
