@@ -27,6 +27,7 @@ from yarl import URL
 
 from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, play_user
 from loopauth.store import CredentialStore
+from loopauth.tls import SELF_SIGNED_HOSTS, self_signed_context
 
 from .conftest import FAKE_BROWSER, browser_env, demo_login_args, oauth1, run_cli, run_cli_async
 
@@ -359,11 +360,18 @@ async def test_browser_that_cannot_open_falls_back_to_printing_the_url(demo: Dem
 
 
 def write_test_pki(directory: Path) -> tuple[Path, Path, Path]:
-    """An mkcert-style CA and a leaf for 127.0.0.1/localhost signed by it: (ca.pem, cert.pem, key.pem)."""
+    """An mkcert-style CA and a leaf for 127.0.0.1/localhost signed by it: (ca.pem, cert.pem, key.pem).
+
+    Built with the extensions a real CA writes (mkcert's among them), because strict verification requires them:
+    Python 3.13's default client context sets VERIFY_X509_STRICT, under which OpenSSL refuses a CA-issued leaf
+    without an Authority Key Identifier ("Missing Authority Key Identifier") and a CA without a Subject Key
+    Identifier. The key identifiers are what a verifier matches a certificate's issuer with; the usages say the
+    CA signs certificates and the leaf is a TLS server's.
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     now = datetime.now(UTC)
 
@@ -376,21 +384,39 @@ def write_test_pki(directory: Path) -> tuple[Path, Path, Path]:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=5))
             .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        )
+
+    def key_usage(*, sign: bool = False, certs: bool = False) -> x509.KeyUsage:
+        return x509.KeyUsage(
+            digital_signature=sign,
+            content_commitment=False,
+            key_encipherment=False,  # an EC key signs; it never encrypts a key
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=certs,
+            crl_sign=certs,
+            encipher_only=False,
+            decipher_only=False,
         )
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         builder("loopauth test CA", "loopauth test CA", ca_key.public_key())
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(key_usage(certs=True), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
+    issuer_id = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     key = ec.generate_private_key(ec.SECP256R1())
     names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ip_address("127.0.0.1"))]
     leaf = (
         builder("127.0.0.1", "loopauth test CA", key.public_key())
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_id), critical=False)
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(key_usage(sign=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     paths = directory / "ca.pem", directory / "cert.pem", directory / "key.pem"
@@ -409,6 +435,7 @@ async def test_tls_callback_with_a_given_certificate(demo: DemoProvider, login: 
     await child.expect(r"register this exact URL with demo\): https://127\.0\.0\.1:\d+/callback$")
     start = (await child.expect(r"Open this URL in a browser to log in: (https://127\.0\.0\.1:\d+/) "))[1]
     trusting = ssl.create_default_context(cafile=str(ca))
+    trusting.verify_flags |= ssl.VERIFY_X509_STRICT  # 3.13's default, asked for so every Python checks the same
     assert "Logged in" in await browse(start, ssl_context=trusting)
     assert_logged_in(await child.finish())
 
@@ -422,6 +449,47 @@ async def test_tls_self_signed_warns_and_serves_https(demo: DemoProvider, login:
         await browse(start)  # a verifying client refuses it, as a browser would until told to go on
     assert "Logged in" in await browse(start, ssl_context=False)  # the user clicking "accept the risk"
     assert_logged_in(await child.finish())
+
+
+def _handshake(server: ssl.SSLContext, client: ssl.SSLContext, hostname: str) -> ssl.SSLObject:
+    """A TLS handshake between two contexts in memory: the client's SSLObject, or the client's SSLError."""
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    server_side = server.wrap_bio(to_server, to_client, server_side=True)
+    client_side = client.wrap_bio(to_client, to_server, server_hostname=hostname)
+    done: set[ssl.SSLObject] = set()
+    for _ in range(10):  # TLS 1.3 takes two flights each way; ten rounds is room to spare, and never a hang
+        for side in (client_side, server_side):
+            if side not in done:
+                try:
+                    side.do_handshake()
+                    done.add(side)
+                except ssl.SSLWantReadError:
+                    pass
+        if len(done) == 2:
+            return client_side
+    raise AssertionError("the in-memory TLS handshake did not finish")
+
+
+@pytest.mark.parametrize("host", SELF_SIGNED_HOSTS)
+def test_self_signed_certificate_passes_a_strict_client_that_trusts_it(host: str) -> None:
+    """The throwaway certificate, trusted as its own anchor by a strict client (3.13's default), names every host.
+
+    It needs no key identifiers: RFC 5280 lets a self-signed certificate omit the Authority Key Identifier, and
+    OpenSSL's strict checks are for chains of a leaf and its issuers. This pins that down on every Python, and
+    that each loopback host it is made for passes the hostname check of a client that does trust it.
+    """
+    server = self_signed_context()
+    unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
+    der = _handshake(server, unverified, host).getpeercert(binary_form=True)
+    assert der is not None
+    trusting = ssl.create_default_context(cadata=ssl.DER_cert_to_PEM_cert(der))
+    trusting.verify_flags |= ssl.VERIFY_X509_STRICT  # 3.13's default, asked for so every Python checks the same
+    assert _handshake(server, trusting, host).getpeercert()
+    stranger = ssl.create_default_context()  # the system's CAs only: still refused, as the warning says
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _handshake(server, stranger, host)
 
 
 def _tls_args(*extra: str) -> list[str]:
