@@ -26,8 +26,8 @@ import pytest
 from yarl import URL
 
 from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, play_user
+from loopauth.loopback.tls import SELF_SIGNED_HOSTS, self_signed_context
 from loopauth.store import CredentialStore
-from loopauth.tls import SELF_SIGNED_HOSTS, self_signed_context
 
 from .conftest import FAKE_BROWSER, browser_env, demo_login_args, oauth1, run_cli, run_cli_async
 
