@@ -23,7 +23,7 @@ def _synopsis() -> dict[str, set[str]]:
         if match:
             command = match.group(1)
         if command:
-            flags.setdefault(command, set()).update(re.findall(r"--[a-z][a-z-]*", line))
+            flags.setdefault(command, set()).update(re.findall(r"--[a-z][a-z0-9-]*", line))
     return flags
 
 
