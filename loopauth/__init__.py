@@ -62,8 +62,9 @@ if TYPE_CHECKING:
     from .store import CredentialStore as CredentialStore
 
 
-def load(profile: str = "default") -> Credentials | OAuth2Credentials:
-    """The stored credentials of ``profile``; raises :class:`NotLoggedIn` if there are none.
+def load(profile: str | None = None) -> Credentials | OAuth2Credentials:
+    """The stored credentials of ``profile`` (by default the active one: ``$LOOPAUTH_PROFILE``, else the one
+    ``loopauth switch`` chose, else ``default``); raises :class:`NotLoggedIn` if there are none.
 
     An OAuth 2.0 profile's access token has life left: when it is due, it is refreshed first, under
     the profile's lock, so every tool shares one refresh (raises NotLoggedIn when only a new login can

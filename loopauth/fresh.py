@@ -12,10 +12,13 @@ from .models import AnyCredentials, OAuth2Credentials
 from .store import CredentialStore
 
 
-def load_fresh(profile: str, store: CredentialStore | None = None, *, force: bool = False) -> AnyCredentials:
-    """``profile``'s credentials, an OAuth 2.0 token refreshed first when it is due (or ``force``)."""
+def load_fresh(
+    profile: str | None = None, store: CredentialStore | None = None, *, force: bool = False
+) -> AnyCredentials:
+    """``profile``'s credentials (the active profile when None), an OAuth 2.0 token refreshed first when it is
+    due (or ``force``)."""
     store = store or CredentialStore()
-    creds = store.load(profile)
+    creds = store.load(store.resolve(profile))
     if isinstance(creds, OAuth2Credentials) and (force or creds.needs_login or creds.due(time.time())):
         from .oauth2.refresh import fresh
 

@@ -35,6 +35,9 @@ from loopauth.errors import NotLoggedIn, StoreError, UsageError
 from loopauth.models import AnyCredentials, _Value, credentials_from_dict
 
 ENV_CONFIG_DIR = "LOOPAUTH_CONFIG_DIR"
+ENV_PROFILE = "LOOPAUTH_PROFILE"
+DEFAULT_PROFILE = "default"
+_ACTIVE_FILE = "active"
 LOCK_TIMEOUT = 5.0
 _LOCK_POLL = 0.05
 _DIR_MODE = 0o700
@@ -119,6 +122,22 @@ class CredentialStore:
     @property
     def profiles_dir(self) -> Path:
         return self.root / "profiles"
+
+    def active(self) -> str:
+        """The profile a command uses when none is named: ``$LOOPAUTH_PROFILE``, else the one ``loopauth switch``
+        made active (``<config dir>/active``), else ``default``."""
+        env = os.environ.get(ENV_PROFILE)
+        if env:
+            return validate_profile_name(env)
+        try:
+            name = (self.root / _ACTIVE_FILE).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return DEFAULT_PROFILE
+        return name if _PROFILE_RE.fullmatch(name) else DEFAULT_PROFILE
+
+    def resolve(self, profile: str | None) -> str:
+        """``profile`` if one is named, else :meth:`active`."""
+        return validate_profile_name(profile) if profile is not None else self.active()
 
     def path_for(self, profile: str) -> Path:
         """The file that holds *profile*'s credentials (it may not exist)."""

@@ -724,3 +724,25 @@ def test_load_imports_nothing_heavy(store: CredentialStore, root: Path) -> None:
         [sys.executable, "-c", code], env=child_env(root), capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_active_profile_is_the_environments_then_the_switched_one_then_default(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LOOPAUTH_PROFILE wins; else <config>/active names it; else 'default'; a bad active file is ignored."""
+    store = CredentialStore(root)
+    monkeypatch.delenv("LOOPAUTH_PROFILE", raising=False)
+    assert store.active() == "default"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "active").write_text("work\n")
+    assert store.active() == "work"
+    assert store.resolve(None) == "work"
+    assert store.resolve("named") == "named"
+    monkeypatch.setenv("LOOPAUTH_PROFILE", "env")
+    assert store.active() == "env"
+    monkeypatch.setenv("LOOPAUTH_PROFILE", "../x")
+    with pytest.raises(UsageError):
+        store.active()
+    monkeypatch.delenv("LOOPAUTH_PROFILE")
+    (root / "active").write_text("../../etc/passwd")
+    assert store.active() == "default"
