@@ -99,3 +99,16 @@ def parse_pasted(text: str) -> dict[str, str] | str | None:
     if "=" in text and not _PADDED.fullmatch(text):
         return dict(parse_qsl(text.lstrip("?"), keep_blank_values=True))
     return text if _BARE.fullmatch(text) else None
+
+
+def approved(outcome: Outcome) -> Approved:
+    """The approval in ``outcome``, for the manual flows; anything else as the error the user gets."""
+    from ..errors import AuthorizationDenied, ProviderError, UsageError
+
+    if isinstance(outcome, Denied):
+        raise AuthorizationDenied("login denied: access was refused on the provider's page")
+    if isinstance(outcome, Rejected):
+        raise UsageError(f"that does not complete this login: {outcome.reason}")
+    if isinstance(outcome, Failed):
+        raise ProviderError(outcome.message)
+    return outcome

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..errors import AuthorizationDenied, ProviderError, UsageError
+from ..errors import UsageError
 from ..http import REQUEST_TIMEOUT, Client
-from ..loopback.dance import Approved, Denied, Failed, Rejected
+from ..loopback.dance import approved
 from ..loopback.runner import run_blocking
 from ..models import AnyProvider, Credentials, Provider, RequestToken
 from ..providers import resolve_provider
@@ -75,15 +75,9 @@ class _Manual:
     def _generate_access_token(self, response: str) -> dict[str, str]:
         if self._dance.request_token is None:
             raise UsageError("call get_authorize_url() first: there is no request token to exchange")
-        outcome = self._dance.match_pasted(response, bare=True)
-        if isinstance(outcome, Denied):
-            raise AuthorizationDenied("login denied: access was refused on the provider's page")
-        if isinstance(outcome, Rejected):
-            raise UsageError(f"that does not complete this login: {outcome.reason}")
-        if isinstance(outcome, Failed):
-            raise ProviderError(outcome.message)
+        code = approved(self._dance.match_pasted(response, bare=True))
         with Client() as client:
-            creds = self._dance.finish(client, Approved(outcome.verifier), profile="default", timeout=REQUEST_TIMEOUT)
+            creds = self._dance.finish(client, code, profile="default", timeout=REQUEST_TIMEOUT)
         self.auth_user_id = creds.user_id
         self.screen_name = creds.screen_name
         return {

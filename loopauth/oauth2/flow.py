@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..errors import AuthorizationDenied, ProviderError, UsageError
+from ..errors import UsageError
 from ..http import REQUEST_TIMEOUT, Client
-from ..loopback.dance import Approved, Denied, Failed, Rejected
+from ..loopback.dance import approved
 from ..loopback.runner import run_blocking
 from ..models import AnyProvider, OAuth2Credentials, OAuth2Provider
 from ..providers import resolve_provider
@@ -80,17 +80,9 @@ class _Manual2:
     def _generate_access_token(self, response: str) -> dict[str, object]:
         if self._dance.state is None:
             raise UsageError("call get_authorize_url() first: there is no authorization to finish")
-        outcome = self._dance.match_pasted(response, bare=False)
-        if isinstance(outcome, Denied):
-            raise AuthorizationDenied("login denied: access was refused on the provider's page")
-        if isinstance(outcome, Rejected):
-            raise UsageError(f"that does not complete this login: {outcome.reason}")
-        if isinstance(outcome, Failed):
-            raise ProviderError(outcome.message)
+        code = approved(self._dance.match_pasted(response, bare=False))
         with Client() as client:
-            self._last = self._dance.finish(
-                client, Approved(outcome.verifier), profile="default", timeout=REQUEST_TIMEOUT
-            )
+            self._last = self._dance.finish(client, code, profile="default", timeout=REQUEST_TIMEOUT)
         return {
             "access_token": self._last.access_token,
             "token_type": self._last.token_type,
