@@ -348,9 +348,15 @@ async def test_ssh_session_prints_the_tunnel_command_with_the_real_port(demo: De
     assert_logged_in(await child.finish())
 
 
-async def test_browser_that_cannot_open_falls_back_to_printing_the_url(demo: DemoProvider, login: StartLogin) -> None:
+async def test_browser_that_cannot_open_falls_back_to_printing_the_url(
+    demo: DemoProvider, login: StartLogin, tmp_path: Path
+) -> None:
     """A BROWSER that fails does not fail the login: the URL is printed and the paste completes it."""
-    child = await login(*demo_login_args(demo, "--callback-url", "https://localhost/"), env={"BROWSER": "false"})
+    # Only `false` on PATH: webbrowser would otherwise go on to any console browser installed here (w3m, lynx).
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "false").symlink_to(shutil.which("false") or "/bin/false")
+    env = {"BROWSER": "false", "PATH": str(tmp_path / "bin")}
+    child = await login(*demo_login_args(demo, "--callback-url", "https://localhost/"), env=env)
     authorize = (await child.expect(r"No browser could be opened\. Open this URL to log in: " + URL_PATTERN))[1]
     await child.paste(await approve_on_demo(authorize))
     assert_logged_in(await child.finish())
@@ -578,6 +584,40 @@ async def test_terminal_gets_a_prompt_and_is_left_as_it_was(demo: DemoProvider) 
         assert "Address: " in result.stderr
         assert termios.tcgetattr(terminal) == mode_before
         assert fcntl.fcntl(terminal, fcntl.F_GETFL) == flags_before  # never left non-blocking
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
+async def test_a_terminal_browser_keeps_the_keyboard_until_it_is_done(demo: DemoProvider, tmp_path: Path) -> None:
+    """A BROWSER that runs in this terminal (w3m) gets every key typed there; loopauth reads the terminal only
+    after that browser has returned, so it never steals a keystroke and never reads one as a paste."""
+    import pty
+
+    keys = tmp_path / "keys"
+    browser = f"{sys.executable} {Path(__file__).with_name('terminal_browser.py')} {keys} %s"
+    controller, terminal = pty.openpty()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "loopauth",
+            *demo_login_args(demo),
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "BROWSER": browser},
+        )
+        child = Login(proc)
+        try:
+            await child.expect(r"^Opening ")
+            os.write(controller, b"j j j Tab Enter\n")  # what a person types into the browser
+            result = await child.finish()
+        finally:
+            child.kill()
+        assert_logged_in(result)
+        assert keys.read_text() == "j j j Tab Enter\n"
+        assert "does not complete this login" not in result.stderr
     finally:
         os.close(controller)
         os.close(terminal)

@@ -161,7 +161,7 @@ class Login:
                 begun = asyncio.ensure_future(self._await_begin(waiter))
                 tasks.append(begun)
                 if source is not None:
-                    tasks.append(asyncio.ensure_future(self._read_pastes(source, waiter)))
+                    tasks.append(asyncio.ensure_future(self._read_pastes(source, waiter, interactive)))
                 try:
                     if self.listeners is not None:
                         tasks += self._announce_served(interactive)
@@ -262,8 +262,6 @@ class Login:
             tasks.append(asyncio.ensure_future(self._report(opener(self.start_url), self.start_url)))
         elif self.browser is not None:
             tasks.append(asyncio.ensure_future(self._report(self.browser.wait(), self.start_url)))
-        if interactive:
-            self.say(wording.PASTE_INVITE)
         return tasks
 
     async def _report(self, opened: object, url: str) -> None:
@@ -315,8 +313,17 @@ class Login:
             raise LoginTimeout(wording.timed_out(timeout, waiting_for, begun.result()))
         return waiter.result.result()
 
-    async def _read_pastes(self, lines: AsyncIterable[str], waiter: Waiter) -> None:
-        """Offer each non-empty line to the waiter. EOF changes nothing; a wrong PIN re-arms the waiter."""
+    async def _read_pastes(self, lines: AsyncIterable[str], waiter: Waiter, interactive: bool) -> None:
+        """Offer each non-empty line to the waiter. EOF changes nothing; a wrong PIN re-arms the waiter.
+
+        A terminal browser (w3m, lynx) named in BROWSER runs in this same terminal until its user quits
+        it: reading the terminal meanwhile would steal its keystrokes. So a person's terminal is read only
+        once the browser we started has returned (a desktop browser returns at once).
+        """
+        if interactive and self.browser is not None:
+            await self.browser.wait()
+        if interactive and self.served:
+            self.say(wording.PASTE_INVITE)
         async for line in lines:
             if not line.strip():
                 continue
