@@ -264,6 +264,10 @@ async def test_a_forged_callback_gets_400_and_the_login_goes_on(demo2: DemoOAuth
     async def forger_then_user(url: str) -> bool:
         async def run() -> str:
             async with aiohttp.ClientSession() as session:
+                # The start page redirects once the login has begun; a callback before that is refused for
+                # another reason ("not started yet"), which is not what this test is about.
+                async with session.get(url, allow_redirects=False) as start:
+                    assert start.status == 302
                 for query in ("code=stolen&state=forged", "error=access_denied&state=forged", "code=c"):
                     async with session.get(url.rstrip("/") + "/callback?" + query) as r:
                         answers.append((r.status, await r.text()))
