@@ -350,7 +350,10 @@ async def test_ssh_session_prints_the_tunnel_command_with_the_real_port(demo: De
 
 async def test_browser_that_cannot_open_falls_back_to_printing_the_url(demo: DemoProvider, login: StartLogin) -> None:
     """A BROWSER that fails does not fail the login: the URL is printed and the paste completes it."""
-    child = await login(*demo_login_args(demo, "--callback-url", "https://localhost/"), env={"BROWSER": "false"})
+    # Python's webbrowser falls back from a failing BROWSER to any console browser on PATH (w3m, lynx, ...):
+    # a PATH with none of them keeps this test about the failing one, on a machine that has them too.
+    env = {"BROWSER": shutil.which("false") or "false", "PATH": os.path.dirname(sys.executable)}
+    child = await login(*demo_login_args(demo, "--callback-url", "https://localhost/"), env=env)
     authorize = (await child.expect(r"No browser could be opened\. Open this URL to log in: " + URL_PATTERN))[1]
     await child.paste(await approve_on_demo(authorize))
     assert_logged_in(await child.finish())
