@@ -28,11 +28,11 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ._version import __version__
 from .errors import ProviderError
+from .models import _Value
 
 USER_AGENT = f"loopauth/{__version__}"
 REQUEST_TIMEOUT = 30.0
@@ -45,25 +45,43 @@ Trace = Callable[["Request", "Response | None", float, "str | None"], None]
 """Called after each exchange: the request, the response (None when it failed), seconds taken, the error."""
 
 
-@dataclass(frozen=True)
-class Request:
+# Request and Response are written out by hand (models._Value), not with @dataclass: a due OAuth 2.0 refresh
+# loads this module inside `loopauth token`, and importing dataclasses (with inspect) took ~10 of the ~50 ms
+# a refresh may add to the provider's round trip (scripts/bench.py, the refresh rows).
+
+
+class Request(_Value):
     """One request as it goes on the wire: the URL is sent exactly as given (see ``urls.normalize_url``)."""
+
+    _fields = ("method", "url", "headers", "body")
+    _unhashed = frozenset({"headers"})
 
     method: str
     url: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes | None = None
+    headers: Mapping[str, str]
+    body: bytes | None
+
+    def __init__(
+        self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None
+    ) -> None:
+        self._init(method=method, url=url, headers={} if headers is None else headers, body=body)
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(_Value):
     """A provider's answer as received: the body stays bytes."""
+
+    _fields = ("status", "reason", "version", "headers", "body")
 
     status: int
     reason: str
     version: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
+
+    def __init__(
+        self, status: int, reason: str, version: str, headers: tuple[tuple[str, str], ...], body: bytes
+    ) -> None:
+        self._init(status=status, reason=reason, version=version, headers=headers, body=body)
 
     def header(self, name: str) -> str | None:
         name = name.lower()

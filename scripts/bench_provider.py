@@ -1,9 +1,11 @@
-"""The demo provider for scripts/bench.py, in a process of its own so it never competes with the bench's clocks.
+"""The demo providers for scripts/bench.py, in a process of their own so they never compete with the bench's clocks.
 
     python scripts/bench_provider.py [--delay 0.15]
 
-Prints one JSON line (the endpoints and the consumer key and secret), then serves on a free loopback port
-until its standard input closes: the bench holds the pipe, so the provider never outlives it.
+Starts the OAuth 1.0a demo and the OAuth 2.0 demo, each on a free loopback port and each adding ``--delay`` to
+every API call, prints one JSON line (the OAuth 1.0a endpoints with the consumer key and secret; under
+"oauth2", the OAuth 2.0 endpoints, the public client id and the scopes), then serves until its standard input
+closes: the bench holds the pipe, so the providers never outlive it.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import json
 import sys
 
 from loopauth.demo import DemoProvider
+from loopauth.demo.oauth2 import DemoOAuth2Provider
 
 
 async def serve(delay: float) -> None:
-    async with DemoProvider(delay=delay) as demo:
+    async with DemoProvider(delay=delay) as demo, DemoOAuth2Provider(delay=delay) as demo2:
         p = demo.provider
+        e = demo2.endpoints
         info = {
             "request_token_url": p.request_token_url,
             "authorize_url": p.authorize_url,
@@ -26,6 +30,14 @@ async def serve(delay: float) -> None:
             "consumer_key": demo.consumer_key,
             "consumer_secret": demo.consumer_secret,
             "delay": delay,
+            "oauth2": {
+                "authorize_url": e.authorize_url,
+                "token_url": e.token_url,
+                "verify_url": e.users_me_url,
+                "revoke_url": e.revoke_url,
+                "client_id": demo2.public_client_id,
+                "scopes": list(demo2.provider.scopes),
+            },
         }
         print(json.dumps(info), flush=True)
         # Blocks in a thread until the bench closes our stdin (or exits): the event loop keeps serving meanwhile.

@@ -189,6 +189,11 @@ class State:
     refreshes: int = 0
     refresh_token_reuses: int = 0
     code_reuses: int = 0
+    # What clients did, for tests to check: each client authentication as (endpoint, method), every refresh
+    # token presented to the refresh grant (known or not, in order), and the token_type of each token issued.
+    client_auth: list[tuple[str, str]] = field(default_factory=list)
+    presented_refresh_tokens: list[str] = field(default_factory=list, repr=False)
+    token_types: list[str] = field(default_factory=list)
 
     def revoke_family(self, family: Family) -> None:
         family.revoked = True
@@ -296,6 +301,7 @@ class _RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
         state: State = self.server.state
+        state.presented_refresh_tokens.append(refresh_token)
         token = state.refresh_tokens.get(refresh_token)
         if token is None or token.is_revoked():
             return None
@@ -375,6 +381,11 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: str) -> Client | None:
         return self.state.clients.get(client_id)
 
+    def authenticate_client(self, request: Any, methods: list[str], endpoint: str = "token") -> Client:
+        client: Client = super().authenticate_client(request, methods, endpoint)
+        self.state.client_auth.append((endpoint, request.auth_method))
+        return client
+
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         if request.payload.grant_type == "refresh_token":
             family = request.refresh_token.family
@@ -383,6 +394,7 @@ class _Server(AuthorizationServer):  # type: ignore[misc]
             family = Family(client_id=request.client.client_id, user=request.user)
             request.authorization_code.family = family
         scope = token.get("scope", "")
+        self.state.token_types.append(token["token_type"])
         access = token["access_token"]
         self.state.access_tokens[access] = Token(access, family, scope, time.monotonic() + token["expires_in"])
         family.access_tokens.append(access)

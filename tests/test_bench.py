@@ -1,8 +1,9 @@
 """scripts/bench.py in its quick mode: it runs to the end and prints every row.
 
 Never a timing assertion: figures on a shared 2-core box are noise, and the bench reports them for a person to
-read. What is checked is that each measurement happened: every login succeeded, every junk request got the
-4xx it should, and the login still completed afterwards.
+read. What is checked is that each measurement happened: every login succeeded, every due OAuth 2.0 token was
+really refreshed (the bench checks that the printed token is new and stored, next to a rotated refresh token),
+every junk request got the 4xx it should, and the login still completed afterwards.
 """
 
 from __future__ import annotations
@@ -49,9 +50,29 @@ def _row(output: str, label: str) -> str:
 
 
 def test_token_rows_are_kept(bench_output: str) -> None:
-    for label in ("python json.load (baseline)", "import loopauth; load()", "loopauth token --json"):
+    labels = (
+        "python json.load (baseline)",
+        "import loopauth; load()",
+        "loopauth token --json, OAuth 1.0a",
+        "loopauth token --json, OAuth 2.0",
+    )
+    for label in labels:
         assert re.match(rf"{re.escape(label)}\s+{NUMBER}\s+\d+\.\d\dx", _row(bench_output, label))
+    # The OAuth 2.0 row's target names its ratio to the OAuth 1.0a row.
+    assert re.search(r"<= gh \(\d+\.\d\dx OAuth 1\.0a\)$", _row(bench_output, "loopauth token --json, OAuth 2.0"))
     assert "gh auth token" in bench_output or "(gh not installed: no gh comparison)" in bench_output
+
+
+def test_refresh_rows(bench_output: str) -> None:
+    """--quick refreshes twice; each run counts only if the token really changed and was stored."""
+    for label in ("token --json, fresh (no refresh)", "token --json, due (one refresh)"):
+        assert re.match(rf"{re.escape(label)}\s+{NUMBER}\s", _row(bench_output, label))
+    over = _row(bench_output, "  refresh over the fresh read")
+    assert re.match(rf"\s+refresh over the fresh read\s+{NUMBER}\s.*<= 200 \(150 round trip \+ 50\): ", over)
+    assert re.search(r"\s-?\d+\.\d\s+<= 50: (met|MISSED)$", _row(bench_output, "  of which loopauth's own"))
+    assert _row(bench_output, "refreshes ok (rotated and saved)").endswith("2/2  all: met")
+    assert "refresh run" not in bench_output
+    assert "OAuth 2.0 login failed" not in bench_output
 
 
 def test_loopauth_login_rows(bench_output: str) -> None:

@@ -264,6 +264,10 @@ async def test_a_forged_callback_gets_400_and_the_login_goes_on(demo2: DemoOAuth
     async def forger_then_user(url: str) -> bool:
         async def run() -> str:
             async with aiohttp.ClientSession() as session:
+                # The start page redirects once the login has begun; a callback before that is refused for
+                # another reason ("not started yet"), which is not what this test is about.
+                async with session.get(url, allow_redirects=False) as start:
+                    assert start.status == 302
                 for query in ("code=stolen&state=forged", "error=access_denied&state=forged", "code=c"):
                     async with session.get(url.rstrip("/") + "/callback?" + query) as r:
                         answers.append((r.status, await r.text()))
@@ -488,6 +492,27 @@ def test_a_fresh_token_is_read_without_aiohttp_oauthlib_or_asyncio(tmp_path: Pat
     )
     assert out.stderr.strip() == "[]"
     assert json.loads(out.stdout)["access_token"] == "t"
+
+
+async def test_a_due_refresh_in_token_loads_nothing_of_the_login(demo2: DemoOAuth2Provider) -> None:
+    """`loopauth token --json` of a due profile refreshes with the standard library's HTTP client alone: no
+    aiohttp, oauthlib or asyncio, and no dataclasses (scripts/bench.py holds a refresh to one round trip
+    plus ~50 ms; importing dataclasses took ~10 of them)."""
+    await login2(demo2, Browser())
+    aged = _age()
+    heavy = ("aiohttp", "oauthlib", "asyncio", "dataclasses", "loopauth.loopback.dance")
+    code = (
+        "from loopauth.cli import main\nimport sys\nassert main(['token', '--json']) == 0\n"
+        f"print([m for m in {heavy!r} if m in sys.modules], file=sys.stderr)"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert err.decode().strip() == "[]"
+    assert demo2.refreshes == 1
+    assert json.loads(out)["access_token"] != aged.access_token
 
 
 async def test_cli_login_with_a_custom_provider_selects_oauth2_by_its_token_url(demo2: DemoOAuth2Provider) -> None:

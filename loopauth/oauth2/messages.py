@@ -13,14 +13,18 @@ import hmac
 import json
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from ..errors import ProviderError
 from ..http import Request, Response
-from ..loopback.dance import Approved, Denied, Failed, Outcome, Rejected
 from ..models import OAuth2Provider
 from ..text import one_line, provider_message
+
+if TYPE_CHECKING:
+    # match_callback imports the login's outcomes itself: they are dataclasses, and a due refresh loads this
+    # module inside `loopauth token`, where dataclasses is not worth its import (see loopauth/http.py).
+    from ..loopback.dance import Outcome
 
 FORM = "application/x-www-form-urlencoded"
 CLIENT_AUTH = ("basic", "post")
@@ -77,6 +81,8 @@ def match_callback(params: Mapping[str, str], state: str) -> Outcome:
     A missing or wrong state, an ``error`` included, is someone else's: the wait goes on (RFC 6749
     §10.12). With our state, ``access_denied`` is the user's refusal and any other error the provider's.
     """
+    from ..loopback.dance import Approved, Denied, Failed, Rejected
+
     given = params.get("state")
     if given is None:
         return Rejected("the callback has no state")
