@@ -429,8 +429,8 @@ def login_table(provider: Provider, workdir: Path, runs: int, delay: float, base
     lok = f"{ok['loopauth']}/{len(every['loopauth'])}"
     bok = f"{ok['baseline']}/{len(every['baseline'])}" if baseline else "n/a"
     print(f"{'runs ok (exit 0, token saved)':34} {lok:>16} {bok:>16}")
-    for side_name, runs in every.items():
-        for n, result in enumerate(runs, 1):
+    for side_name, side_runs in every.items():
+        for n, result in enumerate(side_runs, 1):
             if result.error is not None:
                 print(f"  {side_name} run {n} failed: {result.error}")
 
