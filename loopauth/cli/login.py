@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_OK, UsageError
+from ..errors import EXIT_OK, NotLoggedIn, StoreError, UsageError
 from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT, LoginOptions
 from ..models import SIGNATURE_METHODS, Credentials, Provider
 from ..store import CredentialStore
+from ..text import account_name, clean
 from .output import login_summary, print_json
 from .parser import Commands
 
@@ -57,17 +58,16 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
         help="a preset (twitter/x, trello, flickr, …) or a providers.toml table; default twitter, "
         "or the name of a custom provider given by the URL options",
     )
+    # No default here: an existing profile's own consumer comes before the environment's (see relogin_options).
     p.add_argument(
         "--consumer-key",
-        default=os.environ.get("LOOPAUTH_CONSUMER_KEY"),
         metavar="K",
-        help="the app's consumer key (default: $LOOPAUTH_CONSUMER_KEY)",
+        help="the app's consumer key (default: an existing profile's, else $LOOPAUTH_CONSUMER_KEY)",
     )
     p.add_argument(
         "--consumer-secret",
-        default=os.environ.get("LOOPAUTH_CONSUMER_SECRET"),
         metavar="S",
-        help="the app's consumer secret (default: $LOOPAUTH_CONSUMER_SECRET)",
+        help="the app's consumer secret (default: an existing profile's, else $LOOPAUTH_CONSUMER_SECRET)",
     )
     p.add_argument("--request-token-url", metavar="U", help="a custom provider's request-token endpoint")
     p.add_argument("--authorize-url", metavar="U", help="a custom provider's authorize page")
@@ -191,11 +191,61 @@ class Tls:
         return None
 
 
+def relogin_options(options: LoginOptions, stored: Credentials) -> LoginOptions:
+    """Options to log in again as an existing profile, like ``gh auth refresh``: its provider and endpoints, its
+    consumer, signature method and key file, where the command line (``options``) did not give others.
+
+    Only for a command line that names no provider: the stored endpoints are the one sure way back to a custom
+    provider (its name alone may be a preset's, or nothing). The stored secret goes with the stored key only.
+    """
+    from ..calls import endpoints_of
+
+    key = options.consumer_key or stored.consumer_key
+    secret = options.consumer_secret
+    if secret is None and key == stored.consumer_key:
+        secret = stored.consumer_secret
+    method = options.signature_method
+    if method is None and options.rsa_key_file is None:
+        method = stored.signature_method
+    rsa_key_file = options.rsa_key_file
+    if rsa_key_file is None and method == "RSA-SHA1":
+        rsa_key_file = stored.rsa_key_file
+    return replace(
+        options,
+        provider=endpoints_of(stored) or stored.provider,
+        consumer_key=key,
+        consumer_secret=secret,
+        signature_method=method,
+        rsa_key_file=rsa_key_file,
+    )
+
+
+def _stored(store: CredentialStore, profile: str) -> Credentials | None:
+    """The profile a login would replace, if one is there and readable (a corrupt one is simply replaced)."""
+    try:
+        return store.load(profile)
+    except (NotLoggedIn, StoreError):
+        return None
+
+
+def replaced_note(old: Credentials, new: Credentials) -> str | None:
+    """One line when a login replaced a profile that held another provider or another account."""
+    same_provider = old.provider == new.provider
+    same_account = (old.user_id or old.screen_name) == (new.user_id or new.screen_name)
+    if same_provider and same_account:
+        return None
+    was = f"{account_name(old.screen_name, old.user_id)} on {clean(old.provider)}"
+    now = f"{account_name(new.screen_name, new.user_id)} on {clean(new.provider)}"
+    return f"loopauth: note: profile '{new.profile}' held {was}; it now holds {now}"
+
+
 @dataclass(frozen=True)
 class LoginCommand:
     options: LoginOptions
     tls: Tls
     json_out: bool
+    provider_given: bool
+    """Whether the command line named a provider or its endpoints; if not, an existing profile's are used."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LoginCommand:
@@ -231,7 +281,9 @@ class LoginCommand:
             open_browser=not args.no_browser,
             paste=True,
         )
-        return cls(options, Tls(args.tls_cert, args.tls_key, args.tls_self_signed), args.json)
+        tls = Tls(args.tls_cert, args.tls_key, args.tls_self_signed)
+        given = args.provider is not None or any(getattr(args, name) for name in _PROVIDER_URLS)
+        return cls(options, tls, args.json, given)
 
     def run(self) -> int:
         from ..api import prepare
@@ -239,6 +291,15 @@ class LoginCommand:
         from ..loopback.runner import Login
 
         options = self.options
+        store = options.store or CredentialStore()
+        stored = _stored(store, options.profile)
+        if stored is not None and not self.provider_given:
+            options = relogin_options(options, stored)
+        options = replace(
+            options,
+            consumer_key=options.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY"),
+            consumer_secret=_first(options.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET")),
+        )
         if self.tls != Tls():
             # The plan's checks first, so a certificate is not made (nor its warning printed) for a login that fails.
             plan_for(options, tls=True)
@@ -250,15 +311,25 @@ class LoginCommand:
             login.bind()
             login.launch()
             login.begin()
-            return _finish(login, self.json_out)
+            return _finish(login, self.json_out, stored)
         finally:
             login.close()
 
 
-def _finish(login: Login, json_out: bool) -> int:
+_PROVIDER_URLS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url")
+
+
+def _first(*values: str | None) -> str | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _finish(login: Login, json_out: bool, stored: Credentials | None = None) -> int:
     import asyncio
 
     creds = asyncio.run(login.complete())
+    note = replaced_note(stored, creds) if stored is not None else None
+    if note:
+        print(note, file=sys.stderr)
     _print_result(creds, login.prepared.store, json_out)
     return EXIT_OK
 
