@@ -47,6 +47,7 @@ def test_every_option_of_every_command_has_help() -> None:
     [
         (("login", "--provdier", "x"), "did you mean --provider?", "loopauth login --help"),
         (("request", "--heder", "A: b", "https://e.example/"), "did you mean --header?", "loopauth request --help"),
+        (("request", "--jsn", "{}", "https://e.example/"), "did you mean --json?", "loopauth request --help"),
         (("logn",), "did you mean login?", "loopauth --help"),
         (("login", "--signature-method", "HMAC-SHA-1"), "did you mean HMAC-SHA1?", "loopauth login --help"),
     ],
