@@ -12,8 +12,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from ..errors import EXIT_OK, NotLoggedIn, StoreError, UsageError
+from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT, LoginOptions
 from ..models import SIGNATURE_METHODS, Credentials, Provider
 from ..store import CredentialStore
@@ -24,6 +25,8 @@ from .parser import Commands
 if TYPE_CHECKING:
     import ssl
 
+    from ..demo import DemoProvider
+    from ..http import Client
     from ..loopback.runner import Login
 
 
@@ -38,6 +41,12 @@ def register(commands: Commands) -> None:
     _add_provider_options(p)
     _add_callback_options(p, default_port=DEFAULT_PORT)
     _add_headless_options(p)
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print each HTTP exchange with the provider on stderr, with no secret in it (safe for a bug report)",
+    )
 
     p = commands.add(
         "demo",
@@ -48,6 +57,18 @@ def register(commands: Commands) -> None:
     p.add_argument("--profile", default="demo", help="the profile to store the demo login as (default 'demo')")
     p.add_argument("--auto", action="store_true", help="approve in the demo page automatically, even with a browser")
     p.add_argument("--deny", action="store_true", help="with --auto (or no browser): refuse instead of approving")
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the demo provider running until Ctrl-C, print its endpoints and commands to try, and log in "
+        "the profile against it; --port is then the provider's port",
+    )
+    p.add_argument("--https", action="store_true", help="with --serve: https, with a throwaway certificate")
+    p.add_argument(
+        "--registered-callback",
+        metavar="URL",
+        help="with --serve: the one callback the demo app accepts; any other gets Twitter's error 415",
+    )
     _add_callback_options(p, default_port=0)
 
 
@@ -107,7 +128,7 @@ def _add_callback_options(p: argparse.ArgumentParser, *, default_port: int) -> N
         help=f"callback port (default {default_port}, register http://127.0.0.1:{default_port}/callback; "
         "0 picks a free one)"
         if default_port
-        else "callback port (default: a free one)",
+        else "callback port (default: a free one); with --serve, the demo provider's port (default: a free one)",
     )
     p.add_argument("--callback-path", default=DEFAULT_CALLBACK_PATH, help="callback path (default /callback)")
     p.add_argument(
@@ -246,6 +267,7 @@ class LoginCommand:
     json_out: bool
     provider_given: bool
     """Whether the command line named a provider or its endpoints; if not, an existing profile's are used."""
+    verbose: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LoginCommand:
@@ -283,7 +305,7 @@ class LoginCommand:
         )
         tls = Tls(args.tls_cert, args.tls_key, args.tls_self_signed)
         given = args.provider is not None or any(getattr(args, name) for name in _PROVIDER_URLS)
-        return cls(options, tls, args.json, given)
+        return cls(options, tls, args.json, given, args.verbose)
 
     def run(self) -> int:
         from ..api import prepare
@@ -304,7 +326,7 @@ class LoginCommand:
             # The plan's checks first, so a certificate is not made (nor its warning printed) for a login that fails.
             plan_for(options, tls=True)
             options = replace(options, ssl_context=self.tls.context())
-        login = Login(prepare(options))
+        login = Login(prepare(options), client=_traced(options) if self.verbose else None)
         try:
             # Checked, bound, the browser on its way and the provider asked, before asyncio and aiohttp are
             # imported (a quarter of a second): the kernel holds the browser's connection meanwhile.
@@ -312,8 +334,25 @@ class LoginCommand:
             login.launch()
             login.begin()
             return _finish(login, self.json_out, stored)
+        except ProviderError as exc:
+            if stored is None or self.provider_given:
+                raise
+            from .errors import demo_not_running
+
+            hint = demo_not_running(exc, stored)
+            if hint is None:
+                raise
+            raise ProviderError(f"{exc.message}; {hint}", status=exc.status, body=exc.body) from None
         finally:
             login.close()
+
+
+def _traced(options: LoginOptions) -> Client:
+    from ..http import Client
+    from ..trace import Tracer
+
+    # The tracer redacts by name (tokens, verifiers) and, wherever they appear, the consumer's own values.
+    return Client(trace=Tracer(secrets=[options.consumer_key, options.consumer_secret]))
 
 
 _PROVIDER_URLS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url")
@@ -347,18 +386,29 @@ class DemoCommand:
     auto: bool
     deny: bool
     json_out: bool
+    serve: Serve | None = None
+    """``--serve``: keep the demo provider running, with the commands to try against it."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DemoCommand:
+        serve = None
+        if args.serve:
+            registered = args.registered_callback
+            if registered is not None and urlsplit(registered).port in (None, 0):
+                raise UsageError("--registered-callback needs a URL with a fixed port (the one a login will use)")
+            serve = Serve(args.port, args.https, registered)
+        elif args.https or args.registered_callback:
+            raise UsageError("--https and --registered-callback go with --serve")
         options = LoginOptions(
             profile=args.profile,
             host=args.host,
-            port=args.port,
+            # With --serve, --port is the demo provider's; its own login's callback takes a free port.
+            port=0 if serve else args.port,
             callback_path=args.callback_path,
             timeout=args.timeout,
             open_browser=not args.no_browser,
         )
-        return cls(options, args.auto or args.deny, args.deny, args.json)
+        return cls(options, args.auto or args.deny, args.deny, args.json, serve)
 
     def run(self) -> int:
         import asyncio
@@ -373,36 +423,67 @@ class DemoCommand:
                 f"{'denies' if self.deny else 'approves'} on the demo's authorize page.",
                 file=sys.stderr,
             )
-        creds = asyncio.run(self._login(plays and self.options.open_browser is not False))
+        plays = plays and self.options.open_browser is not False
+        if self.serve is not None:
+            from .serve import serve
+
+            return serve(self, self.serve, plays)
+        creds = asyncio.run(self._login(plays))
         _print_result(creds, CredentialStore(), self.json_out)
         if not self.json_out:
             name = creds.profile
             print(
-                f"Next: loopauth token --profile {name} --json   |   loopauth logout --profile {name}",
+                f"Next: loopauth token --profile {name} --json   |   loopauth logout --profile {name}\n"
+                "The demo provider has stopped; to keep it running for verify, request and header: "
+                "loopauth demo --serve",
                 file=sys.stderr,
             )
         return EXIT_OK
 
     async def _login(self, plays: bool) -> Credentials:
+        from ..demo import DemoProvider
+
+        async with DemoProvider() as demo:
+            return await self.login_to(demo, plays)
+
+    async def login_to(
+        self,
+        demo: DemoProvider,
+        plays: bool,
+        *,
+        options: LoginOptions | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> Credentials:
+        """Log in to a running demo provider; ``tls`` is the client side of its https certificate, if any."""
         import asyncio
 
         from ..api import prepare
-        from ..demo import DemoProvider, play_user
+        from ..demo import play_user
+        from ..http import Client
         from ..loopback.runner import Login
 
-        async with DemoProvider() as demo:
-            tasks: set[asyncio.Task[str]] = set()
+        options = options or self.options
+        tasks: set[asyncio.Task[str]] = set()
 
-            async def play(url: str) -> bool:
-                tasks.add(asyncio.create_task(play_user(url, approve=not self.deny)))
-                return True
+        async def play(url: str) -> bool:
+            tasks.add(asyncio.create_task(play_user(url, approve=not self.deny, ssl_context=tls)))
+            return True
 
-            options = replace(
-                self.options,
-                provider=demo.provider,
-                consumer_key=demo.consumer_key,
-                consumer_secret=demo.consumer_secret,
-                open_browser=play if plays else self.options.open_browser,
-                opener_label="the demo's scripted user",
-            )
-            return await Login(prepare(options)).complete()
+        options = replace(
+            options,
+            provider=demo.provider,
+            consumer_key=demo.consumer_key,
+            consumer_secret=demo.consumer_secret,
+            open_browser=play if plays else options.open_browser,
+            opener_label="the demo's scripted user",
+        )
+        return await Login(prepare(options), client=Client(tls_context=tls)).complete()
+
+
+@dataclass(frozen=True)
+class Serve:
+    """``loopauth demo --serve``'s own options."""
+
+    port: int
+    https: bool
+    registered_callback: str | None

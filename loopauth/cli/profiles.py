@@ -147,10 +147,14 @@ class LogoutCommand:
             revoke(creds)
         except ProviderError as exc:
             if not self.force:
+                from .errors import demo_not_running
+
                 # The token may still work at the provider: keeping the profile lets the user retry
                 # instead of losing the only copy of a token they wanted dead.
+                demo = demo_not_running(exc, creds)
                 raise ProviderError(
-                    f"{exc.message}; kept profile '{creds.profile}' (retry, or add --force to delete it anyway)",
+                    f"{exc.message}; kept profile '{creds.profile}' (retry, or add --force to delete it anyway)"
+                    + (f"; {demo}" if demo else ""),
                     status=exc.status,
                     body=exc.body,
                 ) from None
