@@ -27,7 +27,7 @@ _LAZY = {
         "StoreError",
         "UsageError",
     ),
-    "models": ("Credentials", "Provider"),
+    "models": ("Credentials", "Provider", "RequestToken"),
     "store": ("CredentialStore",),
     "oauth1.flow": ("Flow", "SyncFlow"),
     "api": ("login", "login_async"),
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from .errors import UsageError as UsageError
     from .models import Credentials as Credentials
     from .models import Provider as Provider
+    from .models import RequestToken as RequestToken
     from .oauth1.flow import Flow as Flow
     from .oauth1.flow import SyncFlow as SyncFlow
     from .store import CredentialStore as CredentialStore
