@@ -124,6 +124,8 @@ async def run_printed(serving: Serving) -> list[str]:
             command += " --port 0"  # 8470 may be another login's on a shared test machine
         result = await shell(command, prefix=prefix)
         assert result.returncode == 0, f"{command}\n{result.stderr}"
+        if command.startswith("curl"):
+            assert '"screen_name": "loopauth_demo"' in result.stdout  # curl exits 0 on a 401 too
         ran.append(command)
     return ran
 

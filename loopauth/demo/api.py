@@ -8,6 +8,7 @@ in Twitter's shapes: v1.1's ``{"errors":[{"code":…,"message":…}]}`` and v2's
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -71,18 +72,23 @@ class State:
         return tweet_id
 
 
+def json_response(data: Any, *, status: int = 200) -> web.Response:
+    """JSON as Twitter sends it: UTF-8 text, not ``\\u`` escapes."""
+    return web.json_response(data, status=status, dumps=functools.partial(json.dumps, ensure_ascii=False))
+
+
 Handler = Callable[[web.Request, AccessTokenRecord, Signed, State], Awaitable[web.Response]]
 
 
 def twitter_error(code: int, message: str, status: int) -> web.Response:
     """Twitter API v1.1's error shape (also its OAuth endpoints')."""
-    return web.json_response({"errors": [{"code": code, "message": message}]}, status=status)
+    return json_response({"errors": [{"code": code, "message": message}]}, status=status)
 
 
 def problem(status: int, title: str, detail: str) -> web.Response:
     """Twitter API v2's error shape."""
     kind = "https://api.twitter.com/2/problems/" + title.lower().replace(" ", "-")
-    return web.json_response({"title": title, "detail": detail, "type": kind}, status=status)
+    return json_response({"title": title, "detail": detail, "type": kind}, status=status)
 
 
 def _user(user: AccessTokenRecord) -> dict[str, Any]:
@@ -100,7 +106,7 @@ async def users_show(request: web.Request, user: AccessTokenRecord, signed: Sign
     name = dict(signed.query).get("screen_name", "")
     if not name:
         return twitter_error(50, "User not found.", 404)
-    return web.json_response(_user(user) if name.lower() == user.screen_name.lower() else _someone(name))
+    return json_response(_user(user) if name.lower() == user.screen_name.lower() else _someone(name))
 
 
 async def statuses_update(request: web.Request, user: AccessTokenRecord, signed: Signed, state: State) -> web.Response:
@@ -109,7 +115,7 @@ async def statuses_update(request: web.Request, user: AccessTokenRecord, signed:
     if not status:
         return twitter_error(170, "Missing required parameter: status.", 400)
     tweet_id = state.post(status)
-    return web.json_response({"id": int(tweet_id), "id_str": tweet_id, "text": status, "user": _user(user)})
+    return json_response({"id": int(tweet_id), "id_str": tweet_id, "text": status, "user": _user(user)})
 
 
 async def tweets_create(request: web.Request, user: AccessTokenRecord, signed: Signed, state: State) -> web.Response:
@@ -123,18 +129,18 @@ async def tweets_create(request: web.Request, user: AccessTokenRecord, signed: S
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text:
         return problem(400, "Invalid Request", "The `text` field is required.")
-    return web.json_response({"data": {"id": state.post(text), "text": text}}, status=201)
+    return json_response({"data": {"id": state.post(text), "text": text}}, status=201)
 
 
 async def tweets_delete(request: web.Request, user: AccessTokenRecord, signed: Signed, state: State) -> web.Response:
     """DELETE /2/tweets/{id}"""
     deleted = state.tweets.pop(request.match_info["id"], None) is not None
-    return web.json_response({"data": {"deleted": deleted}})
+    return json_response({"data": {"deleted": deleted}})
 
 
 async def users_me(request: web.Request, user: AccessTokenRecord, signed: Signed, state: State) -> web.Response:
     """GET /2/users/me"""
-    return web.json_response({"data": {"id": user.user_id, "name": "loopauth demo", "username": user.screen_name}})
+    return json_response({"data": {"id": user.user_id, "name": "loopauth demo", "username": user.screen_name}})
 
 
 async def media_upload(request: web.Request, user: AccessTokenRecord, signed: Signed, state: State) -> web.Response:
@@ -144,14 +150,14 @@ async def media_upload(request: web.Request, user: AccessTokenRecord, signed: Si
     if media is None or "filename" not in media:
         return twitter_error(38, "media parameter is missing.", 400)
     media_id = state.post(f"(media {media['filename']})")
-    return web.json_response(
+    return json_response(
         {"media_id": int(media_id), "media_id_string": media_id, "size": media["size"], "sha256": media["sha256"]}
     )
 
 
 async def echo(request: web.Request, user: AccessTokenRecord, signed: Signed, state: State) -> web.Response:
     """Any method on /1.1/echo: what the provider received, decoded (for the tests)."""
-    return web.json_response(
+    return json_response(
         {
             "method": signed.method,
             "query": json_params(signed.query),
