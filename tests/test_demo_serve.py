@@ -83,8 +83,13 @@ async def serve() -> AsyncIterator[StartServe]:
     yield start
     for serving in started:
         if serving.proc.returncode is None:
-            serving.proc.kill()
-            await serving.proc.wait()
+            # SIGTERM first: the server then removes its temporary files, even after a failed test.
+            serving.proc.terminate()
+            try:
+                await asyncio.wait_for(serving.proc.wait(), 10)
+            except TimeoutError:
+                serving.proc.kill()
+                await serving.proc.wait()
 
 
 async def shell(command: str, *, prefix: str = "") -> subprocess.CompletedProcess[str]:
@@ -172,6 +177,11 @@ async def test_https_serve_prints_how_to_trust_its_certificate(serve: StartServe
     text = "".join(serving.out)
     assert re.search(r"Demo provider running at https://127\.0\.0\.1:\d+", text)
     assert "export SSL_CERT_FILE=" in text
+    untrusted = await shell("loopauth verify --profile demo")
+    assert untrusted.returncode == 5
+    assert "TLS certificate is not trusted" in untrusted.stderr
+    assert "run the `export SSL_CERT_FILE=…` it printed" in untrusted.stderr
+    assert "not running" not in untrusted.stderr
     ran = await run_printed(serving)
     assert ran
     code, _ = await serving.stop()

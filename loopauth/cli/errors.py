@@ -66,12 +66,27 @@ def demo_not_running(exc: ProviderError, creds: Credentials) -> str | None:
     if exc.status is not None or creds.consumer_key != DEMO_CONSUMER_KEY or endpoints is None:
         return None
     parts = urlsplit(endpoints.request_token_url)
-    if not is_loopback_host(parts.hostname or ""):
+    if not is_loopback_host(parts.hostname or "") or not parts.port:
         return None
-    port = f" --port {parts.port}" if parts.port else ""
+    if _listening(parts.hostname or "", parts.port):
+        # It runs, but the call failed anyway: with --https, most likely its certificate is not trusted here.
+        if parts.scheme != "https":
+            return None
+        return "to trust the https demo's throwaway certificate, run the `export SSL_CERT_FILE=…` it printed"
     https = " --https" if parts.scheme == "https" else ""
     profile = f" --profile {creds.profile}" if creds.profile != "demo" else ""
     return (
         f"the demo provider at {parts.scheme}://{parts.netloc} is not running: start it with "
-        f"`loopauth demo --serve{port}{https}{profile}` (it logs this profile in again)"
+        f"`loopauth demo --serve --port {parts.port}{https}{profile}` (it logs this profile in again)"
     )
+
+
+def _listening(host: str, port: int) -> bool:
+    """Whether something accepts connections on this loopback port (a moment's check, on the error path only)."""
+    import socket
+
+    try:
+        with socket.create_connection((host.strip("[]"), port), timeout=0.5):
+            return True
+    except OSError:
+        return False
