@@ -349,7 +349,10 @@ async def test_ssh_session_prints_the_tunnel_command_with_the_real_port(demo: De
 
 async def test_browser_that_cannot_open_falls_back_to_printing_the_url(demo: DemoProvider, login: StartLogin) -> None:
     """A BROWSER that fails does not fail the login: the URL is printed and the paste completes it."""
-    child = await login(*demo_login_args(demo, "--callback-url", "https://localhost/"), env={"BROWSER": "false"})
+    # webbrowser tries the machine's other browsers after BROWSER's: with only the venv on PATH there are none
+    # (a w3m installed on the test machine would otherwise be run instead).
+    env = {"BROWSER": "/bin/false", "PATH": str(Path(sys.executable).parent)}
+    child = await login(*demo_login_args(demo, "--callback-url", "https://localhost/"), env=env)
     authorize = (await child.expect(r"No browser could be opened\. Open this URL to log in: " + URL_PATTERN))[1]
     await child.paste(await approve_on_demo(authorize))
     assert_logged_in(await child.finish())
