@@ -89,7 +89,8 @@ async def test_registered_callback_mode_answers_415_and_the_cli_says_what_to_reg
     async with DemoProvider(registered_callback=registered) as demo:
         refused = await run_cli_async(*demo_login_args(demo), env=browser_env())
         assert refused.returncode == 5
-        error = refused.stderr.strip().splitlines()[-1]
+        # The fake browser, sharing stderr, may print the failure page after loopauth's line.
+        error = next(line for line in refused.stderr.splitlines() if line.startswith("loopauth: error:"))
         assert "403" in error
         assert "Callback URL not approved for this client application" in error
         assert "(code 415)" in error
