@@ -27,7 +27,7 @@ _LAZY = {
         "StoreError",
         "UsageError",
     ),
-    "models": ("Credentials", "OAuth2Credentials", "OAuth2Provider", "Provider"),
+    "models": ("Credentials", "OAuth2Credentials", "OAuth2Provider", "Provider", "RequestToken"),
     "store": ("CredentialStore",),
     "oauth1.flow": ("Flow", "SyncFlow"),
     "oauth2.flow": ("Flow2", "SyncFlow2"),
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from .models import OAuth2Credentials as OAuth2Credentials
     from .models import OAuth2Provider as OAuth2Provider
     from .models import Provider as Provider
+    from .models import RequestToken as RequestToken
     from .oauth1.flow import Flow as Flow
     from .oauth1.flow import SyncFlow as SyncFlow
     from .oauth2.flow import Flow2 as Flow2

@@ -129,10 +129,19 @@ class Client:
     call in progress fail at once (the login does that when it is interrupted).
     """
 
-    def __init__(self, *, max_body: int = MAX_BODY, user_agent: str = USER_AGENT, trace: Trace | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_body: int = MAX_BODY,
+        user_agent: str = USER_AGENT,
+        trace: Trace | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.max_body = max_body
         self.user_agent = user_agent
         self.trace = trace
+        self.tls_context = tls_context
+        """Whom https providers must prove themselves to (default: the system's CAs); the demo's own certificate."""
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
         self._active: http.client.HTTPConnection | None = None
         self._aborted = False
@@ -225,7 +234,7 @@ class Client:
         scheme, hostname, port = key
         left = max(deadline - time.monotonic(), 0.1)
         if scheme == "https":
-            return http.client.HTTPSConnection(hostname, port, timeout=left, context=_tls())
+            return http.client.HTTPSConnection(hostname, port, timeout=left, context=self.tls_context or _tls())
         return http.client.HTTPConnection(hostname, port, timeout=left)
 
     def _read_body(

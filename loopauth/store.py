@@ -5,7 +5,7 @@ Layout::
     <config dir>/                  0700 when we create it ($LOOPAUTH_CONFIG_DIR or the platform's)
         profiles/                  0700 when we create it
             <profile>.json         0600, replaced atomically on every save
-            .<profile>.lock        0600, flock()ed around each save/delete
+            .<profile>.lock        0600, flock()ed around each save/delete; removed with the profile
 
 The files are plaintext JSON: anyone who can read them as this user has the
 tokens. The modes, the atomic replace and the lock only make sure nobody
@@ -236,6 +236,10 @@ class CredentialStore:
                 raise StoreError(
                     f"cannot remove credential file {_describe(path, target)}: {_os_reason(exc)}", path=path
                 ) from exc
+            # The lock goes too, while we hold it: a waiter that locks this removed file notices and
+            # locks the path's new one instead (see _locked).
+            with contextlib.suppress(OSError):
+                os.unlink(self._lock_path(profile))
             _fsync_dir(target.parent)
             return True
 
@@ -263,45 +267,76 @@ class CredentialStore:
     def _ensure_dirs(self) -> None:
         _ensure_dir(self.profiles_dir)
 
+    def _lock_path(self, profile: str) -> Path:
+        return self.profiles_dir / f".{profile}.lock"
+
     @contextlib.contextmanager
     def _locked(self, profile: str, *, timeout: float | None = None) -> Iterator[None]:
-        """Hold an exclusive flock on ``.<profile>.lock`` for the block, waiting up to lock_timeout."""
+        """Hold an exclusive flock on ``.<profile>.lock`` for the block, waiting up to ``timeout`` (default:
+        the store's lock_timeout).
+
+        delete() removes the lock file while holding it. A waiter may then get the flock of that removed
+        file, which locks nothing anybody else will look at: so once locked, the file at the path must
+        still be the one we hold, or we start over with the file that is there now.
+        """
         directory = self.profiles_dir
-        lockpath = directory / f".{profile}.lock"
-        try:
-            fd = os.open(lockpath, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, _FILE_MODE)
-        except OSError as exc:
-            # Read-only or foreign directory: report it once and stop (no retry loop).
-            raise StoreError(
-                f"cannot write to credential directory {directory}: {_os_reason(exc)}", path=directory
-            ) from exc
-        try:
+        lockpath = self._lock_path(profile)
+        deadline = time.monotonic() + (self._lock_timeout if timeout is None else timeout)
+        while True:
             try:
-                # The umask may have narrowed 0600 (to 0400 under umask 277, say), which would make
-                # the next opener's O_RDWR fail; the file is ours and in our own 0700 directory.
-                os.fchmod(fd, _FILE_MODE)
+                fd = os.open(lockpath, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, _FILE_MODE)
             except OSError as exc:
-                raise StoreError(f"cannot use lock file {lockpath}: {_os_reason(exc)}", path=lockpath) from exc
-            deadline = time.monotonic() + (self._lock_timeout if timeout is None else timeout)
-            while True:
-                try:
-                    # Non-blocking and polled, so a stuck peer costs at most lock_timeout, and
-                    # Ctrl-C is handled promptly while we wait.
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                # Read-only or foreign directory: report it once and stop (no retry loop).
+                raise StoreError(
+                    f"cannot write to credential directory {directory}: {_os_reason(exc)}", path=directory
+                ) from exc
+            try:
+                self._lock(fd, lockpath, profile, deadline)
+                if _still_at(fd, lockpath):
                     break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise StoreError(
-                            f"profile '{profile}' is busy: another loopauth is writing it", path=lockpath
-                        ) from None
-                    time.sleep(_LOCK_POLL)
-                except OSError as exc:  # e.g. ENOLCK on a network filesystem
-                    raise StoreError(f"cannot lock {lockpath}: {_os_reason(exc)}", path=lockpath) from exc
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)  # removed by a logout while we waited: lock the path's new file
+            if time.monotonic() >= deadline:
+                raise StoreError(f"profile '{profile}' is busy: another loopauth is writing it", path=lockpath)
+        try:
             yield
         finally:
-            # Closing the descriptor releases the flock. The lock file itself stays: unlinking it
-            # would let a waiter lock an orphaned inode while a newcomer locks a fresh one.
+            # Closing the descriptor releases the flock.
             os.close(fd)
+
+    def _lock(self, fd: int, lockpath: Path, profile: str, deadline: float) -> None:
+        try:
+            # The umask may have narrowed 0600 (to 0400 under umask 277, say), which would make
+            # the next opener's O_RDWR fail; the file is ours and in our own 0700 directory.
+            os.fchmod(fd, _FILE_MODE)
+        except OSError as exc:
+            raise StoreError(f"cannot use lock file {lockpath}: {_os_reason(exc)}", path=lockpath) from exc
+        while True:
+            try:
+                # Non-blocking and polled, so a stuck peer costs at most lock_timeout, and
+                # Ctrl-C is handled promptly while we wait.
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"profile '{profile}' is busy: another loopauth is writing it", path=lockpath
+                    ) from None
+                time.sleep(_LOCK_POLL)
+            except OSError as exc:  # e.g. ENOLCK on a network filesystem
+                raise StoreError(f"cannot lock {lockpath}: {_os_reason(exc)}", path=lockpath) from exc
+
+
+def _still_at(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (it was not removed or replaced meanwhile)."""
+    held = os.fstat(fd)
+    try:
+        now = os.stat(path)  # followed, as os.open() follows it
+    except FileNotFoundError:
+        return False
+    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
 
 
 class Held:
@@ -465,7 +500,9 @@ def _parse(path: Path, raw: bytes) -> AnyCredentials:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         # exc.msg/lineno/colno describe where, never what, so nothing from the file is quoted.
-        raise _corrupt(path, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        # Some of json's messages end in "at" already ("Unterminated string starting at").
+        at = "" if exc.msg.endswith(" at") else " at"
+        raise _corrupt(path, f"not valid JSON ({exc.msg}{at} line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise _corrupt(path, "not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict):

@@ -291,11 +291,13 @@ async def test_rsa_signature_from_consumer_without_public_key_is_rejected(
 
 
 async def test_unsupported_signature_method_is_rejected(demo: DemoProvider, session: aiohttp.ClientSession) -> None:
-    """HMAC-SHA512 is not among the demo's methods and gets oauthlib's 400 invalid_signature_method."""
+    """HMAC-SHA512 is not among the demo's methods: 400, with oauthlib's reason in Twitter's JSON (code 215)."""
     consumer = Consumer(DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, "HMAC-SHA512")
     reply = await send(session, sign(consumer, "POST", demo.provider.request_token_url, callback=CALLBACK))
     assert reply.status == 400
-    assert reply.form()["error"] == "invalid_signature_method"
+    error = reply.json()["errors"][0]
+    assert error["code"] == 215
+    assert "HMAC-SHA512 not in" in error["message"]
 
 
 # --- request tokens -------------------------------------------------------------------------------------------------
@@ -320,7 +322,9 @@ async def test_request_token_without_callback_is_rejected(demo: DemoProvider, se
     """oauth_callback is mandatory (RFC 5849 §2.1), as on Twitter."""
     reply = await send(session, sign(DEMO, "POST", demo.provider.request_token_url))
     assert reply.status == 400
-    assert reply.form()["error"] == "invalid_request"
+    error = reply.json()["errors"][0]
+    assert error["code"] == 215
+    assert error["message"].startswith("Bad Authentication data")
 
 
 async def test_non_http_callback_is_rejected(demo: DemoProvider, session: aiohttp.ClientSession) -> None:

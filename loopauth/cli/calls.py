@@ -6,14 +6,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, ProviderError, UsageError
 from ..fresh import load_fresh
-from ..models import AnyCredentials
+from ..models import AnyCredentials, OAuth2Credentials
 from ..text import account_with_id, clean, provider_message
 from ..urls import where
+from .errors import profile_hint
 from .output import print_json
 from .parser import Commands
+
+if TYPE_CHECKING:
+    from ..http import Trace
+    from .bodies import Body
 
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -29,22 +35,42 @@ def register(commands: Commands) -> None:
     p.add_argument("method", metavar="METHOD", help="GET, POST, …")
     p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
     _add_data_option(p)
+    _add_verbose_option(p, "what was signed (no secret: Authorization shows its parameter names only)")
 
     p = commands.add(
         "request",
         "make a signed request and print the response body",
         RequestCommand.from_args,
-        example="loopauth request -d 'status=hello' https://api.x.com/1.1/statuses/update.json",
+        example='loopauth request --json \'{"text": "hello"}\' https://api.x.com/2/tweets',
     )
     p.add_argument("--profile", default="default", help="the profile that signs (default 'default')")
-    p.add_argument("-X", "--method", metavar="METHOD", help="HTTP method (default GET, or POST with -d)")
+    p.add_argument("-X", "--method", metavar="METHOD", help="HTTP method (default GET, or POST with a body)")
     p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
     _add_data_option(p)
+    body = p.add_mutually_exclusive_group()
+    body.add_argument(
+        "--json",
+        metavar="JSON|@FILE",
+        help="a JSON body (Content-Type and Accept application/json); like every body but a form, not signed",
+    )
+    body.add_argument("--data-raw", metavar="TEXT", help="a raw body, as written; give its -H 'Content-Type: …'")
+    body.add_argument(
+        "--data-binary", metavar="DATA|@FILE", help="a raw body, or a file's bytes; give its -H 'Content-Type: …'"
+    )
+    p.add_argument(
+        "-F",
+        "--form",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE|NAME=@FILE",
+        help="a multipart/form-data field or file upload, ';type=MIME' after a file (repeatable; not signed)",
+    )
     p.add_argument(
         "-H", "--header", action="append", default=[], metavar="'Name: value'", help="an extra header (repeatable)"
     )
     p.add_argument("-i", "--include", action="store_true", help="print the status line and headers on stderr")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up after this long (30)")
+    _add_verbose_option(p)
 
     p = commands.add(
         "verify",
@@ -54,6 +80,17 @@ def register(commands: Commands) -> None:
     )
     p.add_argument("--profile", default="default", help="the profile to check (default 'default')")
     p.add_argument("--json", action="store_true", help="one JSON object, with the provider's answer")
+    _add_verbose_option(p)
+
+
+def _add_verbose_option(p: argparse.ArgumentParser, what: str | None = None) -> None:
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print "
+        + (what or "each HTTP exchange with the provider on stderr, with no secret in it (safe for a bug report)"),
+    )
 
 
 def _add_data_option(p: argparse.ArgumentParser) -> None:
@@ -102,11 +139,19 @@ def parse_method(name: str) -> str:
     return name.upper()
 
 
-def relogin(exc: ProviderError, creds: AnyCredentials) -> ProviderError:
-    """A rejected token's error, with the command that logs this profile in again."""
-    if exc.status != 401:
-        return exc
-    return ProviderError(f"{exc.message} (loopauth login --profile {creds.profile})", status=exc.status, body=exc.body)
+def tracer(verbose: bool, creds: AnyCredentials) -> Trace | None:
+    """``-v``'s trace on stderr, told the profile's secrets so they are redacted wherever they appear."""
+    if not verbose:
+        return None
+    from ..trace import Tracer
+
+    return Tracer(secrets=_secrets_of(creds))
+
+
+def _secrets_of(creds: AnyCredentials) -> list[str | None]:
+    if isinstance(creds, OAuth2Credentials):
+        return [creds.client_secret, creds.access_token, creds.refresh_token]
+    return [creds.consumer_key, creds.consumer_secret, creds.oauth_token, creds.oauth_token_secret]
 
 
 @dataclass(frozen=True)
@@ -115,15 +160,21 @@ class HeaderCommand:
     method: str
     url: str
     form: list[tuple[str, str]]
+    verbose: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> HeaderCommand:
-        return cls(args.profile, parse_method(args.method), args.url, parse_form(args.data))
+        return cls(args.profile, parse_method(args.method), args.url, parse_form(args.data), args.verbose)
 
     def run(self) -> int:
         from ..calls import sign_for
 
-        signed = sign_for(load_fresh(self.profile), self.method, self.url, form=self.form)
+        creds = load_fresh(self.profile)
+        signed = sign_for(creds, self.method, self.url, form=self.form)
+        if self.verbose:
+            from ..trace import trace_lines
+
+            print("\n".join(trace_lines(signed, secrets=_secrets_of(creds))), file=sys.stderr, flush=True)
         # The user asked for this line, secrets and all (PLAINTEXT carries them in clear).
         print(f"Authorization: {signed.headers['Authorization']}")
         return EXIT_OK
@@ -138,22 +189,42 @@ class RequestCommand:
     headers: dict[str, str]
     include: bool
     timeout: float
+    body: bytes | None = None
+    verbose: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RequestCommand:
         # Syntax first: a typo is reported as such even for a profile that does not exist.
         form = parse_form(args.data)
         headers = parse_headers(args.header)
-        method = parse_method(args.method) if args.method is not None else ("POST" if form else "GET")
+        body = _body(args, headers)
+        if body is not None and form:
+            raise UsageError("-d makes a signed form body; it cannot go with --json, --data-raw, --data-binary or -F")
+        if body is not None:
+            headers = {**headers, **body.headers}
+        method = parse_method(args.method) if args.method is not None else ("POST" if form or body else "GET")
         if not args.timeout > 0:
             raise UsageError("--timeout must be a positive number of seconds")
-        return cls(args.profile, method, args.url, form, headers, args.include, args.timeout)
+        data = body.data if body is not None else None
+        return cls(args.profile, method, args.url, form, headers, args.include, args.timeout, data, args.verbose)
 
     def run(self) -> int:
         from ..calls import request
 
         creds = load_fresh(self.profile)
-        response = request(creds, self.method, self.url, form=self.form, headers=self.headers, timeout=self.timeout)
+        try:
+            response = request(
+                creds,
+                self.method,
+                self.url,
+                form=self.form,
+                headers=self.headers,
+                body=self.body,
+                timeout=self.timeout,
+                trace=tracer(self.verbose, creds),
+            )
+        except ProviderError as exc:
+            raise profile_hint(exc, creds) from None
         if self.include:
             lines = [f"{response.version} {response.status} {clean(response.reason)}".rstrip()]
             lines += [f"{name}: {clean(value)}" for name, value in response.headers]
@@ -172,23 +243,40 @@ class RequestCommand:
         return EXIT_OK
 
 
+def _body(args: argparse.Namespace, headers: dict[str, str]) -> Body | None:
+    from .bodies import json_body, multipart_body, raw_body
+
+    if args.form and (args.json is not None or args.data_raw is not None or args.data_binary is not None):
+        raise UsageError("-F makes a multipart body; it cannot go with --json, --data-raw or --data-binary")
+    if args.json is not None:
+        return json_body(args.json, headers)
+    if args.data_raw is not None:
+        return raw_body(args.data_raw, "--data-raw", headers)
+    if args.data_binary is not None:
+        return raw_body(args.data_binary, "--data-binary", headers)
+    if args.form:
+        return multipart_body(args.form, headers)
+    return None
+
+
 @dataclass(frozen=True)
 class VerifyCommand:
     profile: str
     json_out: bool
+    verbose: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> VerifyCommand:
-        return cls(args.profile, args.json)
+        return cls(args.profile, args.json, args.verbose)
 
     def run(self) -> int:
         from ..calls import verify
 
         creds = load_fresh(self.profile)
         try:
-            who = verify(creds)
+            who = verify(creds, trace=tracer(self.verbose, creds))
         except ProviderError as exc:
-            raise relogin(exc, creds) from None
+            raise profile_hint(exc, creds) from None
         if self.json_out:
             print_json(
                 {

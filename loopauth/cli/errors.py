@@ -6,7 +6,11 @@ says ``--timeout must be …`` and adds the command that helps.
 
 from __future__ import annotations
 
-from ..errors import LoopAuthError, NotLoggedIn, UsageError
+from urllib.parse import urlsplit
+
+from ..errors import LoopAuthError, NotLoggedIn, ProviderError, UsageError
+from ..models import AnyCredentials, Credentials
+from ..urls import is_loopback_host
 
 # How each keyword argument of the library is given on the command line.
 FLAGS = {
@@ -45,3 +49,53 @@ def describe(exc: LoopAuthError) -> str:
     if isinstance(exc, NotLoggedIn):
         return f"{exc.message} (run `loopauth login --profile {exc.profile}`)"
     return exc.message
+
+
+def profile_hint(exc: ProviderError, creds: AnyCredentials) -> ProviderError:
+    """A failed call with a profile, with the command that helps: log in again, or start the demo provider.
+
+    Every command printed here works for that profile as it is: ``login --profile NAME`` logs in
+    again to the profile's own provider (see ``cli.login.relogin_options``).
+    """
+    if exc.status == 401:
+        return ProviderError(
+            f"{exc.message} (loopauth login --profile {creds.profile})", status=exc.status, body=exc.body
+        )
+    demo = demo_not_running(exc, creds)
+    return ProviderError(f"{exc.message}; {demo}", status=exc.status, body=exc.body) if demo else exc
+
+
+def demo_not_running(exc: ProviderError, creds: AnyCredentials) -> str | None:
+    """For a profile of the embedded demo provider that did not answer: that it is not running, and how to start it."""
+    from ..demo.constants import DEMO_CONSUMER_KEY
+
+    if not isinstance(creds, Credentials):
+        return None  # the OAuth 2.0 demo only runs for one login (`loopauth demo --oauth2`)
+    endpoints = creds.endpoints
+    if exc.status is not None or creds.consumer_key != DEMO_CONSUMER_KEY or endpoints is None:
+        return None
+    parts = urlsplit(endpoints.request_token_url)
+    if not is_loopback_host(parts.hostname or "") or not parts.port:
+        return None
+    if _listening(parts.hostname or "", parts.port):
+        # It runs, but the call failed anyway: with --https, most likely its certificate is not trusted here.
+        if parts.scheme != "https":
+            return None
+        return "to trust the https demo's throwaway certificate, run the `export SSL_CERT_FILE=…` it printed"
+    https = " --https" if parts.scheme == "https" else ""
+    profile = f" --profile {creds.profile}" if creds.profile != "demo" else ""
+    return (
+        f"the demo provider at {parts.scheme}://{parts.netloc} is not running: start it with "
+        f"`loopauth demo --serve --port {parts.port}{https}{profile}` (it logs this profile in again)"
+    )
+
+
+def _listening(host: str, port: int) -> bool:
+    """Whether something accepts connections on this loopback port (a moment's check, on the error path only)."""
+    import socket
+
+    try:
+        with socket.create_connection((host.strip("[]"), port), timeout=0.5):
+            return True
+    except OSError:
+        return False

@@ -12,17 +12,21 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from ..errors import EXIT_OK, UsageError
+from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT, LoginOptions
-from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Provider, Provider
+from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Credentials, OAuth2Provider, Provider
 from ..store import CredentialStore
+from ..text import account_name, clean
 from .output import login_summary, print_json
 from .parser import Commands
 
 if TYPE_CHECKING:
     import ssl
 
+    from ..demo import DemoProvider
+    from ..http import Client
     from ..loopback.runner import Login
 
 
@@ -37,6 +41,12 @@ def register(commands: Commands) -> None:
     _add_provider_options(p)
     _add_callback_options(p, default_port=DEFAULT_PORT)
     _add_headless_options(p)
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print each HTTP exchange with the provider on stderr, with no secret in it (safe for a bug report)",
+    )
 
     p = commands.add(
         "demo",
@@ -48,6 +58,18 @@ def register(commands: Commands) -> None:
     p.add_argument("--auto", action="store_true", help="approve in the demo page automatically, even with a browser")
     p.add_argument("--deny", action="store_true", help="with --auto (or no browser): refuse instead of approving")
     p.add_argument("--oauth2", action="store_true", help="log in with OAuth 2.0 (code + PKCE) instead of OAuth 1.0a")
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="keep the demo provider running until Ctrl-C, print its endpoints and commands to try, and log in "
+        "the profile against it; --port is then the provider's port",
+    )
+    p.add_argument("--https", action="store_true", help="with --serve: https, with a throwaway certificate")
+    p.add_argument(
+        "--registered-callback",
+        metavar="URL",
+        help="with --serve: the one callback the demo app accepts; any other gets Twitter's error 415",
+    )
     _add_callback_options(p, default_port=0)
 
 
@@ -58,27 +80,24 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
         help="a preset (twitter/x, trello, flickr, …) or a providers.toml table; default twitter, "
         "or the name of a custom provider given by the URL options",
     )
+    # No default here: an existing profile's own consumer comes before the environment's (see relogin_options).
     p.add_argument(
         "--consumer-key",
-        default=os.environ.get("LOOPAUTH_CONSUMER_KEY"),
         metavar="K",
-        help="the app's consumer key (default: $LOOPAUTH_CONSUMER_KEY)",
+        help="the app's consumer key (default: an existing profile's, else $LOOPAUTH_CONSUMER_KEY)",
     )
     p.add_argument(
         "--consumer-secret",
-        default=os.environ.get("LOOPAUTH_CONSUMER_SECRET"),
         metavar="S",
-        help="the app's consumer secret (default: $LOOPAUTH_CONSUMER_SECRET)",
+        help="the app's consumer secret (default: an existing profile's, else $LOOPAUTH_CONSUMER_SECRET)",
     )
     p.add_argument(
         "--client-id",
-        default=os.environ.get("LOOPAUTH_CLIENT_ID"),
         metavar="ID",
         help="OAuth 2.0: the app's client id (default: $LOOPAUTH_CLIENT_ID)",
     )
     p.add_argument(
         "--client-secret",
-        default=os.environ.get("LOOPAUTH_CLIENT_SECRET"),
         metavar="S",
         help="OAuth 2.0: a confidential client's secret (default: $LOOPAUTH_CLIENT_SECRET; none for a public client)",
     )
@@ -129,7 +148,7 @@ def _add_callback_options(p: argparse.ArgumentParser, *, default_port: int) -> N
         help=f"callback port (default {default_port}, register http://127.0.0.1:{default_port}/callback; "
         "0 picks a free one)"
         if default_port
-        else "callback port (default: a free one)",
+        else "callback port (default: a free one); with --serve, the demo provider's port (default: a free one)",
     )
     p.add_argument("--callback-path", default=DEFAULT_CALLBACK_PATH, help="callback path (default /callback)")
     p.add_argument(
@@ -227,11 +246,75 @@ class Tls:
         return None
 
 
+def relogin_options(options: LoginOptions, stored: AnyCredentials) -> LoginOptions:
+    """Options to log in again as an existing profile, like ``gh auth refresh``: its provider and endpoints, its
+    consumer (signature method, key file) or OAuth 2.0 client (id, scopes), where the command line (``options``)
+    did not give others.
+
+    Only for a command line that names no provider: the stored endpoints are the one sure way back to a custom
+    provider (its name alone may be a preset's, or nothing). A stored secret goes with its stored key or id only.
+    """
+    from ..calls import endpoints_of
+
+    if isinstance(stored, OAuth2Credentials):
+        client_id = options.client_id or stored.client_id
+        client_secret = options.client_secret
+        if client_secret is None and client_id == stored.client_id:
+            client_secret = stored.client_secret
+        scopes = options.scopes
+        if scopes is None and stored.scope:
+            scopes = stored.scope.split()
+        return replace(
+            options, provider=stored.endpoints, client_id=client_id, client_secret=client_secret, scopes=scopes
+        )
+
+    key = options.consumer_key or stored.consumer_key
+    secret = options.consumer_secret
+    if secret is None and key == stored.consumer_key:
+        secret = stored.consumer_secret
+    method = options.signature_method
+    if method is None and options.rsa_key_file is None:
+        method = stored.signature_method
+    rsa_key_file = options.rsa_key_file
+    if rsa_key_file is None and method == "RSA-SHA1":
+        rsa_key_file = stored.rsa_key_file
+    return replace(
+        options,
+        provider=endpoints_of(stored) or stored.provider,
+        consumer_key=key,
+        consumer_secret=secret,
+        signature_method=method,
+        rsa_key_file=rsa_key_file,
+    )
+
+
+def _stored(store: CredentialStore, profile: str) -> AnyCredentials | None:
+    """The profile a login would replace, if one is there and readable (a corrupt one is simply replaced)."""
+    try:
+        return store.load(profile)
+    except (NotLoggedIn, StoreError):
+        return None
+
+
+def replaced_note(old: AnyCredentials, new: AnyCredentials) -> str | None:
+    """One line when a login replaced a profile that held another provider or another account."""
+    same_provider = old.provider == new.provider
+    same_account = (old.user_id or old.screen_name) == (new.user_id or new.screen_name)
+    if same_provider and same_account:
+        return None
+    was = f"{account_name(old.screen_name, old.user_id)} on {clean(old.provider)}"
+    now = f"{account_name(new.screen_name, new.user_id)} on {clean(new.provider)}"
+    return f"loopauth: note: profile '{new.profile}' held {was}; it now holds {now}"
+
+
 @dataclass(frozen=True)
 class LoginCommand:
     options: LoginOptions
     tls: Tls
     json_out: bool
+    provider_given: bool
+    """Whether the command line named a provider or its endpoints; if not, an existing profile's are used."""
+    verbose: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LoginCommand:
@@ -271,7 +354,9 @@ class LoginCommand:
             open_browser=not args.no_browser,
             paste=True,
         )
-        return cls(options, Tls(args.tls_cert, args.tls_key, args.tls_self_signed), args.json)
+        tls = Tls(args.tls_cert, args.tls_key, args.tls_self_signed)
+        given = args.provider is not None or any(getattr(args, name) for name in _PROVIDER_URLS)
+        return cls(options, tls, args.json, given, args.verbose)
 
     def run(self) -> int:
         from ..api import prepare
@@ -279,26 +364,64 @@ class LoginCommand:
         from ..loopback.runner import Login
 
         options = self.options
+        store = options.store or CredentialStore()
+        stored = _stored(store, options.profile)
+        if stored is not None and not self.provider_given:
+            options = relogin_options(options, stored)
+        options = replace(
+            options,
+            consumer_key=options.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY"),
+            consumer_secret=_first(options.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET")),
+            client_id=options.client_id or os.environ.get("LOOPAUTH_CLIENT_ID"),
+            client_secret=_first(options.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET")),
+        )
         if self.tls != Tls():
             # The plan's checks first, so a certificate is not made (nor its warning printed) for a login that fails.
             plan_for(options, tls=True)
             options = replace(options, ssl_context=self.tls.context())
-        login = Login(prepare(options))
+        login = Login(prepare(options), client=_traced(options) if self.verbose else None)
         try:
             # Checked, bound, the browser on its way and the provider asked, before asyncio and aiohttp are
             # imported (a quarter of a second): the kernel holds the browser's connection meanwhile.
             login.bind()
             login.launch()
             login.begin()
-            return _finish(login, self.json_out)
+            return _finish(login, self.json_out, stored)
+        except ProviderError as exc:
+            if stored is None or self.provider_given:
+                raise
+            from .errors import demo_not_running
+
+            hint = demo_not_running(exc, stored)
+            if hint is None:
+                raise
+            raise ProviderError(f"{exc.message}; {hint}", status=exc.status, body=exc.body) from None
         finally:
             login.close()
 
 
-def _finish(login: Login, json_out: bool) -> int:
+def _traced(options: LoginOptions) -> Client:
+    from ..http import Client
+    from ..trace import Tracer
+
+    # The tracer redacts by name (tokens, verifiers) and, wherever they appear, the consumer's own values.
+    return Client(trace=Tracer(secrets=[options.consumer_key, options.consumer_secret]))
+
+
+_PROVIDER_URLS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url")
+
+
+def _first(*values: str | None) -> str | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _finish(login: Login, json_out: bool, stored: AnyCredentials | None = None) -> int:
     import asyncio
 
     creds = asyncio.run(login.complete())
+    note = replaced_note(stored, creds) if stored is not None else None
+    if note:
+        print(note, file=sys.stderr)
     _print_result(creds, login.prepared.store, json_out)
     return EXIT_OK
 
@@ -316,19 +439,32 @@ class DemoCommand:
     auto: bool
     deny: bool
     json_out: bool
-    oauth2: bool
+    serve: Serve | None = None
+    """``--serve``: keep the demo provider running, with the commands to try against it."""
+    oauth2: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DemoCommand:
+        serve = None
+        if args.serve:
+            if args.oauth2:
+                raise UsageError("--serve keeps the OAuth 1.0a demo running; --oauth2 logs in once, without it")
+            registered = args.registered_callback
+            if registered is not None and urlsplit(registered).port in (None, 0):
+                raise UsageError("--registered-callback needs a URL with a fixed port (the one a login will use)")
+            serve = Serve(args.port, args.https, registered)
+        elif args.https or args.registered_callback:
+            raise UsageError("--https and --registered-callback go with --serve")
         options = LoginOptions(
             profile=args.profile,
             host=args.host,
-            port=args.port,
+            # With --serve, --port is the demo provider's; its own login's callback takes a free port.
+            port=0 if serve else args.port,
             callback_path=args.callback_path,
             timeout=args.timeout,
             open_browser=not args.no_browser,
         )
-        return cls(options, args.auto or args.deny, args.deny, args.json, args.oauth2)
+        return cls(options, args.auto or args.deny, args.deny, args.json, serve, args.oauth2)
 
     def run(self) -> int:
         import asyncio
@@ -343,42 +479,81 @@ class DemoCommand:
                 f"{'denies' if self.deny else 'approves'} on the demo's authorize page.",
                 file=sys.stderr,
             )
-        creds = asyncio.run(self._login(plays and self.options.open_browser is not False))
+        plays = plays and self.options.open_browser is not False
+        if self.serve is not None:
+            from .serve import serve
+
+            return serve(self, self.serve, plays)
+        creds = asyncio.run(self._login(plays))
         _print_result(creds, CredentialStore(), self.json_out)
         if not self.json_out:
             name = creds.profile
             print(
-                f"Next: loopauth token --profile {name} --json   |   loopauth logout --profile {name}",
+                f"Next: loopauth token --profile {name} --json   |   loopauth logout --profile {name}\n"
+                "The demo provider has stopped; to keep it running for verify, request and header: "
+                "loopauth demo --serve",
                 file=sys.stderr,
             )
         return EXIT_OK
 
     async def _login(self, plays: bool) -> AnyCredentials:
+        if self.oauth2:
+            from ..demo.oauth2 import DemoOAuth2Provider
+
+            async with DemoOAuth2Provider() as demo2:
+                options = replace(self.options, provider=demo2.provider, client_id=demo2.public_client_id)
+                return await self._complete(options, plays)
+        from ..demo import DemoProvider
+
+        async with DemoProvider() as demo:
+            return await self.login_to(demo, plays)
+
+    async def login_to(
+        self,
+        demo: DemoProvider,
+        plays: bool,
+        *,
+        options: LoginOptions | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> AnyCredentials:
+        """Log in to a running demo provider; ``tls`` is the client side of its https certificate, if any."""
+        options = replace(
+            options or self.options,
+            provider=demo.provider,
+            consumer_key=demo.consumer_key,
+            consumer_secret=demo.consumer_secret,
+        )
+        return await self._complete(options, plays, tls=tls)
+
+    async def _complete(
+        self, options: LoginOptions, plays: bool, *, tls: ssl.SSLContext | None = None
+    ) -> AnyCredentials:
+        """The login, with the demo's scripted user as the browser when ``plays``."""
         import asyncio
 
         from ..api import prepare
-        from ..demo import DemoProvider, play_user
+        from ..demo import play_user
+        from ..http import Client
         from ..loopback.runner import Login
 
         tasks: set[asyncio.Task[str]] = set()
 
         async def play(url: str) -> bool:
-            tasks.add(asyncio.create_task(play_user(url, approve=not self.deny)))
+            tasks.add(asyncio.create_task(play_user(url, approve=not self.deny, ssl_context=tls)))
             return True
 
         options = replace(
-            self.options,
-            open_browser=play if plays else self.options.open_browser,
+            options,
+            open_browser=play if plays else options.open_browser,
             opener_label="the demo's scripted user",
         )
-        if self.oauth2:
-            from ..demo.oauth2 import DemoOAuth2Provider
+        return await Login(prepare(options), client=Client(tls_context=tls)).complete()
 
-            async with DemoOAuth2Provider() as demo2:
-                options = replace(options, provider=demo2.provider, client_id=demo2.public_client_id)
-                return await Login(prepare(options)).complete()
-        async with DemoProvider() as demo:
-            options = replace(
-                options, provider=demo.provider, consumer_key=demo.consumer_key, consumer_secret=demo.consumer_secret
-            )
-            return await Login(prepare(options)).complete()
+
+@dataclass(frozen=True)
+class Serve:
+    """``loopauth demo --serve``'s own options."""
+
+    port: int
+    https: bool
+    registered_callback: str | None

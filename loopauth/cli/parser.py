@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 from collections.abc import Callable, Sequence
 from typing import NoReturn, Protocol
 
@@ -33,10 +35,34 @@ Make = Callable[[argparse.Namespace], Command]
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit 2), like every other failure."""
+    """argparse, but a usage error is one line (and exit 2), like every other failure, with a "did you mean"."""
 
     def error(self, message: str) -> NoReturn:
+        choice = _INVALID_CHOICE.search(message)
+        if choice:
+            message += _did_you_mean(choice[1], re.findall(r"[^\s',]+", choice[2]))
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+    def unrecognized(self, extras: Sequence[str]) -> NoReturn:
+        """Arguments this (sub)command does not take, named by this parser so its --help is the one suggested.
+
+        Only the unknown options are repeated, not the values after them: ``--consumer-secert S`` must not
+        print the secret.
+        """
+        options = [extra.split("=", 1)[0] for extra in extras if extra.startswith("-") and extra != "-"]
+        if not options:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        known = [flag for action in self._actions for flag in action.option_strings if flag.startswith("--")]
+        hints = "".join(_did_you_mean(option, known) for option in options[:1])
+        self.error(f"unrecognized option{'s' if len(options) > 1 else ''} {' '.join(options)}{hints}")
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+
+
+def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 class Commands:
@@ -75,6 +101,13 @@ def build_parser() -> Parser:
 
 
 def parse(argv: Sequence[str]) -> Command:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        # argparse would report them from the top parser ("see 'loopauth --help'"); the subcommand's own
+        # parser knows its options and names its own --help.
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        owner: Parser = sub.choices.get(args.command, parser)
+        owner.unrecognized(extras)
     make: Make = args.make
     return make(args)

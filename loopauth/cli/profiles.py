@@ -14,6 +14,9 @@ from .output import print_json, print_table
 from .parser import Commands
 from .token import DEFAULT_PREFIX, ENV_FIELDS, print_token
 
+UNREADABLE = "(unreadable)"
+"""What `list` shows for a profile file it cannot read; the reason is in `list --json` and `token`."""
+
 
 def register(commands: Commands) -> None:
     p = commands.add(
@@ -45,7 +48,10 @@ def register(commands: Commands) -> None:
     p.add_argument("--force", action="store_true", help="with --revoke: delete the profile even if revoking fails")
 
     commands.add(
-        "path", "print the directory where credentials are stored", PathCommand.from_args, example="loopauth path"
+        "path",
+        "print the config directory: profiles are in its profiles/, and providers.toml beside them",
+        PathCommand.from_args,
+        example="loopauth path",
     )
 
 
@@ -95,7 +101,8 @@ class ListCommand:
         for e in entries:
             c = e.credentials
             if c is None:
-                rows.append((e.name, "-", "-", f"(unreadable: {e.error})", "-", "-"))
+                # The reason is a sentence with a path in it: too long for a column; see the note below.
+                rows.append((e.name, "-", "-", UNREADABLE, "-", "-"))
                 continue
             account = f"@{clean(c.screen_name)}" if c.screen_name else "-"
             if isinstance(c, OAuth2Credentials) and c.needs_login:
@@ -104,6 +111,14 @@ class ListCommand:
             rows.append((c.profile, clean(c.provider), protocol, account, clean(c.user_id or "-"), c.created_at or "-"))
         print_table(rows)
         print(f"Stored unencrypted (mode 0600) in {store.root}", file=sys.stderr)
+        broken = [e.name for e in entries if e.credentials is None]
+        if broken:
+            example = f"loopauth token --profile {broken[0]}"
+            print(
+                f"Unreadable: {', '.join(broken)}. Why: `{example}` or `loopauth list --json`; "
+                "log in again to replace one.",
+                file=sys.stderr,
+            )
         return EXIT_OK
 
 
@@ -136,10 +151,14 @@ class LogoutCommand:
             revoke(creds)
         except ProviderError as exc:
             if not self.force:
+                from .errors import demo_not_running
+
                 # The token may still work at the provider: keeping the profile lets the user retry
                 # instead of losing the only copy of a token they wanted dead.
+                demo = demo_not_running(exc, creds)
                 raise ProviderError(
-                    f"{exc.message}; kept profile '{creds.profile}' (retry, or add --force to delete it anyway)",
+                    f"{exc.message}; kept profile '{creds.profile}' (retry, or add --force to delete it anyway)"
+                    + (f"; {demo}" if demo else ""),
                     status=exc.status,
                     body=exc.body,
                 ) from None

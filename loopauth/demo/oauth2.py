@@ -61,8 +61,9 @@ from oauthlib.oauth2 import (
 from oauthlib.oauth2.rfc6749.errors import AccessDeniedError, UnsupportedCodeChallengeMethodError
 
 from ..models import OAuth2Provider
+from .constants import DEMO_SCREEN_NAME, DEMO_USER_ID
 from .pages import SECURITY_HEADERS, render
-from .server import DEMO_SCREEN_NAME, DEMO_USER_ID, Failure
+from .server import Failure
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",

@@ -15,8 +15,9 @@ import collections
 import contextlib
 import functools
 import secrets
+import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Self
@@ -35,18 +36,15 @@ from oauthlib.oauth1.rfc5849.signature import collect_parameters
 
 from ..models import Provider
 from ..urls import with_query
+from . import api
+from .api import Signed, twitter_error
+from .constants import DEMO_APP_NAME, DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, DEMO_SCREEN_NAME, DEMO_USER_ID
 from .pages import SECURITY_HEADERS, render
 from .validator import TIMESTAMP_LIFETIME, AccessTokenRecord, ClientRecord, Validator
 
-# Public on purpose: the demo app's credentials are printed by ``loopauth demo``.
-DEMO_CONSUMER_KEY = "loopauth-demo-consumer-key"
-DEMO_CONSUMER_SECRET = "loopauth-demo-consumer-secret-not-secret"
-DEMO_USER_ID = "1234567890"
-DEMO_SCREEN_NAME = "loopauth_demo"
-DEMO_APP_NAME = "loopauth demo app"
-
 REQUEST_TOKEN_PATH = "/oauth/request_token"
 AUTHORIZE_PATH = "/oauth/authorize"
+AUTHENTICATE_PATH = "/oauth/authenticate"
 ACCESS_TOKEN_PATH = "/oauth/access_token"
 VERIFY_PATH = "/1.1/account/verify_credentials.json"
 REVOKE_PATH = "/1.1/oauth/invalidate_token"
@@ -54,9 +52,14 @@ ECHO_PATH = "/1.1/echo"
 
 # Endpoints that answer programs; the HTML authorize pages are for a person, so
 # the simulated round trip (``delay``) does not apply to them.
-_API_ENDPOINTS = frozenset({"request_token", "access_token", "verify", "revoke", "echo"})
+_API_ENDPOINTS = frozenset({"request_token", "access_token", "verify", "revoke"} | {r[2] for r in api.ROUTES})
+_HTML_PATHS = frozenset({AUTHORIZE_PATH, AUTHENTICATE_PATH})
 
-_FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_FORM_CONTENT_TYPE = api.FORM_CONTENT_TYPE
+CALLBACK_NOT_APPROVED = (
+    "Callback URL not approved for this client application. "
+    "Approved callback URLs can be adjusted in your application settings"
+)
 
 
 @dataclass
@@ -72,7 +75,7 @@ class Failure:
 
 
 def _twitter_error(code: int, message: str, status: int = 401) -> web.Response:
-    return web.json_response({"errors": [{"code": code, "message": message}]}, status=status)
+    return twitter_error(code, message, status)
 
 
 def _not_authenticated() -> web.Response:
@@ -87,56 +90,56 @@ def _redirect(location: str) -> web.Response:
     return web.Response(status=302, headers={**SECURITY_HEADERS, "Location": location})
 
 
-def _json_params(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
-    """Decoded parameters as a JSON object; a repeated name keeps all its values."""
-    out: dict[str, str | list[str]] = {}
-    for name, value in pairs:
-        if name.startswith("oauth_"):
-            continue
-        previous = out.get(name)
-        if previous is None:
-            out[name] = value
-        elif isinstance(previous, list):
-            previous.append(value)
-        else:
-            out[name] = [previous, value]
-    return out
+def _timestamp_out_of_bounds(signed: Signed) -> bool:
+    try:
+        params = collect_parameters(
+            uri_query=urlsplit(signed.uri).query, body=signed.body if signed.is_form else None, headers=signed.headers
+        )
+    except ValueError:
+        return False  # malformed: oauthlib will refuse it with the generic error
+    timestamp = dict(params).get("oauth_timestamp", "")
+    return timestamp.isdigit() and abs(time.time() - int(timestamp)) > TIMESTAMP_LIFETIME
 
 
-@dataclass(frozen=True)
-class _Signed:
-    """A request exactly as the client sent it, which is what RFC 5849 §3.4.1 signs."""
-
-    uri: str
-    method: str
-    body: str
-    headers: dict[str, str]
-
-    @property
-    def is_form(self) -> bool:
-        content_type = {k.lower(): v for k, v in self.headers.items()}.get("content-type", "")
-        return content_type.split(";")[0].strip().lower() == _FORM_CONTENT_TYPE
-
-    def timestamp_out_of_bounds(self) -> bool:
-        try:
-            params = collect_parameters(
-                uri_query=urlsplit(self.uri).query, body=self.body if self.is_form else None, headers=self.headers
-            )
-        except ValueError:
-            return False  # malformed: oauthlib will refuse it with the generic error
-        timestamp = dict(params).get("oauth_timestamp", "")
-        return timestamp.isdigit() and abs(time.time() - int(timestamp)) > TIMESTAMP_LIFETIME
+def _oauth_callback(signed: Signed) -> str | None:
+    try:
+        params = collect_parameters(
+            uri_query=urlsplit(signed.uri).query, body=signed.form or None, headers=signed.headers
+        )
+    except ValueError:
+        return None
+    return dict(params).get("oauth_callback")
 
 
-async def _signed(request: web.Request) -> _Signed:
+@web.middleware
+async def _json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Unknown paths and methods answer as Twitter's API does, in JSON (the authorize pages stay HTML)."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        if request.path in _HTML_PATHS:
+            raise
+        return _twitter_error(34, "Sorry, that page does not exist.", 404)
+    except web.HTTPMethodNotAllowed as exc:
+        if request.path in _HTML_PATHS:
+            raise
+        response = _twitter_error(405, f"{request.method} is not allowed here.", 405)
+        response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+        return response
+
+
+async def _signed(request: web.Request) -> Signed:
     # raw_path is the request target byte for byte; request.url would be re-quoted
     # by yarl and could then differ from what the client signed.
     raw = await request.read()
-    return _Signed(
+    return Signed(
         uri=f"{request.scheme}://{request.host}{request.raw_path}",
         method=request.method,
         body=raw.decode("utf-8", errors="replace"),
         headers=dict(request.headers),
+        raw=raw,
     )
 
 
@@ -147,11 +150,24 @@ class DemoProvider:
     """The demo provider, served on ``host:port`` (port 0 picks a free one) once started."""
 
     def __init__(
-        self, *, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0, rsa_public_key: str | None = None
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delay: float = 0.0,
+        rsa_public_key: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        registered_callback: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.delay = delay
+        self.ssl_context = ssl_context
+        """Serve https with this context (``loopauth demo --serve --https``: a throwaway certificate)."""
+        self.registered_callback = registered_callback
+        """Like an app's registered callback on Twitter: any other (but ``oob``) gets 403 with error 415."""
+        self.api_state = api.State()
+        self._approved_clients: set[str] = set()
         self.consumer_key = DEMO_CONSUMER_KEY
         self.consumer_secret = DEMO_CONSUMER_SECRET
         self.failures: dict[str, Failure] = {}
@@ -178,26 +194,28 @@ class DemoProvider:
         if self._runner is not None:
             raise RuntimeError("the demo provider is already running")
         self._closing = asyncio.Event()
-        app = web.Application()
+        app = web.Application(middlewares=[_json_errors])
         app.router.add_post(REQUEST_TOKEN_PATH, self._handle_request_token)
         app.router.add_get(AUTHORIZE_PATH, self._handle_authorize_page)
         app.router.add_post(AUTHORIZE_PATH, self._handle_authorize_decision)
+        app.router.add_get(AUTHENTICATE_PATH, self._handle_authenticate)
         app.router.add_post(ACCESS_TOKEN_PATH, self._handle_access_token)
         app.router.add_get(VERIFY_PATH, self._handle_verify)
         app.router.add_post(REVOKE_PATH, self._handle_revoke)
-        app.router.add_route("*", ECHO_PATH, self._handle_echo)
+        for method, path, name, handler in api.ROUTES:
+            app.router.add_route(method, path, functools.partial(self._handle_api, name, handler))
         # No access log: it would print the request token from the authorize URL.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.host, self.port).start()
+            await web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context).start()
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
         port = runner.addresses[0][1]
         host = f"[{self.host}]" if ":" in self.host else self.host
-        self._base_url = f"http://{host}:{port}"
+        self._base_url = f"{'https' if self.ssl_context else 'http'}://{host}:{port}"
 
     async def close(self) -> None:
         # Release hanging and delayed handlers first, so shutdown does not wait on them.
@@ -238,6 +256,11 @@ class DemoProvider:
     def echo_url(self) -> str:
         return self.base_url + ECHO_PATH
 
+    @property
+    def authenticate_url(self) -> str:
+        """Sign in with Twitter: like the authorize page, but an app the user approved before is let through."""
+        return self.base_url + AUTHENTICATE_PATH
+
     def register_client(self, key: str, secret: str, *, rsa_public_key: str | None = None) -> None:
         """Add (or replace) a consumer; RSA-SHA1 consumers also give their PEM public key."""
         if not self._validator.check_client_key(key):
@@ -254,6 +277,12 @@ class DemoProvider:
     @property
     def revoked_access_tokens(self) -> set[str]:
         return set(self._validator.revoked_access_tokens)
+
+    @property
+    def issued_secrets(self) -> set[str]:
+        """Every request token, access token, their secrets and every verifier handed out (the consumer secret
+        is ``consumer_secret``): what must never show up in a trace or a log."""
+        return set(self._validator.issued_secrets)
 
     # -- shared preamble
 
@@ -284,8 +313,12 @@ class DemoProvider:
         if early is not None:
             return early, []
         signed = await _signed(request)
-        if signed.timestamp_out_of_bounds():
+        if _timestamp_out_of_bounds(signed):
             return _twitter_error(135, "Timestamp out of bounds."), []
+        if name == "request_token" and self.registered_callback is not None:
+            callback = _oauth_callback(signed)
+            if callback not in (self.registered_callback, "oob", None):
+                return _twitter_error(415, CALLBACK_NOT_APPROVED, 403), []
         try:
             _headers, body, status = create(signed.uri, signed.method, signed.body, signed.headers)
         except ValueError:
@@ -294,7 +327,9 @@ class DemoProvider:
         if status == 401 or body is None:
             return _not_authenticated(), []
         if status != 200:
-            return web.Response(status=status, text=body, content_type=_FORM_CONTENT_TYPE), []
+            # oauthlib says what was wrong as a form (error=invalid_request&error_description=…); Twitter in JSON.
+            problem = dict(parse_qsl(body)).get("error_description") or dict(parse_qsl(body)).get("error", "")
+            return _twitter_error(215, f"Bad Authentication data: {problem}".rstrip(": "), status), []
         return None, parse_qsl(body, keep_blank_values=True)
 
     # -- handlers
@@ -327,8 +362,8 @@ class DemoProvider:
         fields = [(k, v) for k, v in fields if k != "oauth_authorized_realms"]
         return web.Response(text=urlencode(fields), content_type=_FORM_CONTENT_TYPE)
 
-    async def _handle_authorize_page(self, request: web.Request) -> web.Response:
-        early = await self._enter("authorize", request)
+    async def _handle_authorize_page(self, request: web.Request, *, counted: bool = False) -> web.Response:
+        early = None if counted else await self._enter("authorize", request)
         if early is not None:
             return early
         # Extra parameters (force_login, screen_name, ...) are accepted and ignored.
@@ -374,6 +409,24 @@ class DemoProvider:
             if callback == "oob":
                 return _page(200, render("denied", "Authorization denied", f"{DEMO_APP_NAME} was not given access."))
             return _redirect(with_query(callback, {"denied": token}))
+        return self._approve(request, token)
+
+    async def _handle_authenticate(self, request: web.Request) -> web.Response:
+        """Sign in with Twitter: an app this user has approved before goes straight back, with no page."""
+        early = await self._enter("authenticate", request)
+        if early is not None:
+            return early
+        token = request.query.get("oauth_token", "")
+        record = self._validator.request_tokens.get(token)
+        if record is not None and record.verifier is None and record.client_key in self._approved_clients:
+            return self._approve(request, token)
+        return await self._handle_authorize_page(request, counted=True)
+
+    def _approve(self, request: web.Request, token: str) -> web.Response:
+        """The user approved ``token``: back to the callback with a verifier, or the PIN page for oob."""
+        record = self._validator.request_tokens[token]
+        self._approved_clients.add(record.client_key)
+        callback = record.callback
         # For oob the verifier is a PIN the person types, so make it Twitter's 7 digits.
         credentials = {"oauth_verifier": f"{secrets.randbelow(10**7):07d}"} if callback == "oob" else {}
         uri = f"{request.scheme}://{request.host}{AUTHORIZE_PATH}?{urlencode({'oauth_token': token})}"
@@ -394,13 +447,13 @@ class DemoProvider:
         )
         return _page(200, page)
 
-    async def _authenticate(self, name: str, request: web.Request) -> web.Response | tuple[AccessTokenRecord, _Signed]:
+    async def _authenticate(self, name: str, request: web.Request) -> web.Response | tuple[AccessTokenRecord, Signed]:
         """Check a signed API call: a Response is the refusal, else whose token it was and the request."""
         early = await self._enter(name, request)
         if early is not None:
             return early
         signed = await _signed(request)
-        if signed.timestamp_out_of_bounds():
+        if _timestamp_out_of_bounds(signed):
             return _twitter_error(135, "Timestamp out of bounds.")
         try:
             valid, checked = self._resource_endpoint.validate_protected_resource_request(
@@ -430,22 +483,12 @@ class DemoProvider:
         self._validator.revoked_access_tokens.add(user.token)
         return web.json_response({"access_token": user.token})
 
-    async def _handle_echo(self, request: web.Request) -> web.Response:
-        checked = await self._authenticate("echo", request)
+    async def _handle_api(self, name: str, handler: api.Handler, request: web.Request) -> web.Response:
+        checked = await self._authenticate(name, request)
         if isinstance(checked, web.Response):
             return checked
         user, signed = checked
-        query = parse_qsl(urlsplit(signed.uri).query, keep_blank_values=True)
-        form = parse_qsl(signed.body, keep_blank_values=True) if signed.is_form else []
-        return web.json_response(
-            {
-                "method": signed.method,
-                "query": _json_params(query),
-                "form": _json_params(form),
-                "user_id": user.user_id,
-                "screen_name": user.screen_name,
-            }
-        )
+        return await handler(request, user, signed, self.api_state)
 
 
 def _invalid_token_page() -> web.Response:

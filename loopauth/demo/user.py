@@ -6,6 +6,7 @@ It understands any authorize page with a POST form whose buttons carry ``approve
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -49,16 +50,20 @@ def _no_query(url: URL) -> str:
     return str(url.with_query(None).with_fragment(None))
 
 
-async def play_user(start_url: str, *, approve: bool = True) -> str:
+async def play_user(start_url: str, *, approve: bool = True, ssl_context: ssl.SSLContext | None = None) -> str:
     """Act as the person in the browser, with aiohttp.ClientSession: GET start_url following redirects (the
     client's own local start page may 302 to the provider's authorize page), find the form on the authorize
     page, submit Authorize or Deny, and follow the provider's redirect to the callback. Return the final
     callback response body text (for an ``oob`` callback: the provider's PIN or denied page). Raise
-    PlayUserError if something unexpected happens."""
+    PlayUserError if something unexpected happens. ``ssl_context`` is whom https pages must prove themselves to.
+
+    A provider that lets the user through without a page (sign in with Twitter, for an app approved
+    before) sends the browser straight back to the callback: that page is returned as it is."""
     choice = "approve" if approve else "deny"
     # A bounded wait, so a test whose server never answers fails instead of hanging;
     # callers wanting a shorter one wrap the call in asyncio.timeout().
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+    connector = aiohttp.TCPConnector(ssl=ssl_context if ssl_context is not None else True)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), connector=connector) as session:
         async with session.get(start_url) as page:
             text = await page.text()
             page_url = page.url
@@ -68,6 +73,8 @@ async def play_user(start_url: str, *, approve: bool = True) -> str:
         parser.feed(text)
         parser.close()
         chosen = [(form, button) for form in parser.forms for button in form.buttons if button[1] == choice]
+        if not chosen and page.history and page_url.origin() == URL(start_url).origin():
+            return text  # through the provider and back at the callback: nothing was asked of the user
         if not chosen:
             raise PlayUserError(f"no form with a {choice!r} button on the page at {_no_query(page_url)}")
         form, button = chosen[0]

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ..errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError
 from ..http import REQUEST_TIMEOUT, Client
 from ..models import AnyCredentials
-from ..text import account_name
+from ..text import account_name, provider_message
 from ..urls import host_literal
 from . import wording
 from .background import Background
@@ -181,11 +181,15 @@ class Login:
                         try:
                             creds = await exchange.wait()
                         except ProviderError as exc:
+                            if not (outcome.typed and self.dance.typo(exc)):
+                                raise  # the automatic callback's verifier is no typo: that login is over
+                            # A person typed or pasted it: most likely a typo, and the request token is still good.
                             tries -= 1
-                            if not (outcome.typed and self.dance.typo(exc) and tries > 0 and self._left() > 1):
-                                raise
-                            what = "PIN" if self.plan.oob else "verifier"
-                            self.say(wording.typo_again(what, tries))
+                            if tries <= 0 or self.deadline - time.monotonic() <= 1:
+                                detail = provider_message("", exc.body) if exc.body else exc.message
+                                final = wording.typo_final(self.plan.oob, TYPED_TRIES - tries, exc.status, detail)
+                                raise ProviderError(final, status=exc.status, body=exc.body) from None
+                            self.say(wording.typo_again(self.plan.oob, tries))
                             if interactive:
                                 print(wording.prompt(self.plan.oob), end="", file=sys.stderr, flush=True)
                             waiter.rearm()

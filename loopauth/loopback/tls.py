@@ -62,6 +62,11 @@ def _is_pem_certificate(name: str) -> bool:
 
 def self_signed_context(hosts: tuple[str, ...] = SELF_SIGNED_HOSTS) -> ssl.SSLContext:
     """A context with a fresh self-signed certificate for ``hosts``; needs the ``cryptography`` package."""
+    return self_signed(hosts)[0]
+
+
+def self_signed(hosts: tuple[str, ...] = SELF_SIGNED_HOSTS) -> tuple[ssl.SSLContext, bytes]:
+    """:func:`self_signed_context`, and the certificate as PEM, for clients that are to trust it."""
     try:
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
@@ -95,11 +100,12 @@ def self_signed_context(hosts: tuple[str, ...] = SELF_SIGNED_HOSTS) -> ssl.SSLCo
         .sign(key, hashes.SHA256())
     )
     context = _new_context()
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     # load_cert_chain only reads files: write both to a private directory that is gone once they are loaded.
     with tempfile.TemporaryDirectory(prefix="loopauth-tls-") as tmp:
         cert_path = Path(tmp, "cert.pem")
         key_path = Path(tmp, "key.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        cert_path.write_bytes(cert_pem)
         key_path.touch(mode=0o600)
         key_path.write_bytes(
             key.private_bytes(
@@ -107,4 +113,4 @@ def self_signed_context(hosts: tuple[str, ...] = SELF_SIGNED_HOSTS) -> ssl.SSLCo
             )
         )
         context.load_cert_chain(cert_path, key_path)
-    return context
+    return context, cert_pem

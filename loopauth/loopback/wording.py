@@ -63,16 +63,6 @@ def not_a_callback_page(reason: str) -> Page:
     )
 
 
-def typo_page(what: str) -> Page:
-    return page(
-        400,
-        "error",
-        f"The {what} was rejected",
-        f"The provider did not accept that {what}.",
-        next_step="Return to your terminal and try again.",
-    )
-
-
 WRONG_HOST = page(421, "error", "Wrong address", "This server only answers requests addressed to itself.")
 NOT_FOUND = page(404, "error", "Not found", "There is nothing at this address.")
 METHOD_NOT_ALLOWED = page(405, "error", "Method not allowed", "Only GET is served here.")
@@ -161,10 +151,18 @@ def not_this_login(reason: str) -> str:
     return f"That does not complete this login: {reason}. Still waiting; paste the whole address."
 
 
-def typo_again(what: str, tries_left: int) -> str:
-    return (
-        f"The provider rejected that {what}. Type it again ({tries_left} {'try' if tries_left == 1 else 'tries'} left)."
-    )
+def typo_again(oob: bool, tries_left: int) -> str:
+    tries = f"{tries_left} {'try' if tries_left == 1 else 'tries'} left"
+    if oob:
+        return f"The provider rejected that PIN. Check it and type it again ({tries})."
+    return f"The provider rejected that verifier. Paste the whole address again ({tries})."
+
+
+def typo_final(oob: bool, tries: int, status: int | None, detail: str) -> str:
+    what = "PIN" if oob else "pasted verifier"
+    times = "once" if tries == 1 else f"{tries} times"
+    answer = f"{status}: {detail}" if status else detail
+    return f"the provider rejected the {what} ({times}; its last answer: {answer}); log in again for a new one"
 
 
 def prompt(oob: bool) -> str:

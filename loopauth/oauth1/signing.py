@@ -138,7 +138,8 @@ def sign(
         raise UsageError(RSA_EXTRA) from exc
     except ValueError as exc:
         raise UsageError(f"cannot sign this request: {exc}") from exc
-    if method in ("POST", "PUT", "PATCH") and signed_body is None and "Content-Type" not in signed_headers:
+    has_type = any(name.lower() == "content-type" for name in signed_headers)
+    if method in ("POST", "PUT", "PATCH") and signed_body is None and not has_type:
         # Some providers insist on a Content-Type even for an empty form body.
         signed_headers["Content-Type"] = FORM_CONTENT_TYPE
         signed_body = ""
