@@ -20,7 +20,7 @@ import pytest
 from loopauth.errors import StoreError
 from loopauth.store import CredentialStore
 
-from .conftest import run_cli
+from .conftest import Cli, run_cli
 from .test_store import make_creds, mode_of
 
 OPEN_MODES = [0o777, 0o1777, 0o703]
@@ -220,3 +220,19 @@ def test_the_private_config_dir_a_login_makes_passes_its_own_check(config_dir: P
     store.save(make_creds())
     assert stat.S_IMODE(config_dir.stat().st_mode) == 0o700
     assert store.load("work").oauth_token == "tok-1"
+
+
+def test_logout_of_a_symlinked_profile_says_the_target_is_still_there(
+    cli: Cli, config_dir: Path, tmp_path: Path
+) -> None:
+    """Only the link is removed; logout says where the file it pointed to is."""
+    CredentialStore().check_writable()
+    target = tmp_path / "vault.json"
+    target.write_text(json.dumps(make_creds("default").to_dict()))
+    os.chmod(target, 0o600)
+    (config_dir / "profiles" / "default.json").symlink_to(target)
+    result = cli("logout")
+    assert result.returncode == 0
+    assert f"the file it pointed to is still there: {target}" in result.stderr
+    assert target.exists()
+    assert not os.path.lexists(config_dir / "profiles" / "default.json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass
 
@@ -119,9 +120,14 @@ class LogoutCommand:
         store = CredentialStore()
         if self.revoke:
             self._revoke(store)
+        path = store.path_for(self.profile)
+        target = os.path.realpath(path) if os.path.islink(path) else None
         if not store.delete(self.profile):
             raise NotLoggedIn(f"not logged in: no profile '{self.profile}'", profile=self.profile)
         print(f"Logged out: deleted profile '{self.profile}'", file=sys.stderr)
+        if target is not None and os.path.lexists(target):
+            # Only the link goes: the file it named may be anything, so deleting it is the user's call.
+            print(f"It was a symlink; the file it pointed to is still there: {target}", file=sys.stderr)
         return EXIT_OK
 
     def _revoke(self, store: CredentialStore) -> None:
