@@ -149,7 +149,10 @@ class Login:
         assert self.started is not None
         assert self.callback is not None
         options = self.options
-        waiter = Waiter(self.dance, bare=True)
+        # While our server listens, a paste completes the login only when it names this login's request token:
+        # a stray word on stdin ("y", "ok") must not be sent as a verifier (and may spend the request token).
+        # Without a server (the PIN flow, a callback elsewhere) a lone verifier or PIN is what the user has.
+        waiter = Waiter(self.dance, bare=not self.served)
         source, interactive = _paste_source(options.paste, needed=not self.served)
         tasks: list[asyncio.Task[object]] = []
         exchange: Background[Credentials] | None = None
