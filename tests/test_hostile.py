@@ -4,17 +4,23 @@ trickled provider bodies, logs that could leak, connection floods, cross-site re
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from loopauth.demo import DemoProvider
+from loopauth.api import login_async
+from loopauth.demo import DemoProvider, Failure, play_user
 from loopauth.loopback.dance import Approved, Rejected
 from loopauth.loopback.server import Waiter
-from loopauth.models import RequestToken
+from loopauth.models import Credentials, RequestToken
 from loopauth.oauth1.dance import OAuth1Dance
 from loopauth.oauth1.signing import Consumer
+from loopauth.store import CredentialStore
 
-from .conftest import demo_login_args
+from .conftest import Cli, browser_env, demo_login_args, run_cli_async
 from .test_callback import AUTHORIZE, PROVIDER, TOKEN
 from .test_headless import StartLogin, assert_logged_in, browse
 from .test_headless import login as login  # the fixture: pytest finds it here by name
@@ -56,3 +62,120 @@ async def test_stray_words_on_stdin_never_reach_the_provider(demo: DemoProvider,
     await asyncio.wait_for(browse(start), 20)
     assert_logged_in(await child.finish())
     assert demo.calls["access_token"] == 1
+
+
+# --- item 3: terminal escapes from the provider ----------------------------------------------------------------
+
+# An OSC 52 clipboard write, a screen clear, a window title, an 8-bit CSI and a right-to-left override.
+HOSTILE = "evil\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b]0;pwned\x07\x9b2J\u202eoc.elgoog"
+UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def assert_terminal_safe(*outputs: str) -> None:
+    for output in outputs:
+        found = UNSAFE.search(output)
+        assert found is None, f"{found.group()!r} in {output!r}"
+
+
+async def test_a_hostile_screen_name_never_reaches_a_terminal_or_a_page(demo: DemoProvider, cli: Cli) -> None:
+    """ESC, BEL, C1 and bidi characters in screen_name: stripped from login, list, verify, token and the page."""
+    demo.screen_name = HOSTILE
+    verify_url = ("--verify-url", demo.provider.verify_url or "")
+    result = await run_cli_async(*demo_login_args(demo, *verify_url), env=browser_env())
+    assert result.returncode == 0, result.stderr
+    assert "evil" in result.stdout
+    as_json = await run_cli_async(*demo_login_args(demo, "--json", *verify_url), env=browser_env())
+    assert as_json.returncode == 0, as_json.stderr
+    verify = await run_cli_async("verify")
+    verify_json = await run_cli_async("verify", "--json")
+    assert verify.returncode == verify_json.returncode == 0, verify.stderr + verify_json.stderr
+    outputs = [result.stdout, result.stderr, as_json.stdout, as_json.stderr, verify.stdout, verify_json.stdout]
+    for args in (["list"], ["list", "--json"], ["token"], ["token", "--json"], ["token", "--field", "screen_name"]):
+        listed = cli(*args)
+        assert listed.returncode == 0, listed.stderr
+        outputs += [listed.stdout, listed.stderr]
+    assert_terminal_safe(*outputs)
+    # JSON stays exact: what the provider said, escaped rather than dropped.
+    assert json.loads(verify_json.stdout)["response"]["screen_name"] == HOSTILE
+
+    pages: list[asyncio.Task[str]] = []
+
+    async def browser(url: str) -> bool:
+        pages.append(asyncio.create_task(play_user(url)))
+        return True
+
+    creds = await login_async(
+        provider=demo.provider,
+        consumer_key=demo.consumer_key,
+        consumer_secret=demo.consumer_secret,
+        port=0,
+        timeout=20,
+        open_browser=browser,
+        say=lambda line: outputs.append(line),
+        profile="page",
+    )
+    page = await pages[0]
+    assert creds.screen_name is not None
+    assert_terminal_safe(creds.screen_name, page, *outputs)
+    assert "evil" in page
+
+
+async def test_a_token_with_control_characters_is_refused(demo: DemoProvider) -> None:
+    """An access token carrying an escape sequence is not stored (`loopauth token` would print it): exit 5."""
+    demo.failures["access_token"] = Failure(
+        200, "oauth_token=a%1B%5D52%3Bc%3BcHduZWQ%3D%07&oauth_token_secret=s", "application/x-www-form-urlencoded"
+    )
+    result = await run_cli_async(*demo_login_args(demo), env=browser_env())
+    assert result.returncode == 5
+    assert "token that contains control characters" in result.stderr
+    assert_terminal_safe(result.stdout, result.stderr)
+    assert not CredentialStore().profiles()
+
+
+async def test_request_include_cleans_the_status_line_and_headers() -> None:
+    """`request -i` against a server whose status reason and a header carry escapes: printed without them."""
+    CredentialStore().save(Credentials("default", "example", "ck", "cs", "t", "ts"))
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\x1b[2J\r\nContent-Length: 2\r\nX-Evil: \x1b]52;c;cHduZWQ=\x07\x9b2J\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    async with raw_server(answer) as port:
+        result = await run_cli_async("request", "-i", f"http://127.0.0.1:{port}/")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok"
+    assert "X-Evil" in result.stderr
+    assert_terminal_safe(result.stderr)
+
+
+@contextlib.asynccontextmanager
+async def raw_server(
+    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+) -> AsyncIterator[int]:
+    """A TCP server on a free loopback port that answers with whatever bytes ``handle`` writes: a hostile provider."""
+    running: set[asyncio.Task[None]] = set()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        try:
+            await handle(reader, writer)
+        except ConnectionError:
+            pass  # the client gave up, as it should
+        finally:
+            writer.transport.abort()
+            running.discard(task)
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        # Handlers still trickling or flooding are cut off; nothing waits for them.
+        for task in list(running):
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await server.wait_closed()

@@ -44,9 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # so a failed write of buffered output is reported below, not at exit
         return code
     except LoopAuthError as exc:
+        from ..text import clean
         from .errors import describe
 
-        print(f"loopauth: error: {describe(exc)}", file=sys.stderr)
+        # Messages quote providers (cleaned where they are made); this is the backstop for any that slip through.
+        print(f"loopauth: error: {clean(describe(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("loopauth: interrupted", file=sys.stderr)
@@ -79,8 +81,10 @@ def _dispatch(argv: Sequence[str]) -> int:
 def _internal_error(exc: Exception) -> int:
     if os.environ.get("LOOPAUTH_DEBUG"):
         raise exc
+    from ..text import clean
+
     print(
-        f"loopauth: internal error: {exc.__class__.__name__}: {exc} (set LOOPAUTH_DEBUG=1 for a traceback)",
+        f"loopauth: internal error: {exc.__class__.__name__}: {clean(str(exc))} (set LOOPAUTH_DEBUG=1 for a traceback)",
         file=sys.stderr,
     )
     return EXIT_INTERNAL

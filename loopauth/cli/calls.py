@@ -156,7 +156,7 @@ class RequestCommand:
         response = request(creds, self.method, self.url, form=self.form, headers=self.headers, timeout=self.timeout)
         if self.include:
             lines = [f"{response.version} {response.status} {clean(response.reason)}".rstrip()]
-            lines += [f"{name}: {clean(value)}" for name, value in response.headers]
+            lines += [f"{clean(name)}: {clean(value)}" for name, value in response.headers]
             print("\n".join(lines) + "\n", file=sys.stderr, flush=True)
         # Exactly the bytes the provider sent: JSON, images or anything else, with no newline added.
         sys.stdout.buffer.write(response.body)

@@ -98,7 +98,9 @@ class ListCommand:
                 rows.append((e.name, "-", f"(unreadable: {e.error})", "-", "-"))
             else:
                 account = f"@{clean(c.screen_name)}" if c.screen_name else "-"
-                rows.append((c.profile, clean(c.provider), account, clean(c.user_id or "-"), c.created_at or "-"))
+                rows.append(
+                    (c.profile, clean(c.provider), account, clean(c.user_id or "-"), clean(c.created_at or "-"))
+                )
         print_table(rows)
         print(f"Stored unencrypted (mode 0600) in {store.root}", file=sys.stderr)
         return EXIT_OK

@@ -14,6 +14,7 @@ from ..errors import ProviderError
 from ..http import Client
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import Credentials, Provider, RequestToken
+from ..text import clean
 from ..urls import with_query
 from .messages import authorize_url, hint_for, match_callback, parse_token_response, user_id_from_token
 from .signing import Consumer, consumer_for, sign
@@ -143,12 +144,18 @@ class OAuth1Dance:
             consumer_secret=self.consumer.secret,
             oauth_token=token,
             oauth_token_secret=fields["oauth_token_secret"],
-            user_id=fields.get("user_id") or user_id_from_token(token),
-            screen_name=fields.get("screen_name") or fields.get("username") or None,
+            # Only shown, never signed with: stored without control characters, so no later output can carry
+            # a provider's terminal escapes (OSC 52 clipboard writes, screen clears) even where it prints raw.
+            user_id=_clean_or_none(fields.get("user_id") or user_id_from_token(token)),
+            screen_name=_clean_or_none(fields.get("screen_name") or fields.get("username")),
             created_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
             endpoints=self.provider,
             rsa_key_file=self.consumer.rsa_key_file,
         )
+
+
+def _clean_or_none(value: str | None) -> str | None:
+    return (clean(value).strip() or None) if value else None
 
 
 def _with_hint(error: ProviderError, callback: str | None) -> ProviderError:
