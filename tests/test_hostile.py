@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
+import os
 import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -179,3 +186,91 @@ async def raw_server(
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         await server.wait_closed()
+
+
+# --- item 4: unbounded and trickled provider bodies ------------------------------------------------------------
+
+BODY_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+ADDRESS_SPACE = 2 << 30
+"""The children's address-space limit: if a cap ever broke, the test fails with MemoryError, not the machine."""
+
+
+async def run_measured(*args: str, timeout: float) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``python -m loopauth ARGS`` and the peak resident memory (bytes) of that process alone (wait4).
+
+    In a thread, so that the test's event loop keeps serving the hostile provider meanwhile.
+    """
+    return await asyncio.to_thread(_run_measured, list(args), timeout)
+
+
+def _run_measured(args: list[str], timeout: float) -> tuple[subprocess.CompletedProcess[str], int]:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "loopauth", *args], stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
+        resource.prlimit(proc.pid, resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+            time.sleep(0.02)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        texts = []
+        for f in (out, err):
+            f.seek(0)
+            texts.append(f.read().decode())
+    return subprocess.CompletedProcess(args, proc.returncode, texts[0], texts[1]), usage.ru_maxrss * 1024
+
+
+def custom_login_args(port: int, *extra: str) -> list[str]:
+    base = f"http://127.0.0.1:{port}"
+    return [
+        "login", "--provider", "hostile", "--consumer-key", "ck", "--consumer-secret", "cs",
+        "--request-token-url", f"{base}/rt", "--authorize-url", f"{base}/a", "--access-token-url", f"{base}/at",
+        "--port", "0", "--no-browser", *extra,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length-2MB", "endless-stream"])
+async def test_a_huge_request_token_answer_ends_the_login_with_bounded_memory(declared: bool) -> None:
+    """A provider answering 2 MB (or streaming forever): exit 5 naming the 1 MiB limit, long before the timeout."""
+
+    async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(BODY_HEAD + (b"Content-Length: 2097152\r\n\r\n" if declared else b"Connection: close\r\n\r\n"))
+        chunk = b"oauth_token=" + b"a" * 65536
+        for _ in range(32 if declared else 1 << 20):
+            writer.write(chunk)
+            await writer.drain()
+
+    async with raw_server(flood) as port:
+        started = time.monotonic()
+        result, peak = await run_measured(*custom_login_args(port, "--timeout", "20"), timeout=60)
+    assert result.returncode == 5, result.stderr
+    assert "loopauth reads" in result.stderr
+    assert "1 MiB" in result.stderr
+    assert time.monotonic() - started < 20
+    assert peak < 200 << 20
+
+
+async def test_a_provider_trickling_its_answer_is_cut_off_at_the_timeout() -> None:
+    """One byte every 0.2 s, status line included, for ever: `request --timeout 2` ends with exit 5 in time."""
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        for byte in itertools.chain(BODY_HEAD + b"Connection: close\r\n\r\n", itertools.repeat(ord("a"))):
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.2)
+
+    CredentialStore().save(Credentials("default", "example", "ck", "cs", "t", "ts"))
+    async with raw_server(trickle) as port:
+        started = time.monotonic()
+        result, _ = await run_measured("request", "--timeout", "2", f"http://127.0.0.1:{port}/", timeout=60)
+        took = time.monotonic() - started
+    assert result.returncode == 5, result.stderr
+    assert "did not answer within 2 s" in result.stderr
+    assert took < 10
