@@ -349,7 +349,9 @@ async def test_ssh_session_prints_the_tunnel_command_with_the_real_port(demo: De
 
 async def test_browser_that_cannot_open_falls_back_to_printing_the_url(demo: DemoProvider, login: StartLogin) -> None:
     """A BROWSER that fails does not fail the login: the URL is printed and the paste completes it."""
-    child = await login(*demo_login_args(demo, "--callback-url", "https://localhost/"), env={"BROWSER": "false"})
+    # No PATH: webbrowser would otherwise fall back to any browser it finds (w3m as www-browser, say) when this fails.
+    no_fallback = {"BROWSER": "/bin/false", "PATH": "/nonexistent"}
+    child = await login(*demo_login_args(demo, "--callback-url", "https://localhost/"), env=no_fallback)
     authorize = (await child.expect(r"No browser could be opened\. Open this URL to log in: " + URL_PATTERN))[1]
     await child.paste(await approve_on_demo(authorize))
     assert_logged_in(await child.finish())
