@@ -15,21 +15,22 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from loopauth.api import login_async
 from loopauth.demo import DemoProvider, Failure, play_user
 from loopauth.loopback.dance import Approved, Rejected
-from loopauth.loopback.server import Waiter
+from loopauth.loopback.server import MAX_CONNECTIONS, Waiter
 from loopauth.models import Credentials, RequestToken
 from loopauth.oauth1.dance import OAuth1Dance
 from loopauth.oauth1.signing import Consumer
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, browser_env, demo_login_args, run_cli_async
-from .test_callback import AUTHORIZE, PROVIDER, TOKEN
-from .test_headless import StartLogin, assert_logged_in, browse
+from .test_callback import AUTHORIZE, PROVIDER, TOKEN, get, serving, waiter_for
+from .test_headless import Login, StartLogin, assert_logged_in, browse
 from .test_headless import login as login  # the fixture: pytest finds it here by name
 
 # --- item 2: a stray word on stdin -----------------------------------------------------------------------------
@@ -274,3 +275,129 @@ async def test_a_provider_trickling_its_answer_is_cut_off_at_the_timeout() -> No
     assert result.returncode == 5, result.stderr
     assert "did not answer within 2 s" in result.stderr
     assert took < 10
+
+
+# --- item 5: logs that leak, and connection floods -------------------------------------------------------------
+
+
+async def _served_login(demo: DemoProvider, login: StartLogin) -> tuple[Login, str, int]:
+    """`loopauth login --no-browser`, once it serves: the child, its start URL and its port."""
+    child = await login(*demo_login_args(demo, "--no-browser"))
+    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
+    await child.expect(r"Or open the provider's page: ")
+    return child, start, int(start.rsplit(":", 1)[1].rstrip("/"))
+
+
+async def test_a_malformed_request_puts_nothing_on_stderr(demo: DemoProvider, login: StartLogin) -> None:
+    """A NUL in the request line made aiohttp log the raw line, verifier included, with a traceback: now silent."""
+    child, start, port = await _served_login(demo, login)
+    request = (
+        b"GET /callback?oauth_token=tok&oauth_verifier=SECRET-VERIFIER-1\x00 HTTP/1.1\r\n"
+        + f"Host: 127.0.0.1:{port}\r\n\r\n".encode()
+    )
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    assert (await reader.read()).startswith(b"HTTP/1.")
+    writer.close()
+    await asyncio.wait_for(browse(start), 20)
+    result = await child.finish()
+    assert_logged_in(result)
+    assert "SECRET-VERIFIER-1" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Error handling request" not in result.stderr
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts the login's open descriptors in /proc")
+async def test_a_flood_of_idle_connections_neither_locks_out_the_callback_nor_floods_stderr(
+    demo: DemoProvider, login: StartLogin
+) -> None:
+    """1,100 idle connections against a login limited to 1,024 descriptors: it stays far below the limit, prints
+    nothing, and the browser that comes next still logs in."""
+    child, start, port = await _served_login(demo, login)
+    resource.prlimit(child.proc.pid, resource.RLIMIT_NOFILE, (1024, 1024))
+    held: list[asyncio.StreamWriter] = []
+
+    async def connect() -> None:
+        with contextlib.suppress(OSError, TimeoutError):
+            _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+            held.append(writer)
+
+    try:
+        await asyncio.gather(*(connect() for _ in range(1100)))
+        assert len(held) > 1000
+        descriptors = len(os.listdir(f"/proc/{child.proc.pid}/fd"))
+        assert descriptors < MAX_CONNECTIONS + 64
+        await asyncio.wait_for(browse(start), 20)
+        result = await child.finish()
+    finally:
+        for writer in held:
+            writer.transport.abort()
+    assert_logged_in(result)
+    assert "Traceback" not in result.stderr
+    assert "accept" not in result.stderr
+    assert len(result.stderr) < 4096
+
+
+async def test_the_oldest_idle_connection_makes_way_and_busy_ones_are_kept() -> None:
+    """At the limit, a new connection closes the oldest idle one; when every one is mid-request, it gets a 503."""
+    waiter = waiter_for(started=False)  # so "/" waits: each request to it keeps its connection busy
+    async with serving(waiter) as server:
+        idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(MAX_CONNECTIONS)]
+        await asyncio.sleep(0.1)  # let the server take them all in
+        status, _, _ = await get(server.origin + "/favicon.ico")
+        assert status == 404
+        assert await asyncio.wait_for(idle[0][0].read(), 5) == b""  # the oldest was closed to make way
+        for _, writer in idle:
+            writer.transport.abort()
+        await asyncio.sleep(0.1)
+
+        head = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+        busy = []
+        for _ in range(MAX_CONNECTIONS):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(head)
+            busy.append((reader, writer))
+        await asyncio.sleep(0.2)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        assert (await asyncio.wait_for(reader.read(), 5)).startswith(b"HTTP/1.1 503 ")
+        writer.close()
+        waiter.ready(AUTHORIZE)
+        for reader, writer in busy:  # none was cut off: each gets its redirect now
+            assert (await asyncio.wait_for(reader.readuntil(b"\r\n"), 5)).startswith(b"HTTP/1.1 302")
+            writer.transport.abort()
+
+
+async def test_loop_errors_about_the_server_are_dropped_others_passed_on() -> None:
+    """While the server runs, asyncio's reports about its sockets print nothing; the rest reach the old handler."""
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+
+    def previous(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        seen.append(context["message"])
+
+    loop.set_exception_handler(previous)
+    try:
+        async with serving(waiter_for()) as server:
+            ours, theirs = _Named(server.port), _Named(server.port + 1)
+            # As asyncio reports an accept() that failed for want of descriptors, and a connection's fatal error.
+            loop.call_exception_handler({"message": "socket.accept() out of system resource", "socket": ours})
+            loop.call_exception_handler({"message": "a connection of ours", "transport": ours})
+            loop.call_exception_handler({"message": "somebody else's", "socket": theirs})
+            loop.call_exception_handler({"message": "no socket at all"})
+        assert loop.get_exception_handler() is previous
+    finally:
+        loop.set_exception_handler(None)
+    assert seen == ["somebody else's", "no socket at all"]
+
+
+class _Named:
+    """A socket or transport as the loop's reports carry them: all that matters is the local address."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    def get_extra_info(self, name: str) -> object:
+        return self.getsockname() if name == "sockname" else None
