@@ -23,6 +23,7 @@ from loopauth.api import login_async
 from loopauth.demo import DemoProvider, Failure, play_user
 from loopauth.loopback.dance import Approved, Rejected
 from loopauth.loopback.server import MAX_CONNECTIONS, Waiter
+from loopauth.loopback.wording import Page
 from loopauth.models import Credentials, RequestToken
 from loopauth.oauth1.dance import OAuth1Dance
 from loopauth.oauth1.signing import Consumer
@@ -401,3 +402,36 @@ class _Named:
 
     def get_extra_info(self, name: str) -> object:
         return self.getsockname() if name == "sockname" else None
+
+
+# --- item 7: requests another site's page makes ------------------------------------------------------------------
+
+NAVIGATION = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+
+
+@pytest.mark.parametrize(
+    "fetch",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"},
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"},
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"},
+        {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"},
+    ],
+    ids=["img", "fetch", "iframe", "same-site-script"],
+)
+async def test_requests_other_sites_pages_make_are_refused(fetch: dict[str, str]) -> None:
+    """A denial or a callback sent by another site's image, fetch or frame is a 403 that changes nothing; the
+    provider's redirect (a cross-site navigation of the tab) still completes the login."""
+    waiter = waiter_for()
+    waiter.finish(Page(200, "done"))
+    async with serving(waiter) as server:
+        status, headers, _ = await get(server.start_url, headers=fetch)
+        assert status == 403
+        assert "Location" not in headers
+        for query in (f"denied={TOKEN}", f"oauth_token={TOKEN}&oauth_verifier=v"):
+            status, _, _ = await get(f"{server.callback_url}?{query}", headers=fetch)
+            assert status == 403
+        assert not waiter.result.done()
+        status, _, body = await get(f"{server.callback_url}?oauth_token={TOKEN}&oauth_verifier=v", headers=NAVIGATION)
+    assert (status, body) == (200, "done")
+    assert waiter.result.result() == Approved("v")

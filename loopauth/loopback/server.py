@@ -235,6 +235,8 @@ class CallbackServer:
         if host not in self._allowed_hosts():
             # DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host.
             return _html(wording.WRONG_HOST)
+        if _from_another_site(request):
+            return _html(wording.FROM_ANOTHER_SITE)
         try:
             return await handler(request)
         except web.HTTPException as exc:
@@ -271,6 +273,23 @@ class CallbackServer:
         # The browser keeps connections alive; tell it not to, so closing is immediate.
         response.force_close()
         return response
+
+
+def _from_another_site(request: web.Request) -> bool:
+    """Whether a browser says another site's page made this request, other than by navigating the whole tab here.
+
+    The login's own requests are top-level navigations: the start page opened from the terminal
+    (``Sec-Fetch-Site: none``), and the provider's redirect back (cross-site, or same-site for a provider
+    on loopback, as the demo is). A page elsewhere cannot read our answers (no CORS) and the Host check
+    stops DNS rebinding, so this is defence in depth: such a page gets nothing, not even a denial sent.
+    Browsers too old to send the header are let through.
+    """
+    site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if site not in ("cross-site", "same-site"):
+        return False
+    mode = request.headers.get("Sec-Fetch-Mode", "").lower()
+    dest = request.headers.get("Sec-Fetch-Dest", "document").lower()
+    return mode != "navigate" or dest != "document"
 
 
 def _html(p: Page) -> web.Response:

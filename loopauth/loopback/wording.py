@@ -74,6 +74,9 @@ def typo_page(what: str) -> Page:
 
 
 WRONG_HOST = page(421, "error", "Wrong address", "This server only answers requests addressed to itself.")
+FROM_ANOTHER_SITE = page(
+    403, "error", "Not from another site", "This address answers your browser's own navigation, not other web pages."
+)
 NOT_FOUND = page(404, "error", "Not found", "There is nothing at this address.")
 METHOD_NOT_ALLOWED = page(405, "error", "Method not allowed", "Only GET is served here.")
 BROKEN = page(500, "error", "Something went wrong", "Return to your terminal.")
