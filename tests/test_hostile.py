@@ -8,13 +8,17 @@ import contextlib
 import itertools
 import json
 import os
+import pty
 import re
 import resource
+import select
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -435,3 +439,59 @@ async def test_requests_other_sites_pages_make_are_refused(fetch: dict[str, str]
         status, _, body = await get(f"{server.callback_url}?oauth_token={TOKEN}&oauth_verifier=v", headers=NAVIGATION)
     assert (status, body) == (200, "done")
     assert waiter.result.result() == Approved("v")
+
+
+# --- item 8: the consumer secret off the command line, a full disk, a failed save, Ctrl-C at start-up ----------
+
+
+def without_secret(args: list[str]) -> list[str]:
+    """demo_login_args without `--consumer-secret S`."""
+    i = args.index("--consumer-secret")
+    return args[:i] + args[i + 2 :]
+
+
+async def test_the_consumer_secret_can_come_from_a_file(demo: DemoProvider, tmp_path: Path) -> None:
+    """--consumer-secret-file FILE: the secret never appears on the command line; the flag and the file exclude
+    each other."""
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(demo.consumer_secret + "\n")
+    args = [*without_secret(demo_login_args(demo)), "--consumer-secret-file", str(secret_file)]
+    result = await run_cli_async(*args, env=browser_env())
+    assert_logged_in(result)
+    both = await run_cli_async(*args, "--consumer-secret", "x")
+    assert both.returncode == 2
+    assert "not allowed with argument" in both.stderr
+
+
+async def test_a_missing_secret_is_asked_for_on_the_terminal_without_echo(demo: DemoProvider) -> None:
+    """No secret anywhere and a terminal on stdin: loopauth asks, the terminal does not show what is typed."""
+    controller, terminal = pty.openpty()
+    try:
+        mode_before = termios.tcgetattr(terminal)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "loopauth", *without_secret(demo_login_args(demo, "--no-browser")),
+            # A session of its own: no controlling terminal to find through /dev/tty but this one, on stdin.
+            stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )  # fmt: skip
+        child = Login(proc)
+        try:
+            assert proc.stderr is not None
+            prompt = b""
+            while not prompt.endswith(b"Consumer secret for demo (not shown): "):  # no newline before the answer
+                prompt += await asyncio.wait_for(proc.stderr.read(1), 20) or b"<EOF>"
+                assert not prompt.endswith(b"<EOF>"), prompt
+            os.write(controller, demo.consumer_secret.encode() + b"\n")
+            start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
+            await asyncio.wait_for(browse(start), 20)
+            result = await child.finish()
+        finally:
+            child.kill()
+        assert_logged_in(result, secret=demo.consumer_secret)
+        shown = b""
+        while select.select([controller], [], [], 0.2)[0]:
+            shown += os.read(controller, 65536)
+        assert demo.consumer_secret.encode() not in shown
+        assert termios.tcgetattr(terminal) == mode_before
+    finally:
+        os.close(controller)
+        os.close(terminal)

@@ -63,11 +63,15 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
         metavar="K",
         help="the app's consumer key (default: $LOOPAUTH_CONSUMER_KEY)",
     )
-    p.add_argument(
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument(
         "--consumer-secret",
-        default=os.environ.get("LOOPAUTH_CONSUMER_SECRET"),
         metavar="S",
-        help="the app's consumer secret (default: $LOOPAUTH_CONSUMER_SECRET)",
+        help="the app's consumer secret; every user's `ps` shows it, so prefer $LOOPAUTH_CONSUMER_SECRET, "
+        "--consumer-secret-file, or the prompt (without echo) that a terminal gets when it is missing",
+    )
+    secret.add_argument(
+        "--consumer-secret-file", metavar="FILE", help="read the consumer secret from FILE (its first line)"
     )
     p.add_argument("--request-token-url", metavar="U", help="a custom provider's request-token endpoint")
     p.add_argument("--authorize-url", metavar="U", help="a custom provider's authorize page")
@@ -165,6 +169,47 @@ def _provider(args: argparse.Namespace) -> Provider | str:
     return str(args.provider or "twitter")
 
 
+MAX_SECRET_FILE = 64 * 1024
+
+
+def _consumer_secret(args: argparse.Namespace) -> str | None:
+    """--consumer-secret, else the first line of --consumer-secret-file, else $LOOPAUTH_CONSUMER_SECRET."""
+    if args.consumer_secret is not None:
+        return str(args.consumer_secret)
+    if args.consumer_secret_file is None:
+        return os.environ.get("LOOPAUTH_CONSUMER_SECRET")
+    path = args.consumer_secret_file
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SECRET_FILE + 1)
+    except OSError as exc:
+        raise UsageError(f"--consumer-secret-file {path}: cannot read: {exc.strerror or exc}") from None
+    lines = raw.decode("utf-8", "replace").splitlines()
+    if len(raw) > MAX_SECRET_FILE or not lines or not lines[0].strip():
+        raise UsageError(f"--consumer-secret-file {path}: expected the secret on its first line")
+    return lines[0].strip()
+
+
+def _ask_for_secret(options: LoginOptions) -> LoginOptions:
+    """The options with the consumer secret asked for on the terminal (no echo), when only it is missing."""
+    if (
+        options.consumer_secret is not None
+        or not options.consumer_key
+        or options.rsa_key_file
+        or options.signature_method == "RSA-SHA1"
+        or not sys.stdin.isatty()
+    ):
+        return options
+    import getpass
+
+    provider = options.provider if isinstance(options.provider, str) else options.provider.name
+    try:
+        secret = getpass.getpass(f"Consumer secret for {provider} (not shown): ", stream=sys.stderr)
+    except EOFError:
+        return options  # Ctrl-D: the usual "no consumer secret" error follows
+    return replace(options, consumer_secret=secret or None)
+
+
 @dataclass(frozen=True)
 class Tls:
     """The TLS options, checked; the context itself is made when the command runs (it may print a warning)."""
@@ -217,7 +262,7 @@ class LoginCommand:
             profile=args.profile,
             provider=_provider(args),
             consumer_key=args.consumer_key,
-            consumer_secret=args.consumer_secret,
+            consumer_secret=_consumer_secret(args),
             signature_method=args.signature_method,
             rsa_key_file=args.rsa_key,
             authorize_params={**twitter, **parse_pairs(args.authorize_param, "--authorize-param")},
@@ -238,7 +283,7 @@ class LoginCommand:
         from ..loopback.options import plan_for
         from ..loopback.runner import Login
 
-        options = self.options
+        options = _ask_for_secret(self.options)
         if self.tls != Tls():
             # The plan's checks first, so a certificate is not made (nor its warning printed) for a login that fails.
             plan_for(options, tls=True)
