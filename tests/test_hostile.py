@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 from loopauth.api import login_async
-from loopauth.demo import DemoProvider, Failure, play_user
+from loopauth.demo import DemoProvider, Failure, PlayUserError, play_user
+from loopauth.errors import StoreError
 from loopauth.loopback.dance import Approved, Rejected
 from loopauth.loopback.server import MAX_CONNECTIONS, Waiter
 from loopauth.loopback.wording import Page
@@ -495,3 +496,64 @@ async def test_a_missing_secret_is_asked_for_on_the_terminal_without_echo(demo: 
     finally:
         os.close(controller)
         os.close(terminal)
+
+
+class FullDisk(CredentialStore):
+    """A store whose check passes but whose save fails, as when the disk fills while the user is approving."""
+
+    def save(self, creds: Credentials) -> Path:
+        raise StoreError(f"cannot save credentials to {self.path_for(creds.profile)}: No space left on device",
+                         path=self.path_for(creds.profile))  # fmt: skip
+
+
+@pytest.mark.parametrize("can_revoke", [True, False], ids=["revoke-endpoint", "no-revoke-endpoint"])
+async def test_tokens_that_cannot_be_saved_are_revoked_where_the_provider_can(
+    demo: DemoProvider, can_revoke: bool
+) -> None:
+    """The provider issued tokens, the save failed: they are revoked (or the user is told to), exit 6."""
+    provider = demo.provider if can_revoke else demo.provider.replace(revoke_url=None)
+    pages: list[asyncio.Task[str]] = []
+
+    async def browser(url: str) -> bool:
+        pages.append(asyncio.create_task(play_user(url)))
+        return True
+
+    with pytest.raises(StoreError) as info:
+        await login_async(
+            provider=provider,
+            consumer_key=demo.consumer_key,
+            consumer_secret=demo.consumer_secret,
+            port=0,
+            timeout=20,
+            open_browser=browser,
+            store=FullDisk(),
+            say=lambda _: None,
+        )
+    with pytest.raises(PlayUserError, match="failed with 502"):  # the browser's tab says the login failed
+        await pages[0]
+    assert len(demo.issued_access_tokens) == 1
+    assert "No space left on device" in info.value.message
+    if can_revoke:
+        assert demo.revoked_access_tokens == set(demo.issued_access_tokens)
+        assert "the new token was revoked at demo" in info.value.message
+    else:
+        assert demo.revoked_access_tokens == set()
+        assert "revoke the app's access in demo's settings" in info.value.message
+
+
+async def test_a_full_disk_is_found_before_the_browser_opens(demo: DemoProvider) -> None:
+    """With room for a few hundred bytes (RLIMIT_FSIZE), the login stops before the provider is asked anything.
+    An empty write probe passed, and the login failed only once the user had approved it."""
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512))
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "loopauth", *demo_login_args(demo),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=small_files,
+        env={**os.environ, **browser_env(), "PYTHONDONTWRITEBYTECODE": "1"},
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 6, err
+    assert "File too large" in err.decode()
+    assert demo.calls["request_token"] == demo.calls["authorize"] == 0

@@ -134,25 +134,6 @@ def test_a_huge_profile_is_corrupt_without_being_read(config_dir: Path) -> None:
     assert peak < 1 << 20
 
 
-def test_login_probe_writes_more_than_a_profile_and_leaves_nothing(
-    config_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """check_writable writes a few kB (a full disk shows then, not after the approval) and removes them."""
-    written: list[int] = []
-    real_write = os.write
-
-    def counting_write(fd: int, data: bytes | memoryview) -> int:
-        n = real_write(fd, data)
-        written.append(n)
-        return n
-
-    monkeypatch.setattr(os, "write", counting_write)
-    CredentialStore().check_writable()
-    monkeypatch.undo()
-    assert sum(written) >= 4096
-    assert list((config_dir / "profiles").iterdir()) == []
-
-
 # -- providers.toml ----------------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
-from ..errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError
+from ..errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError, StoreError
 from ..http import REQUEST_TIMEOUT, Client
 from ..models import Credentials
 from ..text import account_name
@@ -51,6 +51,8 @@ START_PAGE_GRACE = 5.0
 """After a failed start, how long the start page stays up for a browser that is still on its way to it."""
 TYPED_TRIES = 3
 """How often a person may type or paste a verifier or PIN that the provider rejects."""
+DISCARD_TIMEOUT = 10.0
+"""How long revoking tokens that could not be saved may take: the provider has just answered, so it is up."""
 
 
 class Login:
@@ -192,7 +194,7 @@ class Login:
                             waiter.rearm()
                             continue
                         break
-                    self.prepared.store.save(creds)
+                    await self._save(creds)
                     account = account_name(creds.screen_name, creds.user_id)
                     waiter.finish(wording.success_page(self.dance.provider_name, account))
                     return creds
@@ -230,6 +232,18 @@ class Login:
 
     def _browser_sent(self) -> bool:
         return self.served and self.options.open_browser is not False
+
+    async def _save(self, creds: Credentials) -> None:
+        """Store ``creds``; if that fails, the provider has issued tokens nobody holds: revoke them where it can."""
+        try:
+            self.prepared.store.save(creds)
+        except StoreError as exc:
+            discarding = Background(
+                lambda: self.dance.discard(self.client, creds, timeout=DISCARD_TIMEOUT), name="loopauth-discard"
+            )
+            revoked = await discarding.wait()
+            note = wording.discarded if revoked else wording.not_discarded
+            raise StoreError(f"{exc.message}; {note(self.dance.provider_name)}", path=exc.path) from exc
 
     def _exchange(self, approved: Approved) -> Background[Credentials]:
         profile = self.prepared.profile

@@ -89,6 +89,16 @@ def bad_request(status: int, reason: str) -> Page:
 # -- the terminal ------------------------------------------------------------------------------------------------
 
 
+def discarded(provider: str) -> str:
+    return f"the new token was revoked at {provider}, so nothing valid is left behind"
+
+
+def not_discarded(provider: str) -> str:
+    return (
+        f"the new token could not be revoked and may still be valid: revoke the app's access in {provider}'s settings"
+    )
+
+
 def denied(provider: str) -> str:
     return f"login denied: access was refused on {provider}'s page"
 

@@ -129,6 +129,22 @@ class OAuth1Dance:
         self.request_token = None  # a request token is good for one exchange
         return self.credentials(fields, profile=profile)
 
+    def discard(self, client: Client, creds: Credentials, *, timeout: float) -> bool:
+        """Revoke the new access token at the provider's ``revoke_url`` (Twitter's invalidate_token), if it has one."""
+        if not self.provider.revoke_url:
+            return False
+        request = sign(
+            "POST",
+            self.provider.revoke_url,
+            self.consumer,
+            token=creds.oauth_token,
+            token_secret=creds.oauth_token_secret,
+        )
+        try:
+            return client.send(request, timeout=timeout).ok
+        except ProviderError:
+            return False
+
     def typo(self, error: ProviderError) -> bool:
         # The access-token call refused (401, or Twitter's 400/403 for a bad verifier): with a typed
         # verifier, that is most likely a typo, and the request token is still good for another try.
