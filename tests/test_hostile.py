@@ -34,7 +34,7 @@ from loopauth.oauth1.dance import OAuth1Dance
 from loopauth.oauth1.signing import Consumer
 from loopauth.store import CredentialStore
 
-from .conftest import Cli, browser_env, demo_login_args, run_cli_async
+from .conftest import Cli, browser_env, demo_login_args, run_cli, run_cli_async
 from .test_callback import AUTHORIZE, PROVIDER, TOKEN, get, serving, waiter_for
 from .test_headless import Login, StartLogin, assert_logged_in, browse
 from .test_headless import login as login  # the fixture: pytest finds it here by name
@@ -557,3 +557,37 @@ async def test_a_full_disk_is_found_before_the_browser_opens(demo: DemoProvider)
     assert proc.returncode == 6, err
     assert "File too large" in err.decode()
     assert demo.calls["request_token"] == demo.calls["authorize"] == 0
+
+
+SITECUSTOMIZE = """
+import os, signal, sys
+
+class InterruptAt:
+    '''Ctrl-C, as a person's, at the moment a given module starts to be imported.'''
+
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["LOOPAUTH_TEST_INTERRUPT_AT"]:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, InterruptAt())
+"""
+
+
+@pytest.mark.parametrize("module", ["loopauth.errors", "loopauth.cli.token", "loopauth.store", "argparse"])
+def test_ctrl_c_while_starting_up_is_one_line_and_130(tmp_path: Path, module: str) -> None:
+    """An interrupt in the first milliseconds, while loopauth imports its modules: no traceback, exit 130."""
+    (tmp_path / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    env = {"PYTHONPATH": str(tmp_path), "LOOPAUTH_TEST_INTERRUPT_AT": module}
+    args = ["token"] if module != "argparse" else ["list"]
+    result = run_cli(*args, env=env)
+    assert (result.returncode, result.stderr) == (130, "loopauth: interrupted\n")
+
+
+def test_the_cli_knows_the_interrupted_exit_code_before_importing_it() -> None:
+    """loopauth.cli keeps its own copy of 130 for Ctrl-C during imports; it is the documented one."""
+    import loopauth.cli
+    from loopauth.errors import EXIT_INTERRUPTED
+
+    assert loopauth.cli.EXIT_INTERRUPTED == EXIT_INTERRUPTED
