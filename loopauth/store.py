@@ -280,7 +280,7 @@ class CredentialStore:
         if create:
             _ensure_dir(root)
         try:
-            root_fd = open_trusted_dir(root, "config directory")
+            root_fd = _open_trusted_dir(root, "config directory")
         except OSError as exc:
             if isinstance(exc, FileNotFoundError) and not create:
                 raise
@@ -290,7 +290,7 @@ class CredentialStore:
             if create:
                 _make_dir_at(root_fd, "profiles", directory)
             try:
-                return open_trusted_dir(directory, "credential directory", dir_fd=root_fd)
+                return _open_trusted_dir(directory, "credential directory", dir_fd=root_fd)
             except OSError as exc:
                 if isinstance(exc, FileNotFoundError) and not create:
                     raise
@@ -363,7 +363,7 @@ class CredentialStore:
 # -- trust -------------------------------------------------------------------------------------------
 
 
-def open_trusted_dir(path: Path, what: str, *, dir_fd: int | None = None) -> int:
+def _open_trusted_dir(path: Path, what: str, *, dir_fd: int | None = None) -> int:
     """Open directory ``path`` (or, with ``dir_fd``, its last component under that descriptor) and check it.
 
     StoreError unless it belongs to this user or root and nobody else may write to it; a symlink
@@ -379,14 +379,14 @@ def open_trusted_dir(path: Path, what: str, *, dir_fd: int | None = None) -> int
             )
     fd = os.open(path if dir_fd is None else path.name, _DIR_FLAGS, dir_fd=dir_fd)
     try:
-        check_trusted(path, os.fstat(fd), what)
+        _check_trusted(path, os.fstat(fd), what)
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def check_trusted(path: Path, st: os.stat_result, what: str) -> None:
+def _check_trusted(path: Path, st: os.stat_result, what: str) -> None:
     """StoreError unless ``st`` (of ``path``) belongs to this user or root and is writable by nobody else."""
     mode = stat.S_IMODE(st.st_mode)
     if st.st_uid not in (os.geteuid(), 0):
@@ -429,7 +429,7 @@ def read_trusted_file(path: Path, what: str, *, limit: int = MAX_FILE) -> bytes:
     For ``providers.toml``: the same checks as a profile. OSError (FileNotFoundError when it or its
     directory is missing) if it cannot be read, StoreError if another user could have put it there.
     """
-    directory = open_trusted_dir(path.parent, "config directory")
+    directory = _open_trusted_dir(path.parent, "config directory")
     try:
         return _read_at(directory, path.name, path, what, limit=limit)
     finally:
@@ -446,7 +446,7 @@ def _read_at(directory: int, name: str, path: Path, what: str, *, limit: int = M
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
         if not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        check_trusted(path, st, what)
+        _check_trusted(path, st, what)
         if st.st_size > limit:
             raise OSError(errno.EFBIG, f"larger than {_size(limit)}")
         chunks: list[bytes] = []
@@ -546,7 +546,7 @@ def _write_target(directory: int, path: Path) -> tuple[int, Path, str]:
         )
     target = Path(os.path.realpath(path))
     try:
-        fd = open_trusted_dir(target.parent, "directory of the credential file")
+        fd = _open_trusted_dir(target.parent, "directory of the credential file")
     except OSError as exc:
         raise StoreError(f"cannot save credentials to {path} (-> {target}): {_os_reason(exc)}", path=path) from exc
     return fd, target.parent, target.name
