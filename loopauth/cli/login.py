@@ -197,7 +197,7 @@ def _ask_for_secret(options: LoginOptions) -> LoginOptions:
         or not options.consumer_key
         or options.rsa_key_file
         or options.signature_method == "RSA-SHA1"
-        or not sys.stdin.isatty()
+        or not _foreground_terminal()
     ):
         return options
     import getpass
@@ -208,6 +208,16 @@ def _ask_for_secret(options: LoginOptions) -> LoginOptions:
     except EOFError:
         return options  # Ctrl-D: the usual "no consumer secret" error follows
     return replace(options, consumer_secret=secret or None)
+
+
+def _foreground_terminal() -> bool:
+    """Whether stdin is a terminal we may prompt on: `loopauth login &` would be stopped (SIGTTOU) instead."""
+    if not os.isatty(0):
+        return False
+    try:
+        return os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return True  # not our controlling terminal, so prompting on it cannot stop us
 
 
 @dataclass(frozen=True)
