@@ -42,7 +42,7 @@ def prepare(options: LoginOptions) -> Prepared:
     store = options.store or CredentialStore()
     dance = dance_for(options, store.root)
     # A config dir we cannot write must stop the login before a browser opens, not after the user consented.
-    store.check_writable()
+    store.check_writable(profile)
     return Prepared(options, plan, profile, dance, store)
 
 

@@ -187,23 +187,19 @@ def revoke(creds: AnyCredentials, *, timeout: float = REQUEST_TIMEOUT, trace: Tr
 
 
 def _revoke_oauth2(creds: OAuth2Credentials, timeout: float, trace: Trace | None) -> None:
-    from .oauth2.messages import form_request
+    from .oauth2.messages import revoke_requests
 
-    provider = creds.endpoints
-    if not provider.revoke_url:
+    if not creds.endpoints.revoke_url:
         raise _no_revoke(creds)
-    tokens = [("refresh_token", creds.refresh_token), ("access_token", creds.access_token)]
+    calls = revoke_requests(
+        creds.endpoints,
+        client_id=creds.client_id,
+        client_secret=creds.client_secret,
+        access_token=creds.access_token,
+        refresh_token=creds.refresh_token,
+    )
     with Client(trace=trace) as client:
-        for hint, token in tokens:
-            if not token:
-                continue
-            call = form_request(
-                provider.revoke_url,
-                [("token", token), ("token_type_hint", hint)],
-                client_id=creds.client_id,
-                client_secret=creds.client_secret,
-                client_auth=provider.client_auth,
-            )
+        for call in calls:
             response = client.send(call, timeout=timeout)
             if not response.ok:
                 raise _failure("revoke", creds, response)

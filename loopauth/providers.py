@@ -149,8 +149,13 @@ def load_custom(path: Path) -> dict[str, AnyProvider]:
     """Read ``providers.toml``: one table per provider. Raises UsageError naming the file and line."""
     import tomllib
 
+    from .store import read_trusted_file
+
     try:
-        raw = path.read_bytes()
+        # The same checks as a profile: a regular file of at most 1 MiB (a FIFO or /dev/zero must not hang or
+        # exhaust us), in a config dir that nobody else can write to (a planted [twitter] would take the
+        # preset's place): StoreError otherwise.
+        raw = read_trusted_file(path, "providers file")
     except FileNotFoundError:
         return {}
     except OSError as exc:

@@ -3,18 +3,29 @@
 Layout::
 
     <config dir>/                  0700 when we create it ($LOOPAUTH_CONFIG_DIR or the platform's)
+        providers.toml             the user's own providers (loopauth.providers)
         profiles/                  0700 when we create it
             <profile>.json         0600, replaced atomically on every save
-            .<profile>.lock        0600, flock()ed around each save/delete; removed with the profile
+            .<profile>.lock        0600, flock()ed around each save/delete
 
 The files are plaintext JSON: anyone who can read them as this user has the
 tokens. The modes, the atomic replace and the lock only make sure nobody
 *else* can read them and that a crash or a second loopauth never leaves half
 a file behind.
 
+Trust, as ssh's StrictModes: the config directory and ``profiles/`` (and the directory a symlinked
+profile leads to) must belong to this user or root and be writable by nobody else, and so must the
+files read from them. Otherwise another user could plant a profile or a ``providers.toml``, or swap a
+file for a symlink to one of ours so that a save overwrites it or a logout deletes it. Every check
+is made on an open descriptor (``fstat``), and everything below the checked directory is opened
+relative to that descriptor (``openat``), so nothing can be swapped between the check and the use.
+A group-writable directory or file passes only when the group is the owner's own private group
+(the user-private-group scheme behind umask 002 on Debian and Ubuntu).
+
 ``load()`` runs at the start of every tool that uses a stored login, so this
 module imports only cheap standard-library modules: no tempfile, secrets,
-asyncio, aiohttp or oauthlib, and platformdirs only when it is needed.
+asyncio, aiohttp or oauthlib, and platformdirs only when it is needed. The
+checks cost a few ``stat`` calls.
 """
 
 from __future__ import annotations
@@ -39,6 +50,10 @@ ENV_PROFILE = "LOOPAUTH_PROFILE"
 DEFAULT_PROFILE = "default"
 _ACTIVE_FILE = "active"
 LOCK_TIMEOUT = 5.0
+MAX_FILE = 1 << 20
+"""The largest profile or ``providers.toml`` read: both are a few hundred bytes; a bigger one is not ours."""
+PROBE_SIZE = 8192
+"""Bytes written by :meth:`CredentialStore.check_writable`: more than any profile, so a full disk shows up then."""
 _LOCK_POLL = 0.05
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
@@ -47,6 +62,7 @@ _FILE_MODE = 0o600
 _PROFILE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _TMP_SUFFIX = ".tmp"
 _TMP_RAND_BYTES = 6
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 def config_dir() -> Path:
@@ -149,62 +165,53 @@ class CredentialStore:
         """The stored credentials of *profile*; NotLoggedIn if there are none, StoreError if unusable."""
         path = self.path_for(profile)
         try:
-            raw = _read_regular_file(path)
+            directory = self._open_profiles()
         except FileNotFoundError:
-            # Also a dangling symlink, or no profiles directory at all: nothing stored.
-            raise NotLoggedIn(
-                f"not logged in: no profile '{profile}'",
-                profile=profile,
-            ) from None
-        except OSError as exc:
-            raise _corrupt(path, _os_reason(exc)) from exc
-        creds = _parse(path, raw)
-        # The file name is what the user asked for and where a later save() writes; a file
-        # copied or renamed by hand must not send that save to another profile's file.
-        if creds.profile != profile:
-            creds = creds.replace(profile=profile)
-        return creds
+            raise _not_logged_in(profile) from None
+        try:
+            return self._load_at(directory, profile, path)
+        finally:
+            os.close(directory)
 
     def profiles(self) -> list[ProfileEntry]:
         """Every profile file, sorted by name; an unusable one is listed with its error, not raised."""
-        directory = self.profiles_dir
         try:
-            with os.scandir(directory) as it:
-                names = sorted(
-                    entry.name[: -len(".json")]
-                    for entry in it
-                    if entry.name.endswith(".json") and _PROFILE_RE.fullmatch(entry.name[: -len(".json")])
-                )
+            directory = self._open_profiles()
         except FileNotFoundError:
             return []
-        except OSError as exc:
-            raise StoreError(
-                f"cannot list credential directory {directory}: {_os_reason(exc)}", path=directory
-            ) from exc
-        entries: list[ProfileEntry] = []
-        for name in names:
-            path = self.path_for(name)
+        try:
             try:
-                creds = self.load(name)
-            except NotLoggedIn:
-                continue  # removed since the listing, or a dangling symlink: nothing stored
-            except StoreError as exc:
-                entries.append(ProfileEntry(name=name, path=path, credentials=None, error=exc.message))
-            else:
-                entries.append(ProfileEntry(name=name, path=path, credentials=creds, error=None))
-        return entries
+                with os.scandir(directory) as it:
+                    names = sorted(
+                        entry.name[: -len(".json")]
+                        for entry in it
+                        if entry.name.endswith(".json") and _PROFILE_RE.fullmatch(entry.name[: -len(".json")])
+                    )
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot list credential directory {self.profiles_dir}: {_os_reason(exc)}", path=self.profiles_dir
+                ) from exc
+            entries: list[ProfileEntry] = []
+            for name in names:
+                path = self.path_for(name)
+                try:
+                    creds = self._load_at(directory, name, path)
+                except NotLoggedIn:
+                    continue  # removed since the listing, or a dangling symlink: nothing stored
+                except StoreError as exc:
+                    entries.append(ProfileEntry(name=name, path=path, credentials=None, error=exc.message))
+                else:
+                    entries.append(ProfileEntry(name=name, path=path, credentials=creds, error=None))
+            return entries
+        finally:
+            os.close(directory)
 
     # -- writing ---------------------------------------------------------------------------------
 
     def save(self, creds: AnyCredentials) -> Path:
         """Store *creds* under ``creds.profile``, atomically and 0600; returns the profile's path."""
-        profile = validate_profile_name(creds.profile)
-        path = self.path_for(profile)
-        data = _encode(creds)
-        self._ensure_dirs()
-        with self._locked(profile):
-            _write_atomic(path, data)
-        return path
+        with self.holding(creds.profile) as held:
+            return held.save(creds)
 
     @contextlib.contextmanager
     def holding(self, profile: str, *, timeout: float | None = None) -> Iterator[Held]:
@@ -214,64 +221,132 @@ class CredentialStore:
         network call while holding it.
         """
         profile = validate_profile_name(profile)
-        self._ensure_dirs()
-        with self._locked(profile, timeout=timeout):
-            yield Held(self, profile)
+        directory = self._open_profiles(create=True)
+        try:
+            with self._locked(directory, profile, timeout=timeout):
+                yield Held(self, directory, profile)
+        finally:
+            os.close(directory)
 
     def delete(self, profile: str) -> bool:
-        """Remove *profile*'s credentials; True if a file was removed."""
+        """Remove *profile*'s entry; True if there was one.
+
+        A symlinked profile loses the link, never the file it points to: another user who could
+        plant a link must not be able to make a logout delete one of your files.
+        """
         path = self.path_for(profile)
-        if not os.path.lexists(path):
-            # Nothing to do, so write nothing: no directories, no lock file (works read-only too).
-            return False
-        with self._locked(profile):
-            # Through a symlink, remove the file holding the secrets and keep the link, the same
-            # way save() writes through it; a later save() recreates the target.
-            target = Path(os.path.realpath(path))
-            try:
-                os.unlink(target)
-            except FileNotFoundError:
+        try:
+            directory = self._open_profiles()
+        except FileNotFoundError:
+            return False  # nothing to do, so write nothing: no directories, no lock file (works read-only too)
+        try:
+            if not _exists(directory, path.name):
                 return False
+            with self._locked(directory, profile):
+                try:
+                    os.unlink(path.name, dir_fd=directory)
+                except FileNotFoundError:
+                    return False
+                except OSError as exc:
+                    raise StoreError(f"cannot remove credential file {path}: {_os_reason(exc)}", path=path) from exc
+                # The lock goes too, while we hold it: a waiter that locks this removed file notices and
+                # locks the path's new one instead (see _locked).
+                with contextlib.suppress(OSError):
+                    os.unlink(_lock_name(profile), dir_fd=directory)
+                _fsync(directory)
+                return True
+        finally:
+            os.close(directory)
+
+    def check_writable(self, profile: str | None = None) -> None:
+        """Fail now, before a browser opens, if a login could not be saved here (as ``profile``, when given).
+
+        The probe writes :data:`PROBE_SIZE` bytes, so a full disk or a quota is found now rather than
+        after the user has approved the login.
+        """
+        directory = self._open_profiles(create=True)
+        where_fd, where = directory, self.profiles_dir
+        try:
+            if profile is not None:
+                where_fd, where, _ = _write_target(directory, self.path_for(profile))
+            probe = f".probe-{os.urandom(_TMP_RAND_BYTES).hex()}{_TMP_SUFFIX}"
+            try:
+                fd = os.open(probe, _NEW_FILE_FLAGS, _FILE_MODE, dir_fd=where_fd)
             except OSError as exc:
                 raise StoreError(
-                    f"cannot remove credential file {_describe(path, target)}: {_os_reason(exc)}", path=path
+                    f"cannot write to credential directory {where}: {_os_reason(exc)}", path=where
                 ) from exc
-            # The lock goes too, while we hold it: a waiter that locks this removed file notices and
-            # locks the path's new one instead (see _locked).
-            with contextlib.suppress(OSError):
-                os.unlink(self._lock_path(profile))
-            _fsync_dir(target.parent)
-            return True
-
-    def check_writable(self) -> None:
-        """Fail now, before a browser opens, if a login could not be saved here."""
-        self._ensure_dirs()
-        directory = self.profiles_dir
-        probe = directory / f".probe-{os.urandom(_TMP_RAND_BYTES).hex()}{_TMP_SUFFIX}"
-        try:
-            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, _FILE_MODE)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot write to credential directory {directory}: {_os_reason(exc)}", path=directory
-            ) from exc
-        os.close(fd)
-        try:
-            os.unlink(probe)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot remove files in credential directory {directory}: {_os_reason(exc)}", path=directory
-            ) from exc
+            try:
+                try:
+                    _write_all(fd, bytes(PROBE_SIZE))
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(probe, dir_fd=where_fd)
+                raise StoreError(
+                    f"cannot write to credential directory {where}: {_os_reason(exc)}", path=where
+                ) from exc
+            try:
+                os.unlink(probe, dir_fd=where_fd)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot remove files in credential directory {where}: {_os_reason(exc)}", path=where
+                ) from exc
+        finally:
+            if where_fd != directory:
+                os.close(where_fd)
+            os.close(directory)
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _ensure_dirs(self) -> None:
-        _ensure_dir(self.profiles_dir)
+    def _open_profiles(self, *, create: bool = False) -> int:
+        """A descriptor of ``profiles/``, checked (and the config dir above it); FileNotFoundError if missing.
 
-    def _lock_path(self, profile: str) -> Path:
-        return self.profiles_dir / f".{profile}.lock"
+        With ``create``, missing directories are made 0700 first; ``profiles/`` only once the config
+        dir has passed its check, so nothing is ever created in a directory another user controls.
+        """
+        root = self.root
+        if create:
+            _ensure_dir(root)
+        try:
+            root_fd = _open_trusted_dir(root, "config directory")
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError) and not create:
+                raise
+            raise StoreError(f"cannot use config directory {root}: {_os_reason(exc)}", path=root) from exc
+        directory = self.profiles_dir
+        try:
+            if create:
+                _make_dir_at(root_fd, "profiles", directory)
+            try:
+                return _open_trusted_dir(directory, "credential directory", dir_fd=root_fd)
+            except OSError as exc:
+                if isinstance(exc, FileNotFoundError) and not create:
+                    raise
+                raise StoreError(
+                    f"cannot use credential directory {directory}: {_os_reason(exc)}", path=directory
+                ) from exc
+        finally:
+            os.close(root_fd)
+
+    def _load_at(self, directory: int, profile: str, path: Path) -> AnyCredentials:
+        try:
+            raw = _read_at(directory, path.name, path, "credential file")
+        except FileNotFoundError:
+            # Also a dangling symlink: nothing stored.
+            raise _not_logged_in(profile) from None
+        except OSError as exc:
+            raise _corrupt(path, _os_reason(exc)) from exc
+        creds = _parse(path, raw)
+        # The file name is what the user asked for and where a later save() writes; a file
+        # copied or renamed by hand must not send that save to another profile's file.
+        if creds.profile != profile:
+            creds = creds.replace(profile=profile)
+        return creds
 
     @contextlib.contextmanager
-    def _locked(self, profile: str, *, timeout: float | None = None) -> Iterator[None]:
+    def _locked(self, directory: int, profile: str, *, timeout: float | None = None) -> Iterator[None]:
         """Hold an exclusive flock on ``.<profile>.lock`` for the block, waiting up to ``timeout`` (default:
         the store's lock_timeout).
 
@@ -279,20 +354,13 @@ class CredentialStore:
         file, which locks nothing anybody else will look at: so once locked, the file at the path must
         still be the one we hold, or we start over with the file that is there now.
         """
-        directory = self.profiles_dir
-        lockpath = self._lock_path(profile)
+        lockpath = self.profiles_dir / _lock_name(profile)
         deadline = time.monotonic() + (self._lock_timeout if timeout is None else timeout)
         while True:
-            try:
-                fd = os.open(lockpath, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, _FILE_MODE)
-            except OSError as exc:
-                # Read-only or foreign directory: report it once and stop (no retry loop).
-                raise StoreError(
-                    f"cannot write to credential directory {directory}: {_os_reason(exc)}", path=directory
-                ) from exc
+            fd = self._open_lock(directory, lockpath)
             try:
                 self._lock(fd, lockpath, profile, deadline)
-                if _still_at(fd, lockpath):
+                if _still_at(fd, directory, lockpath.name):
                     break
             except BaseException:
                 os.close(fd)
@@ -306,16 +374,32 @@ class CredentialStore:
             # Closing the descriptor releases the flock.
             os.close(fd)
 
-    def _lock(self, fd: int, lockpath: Path, profile: str, deadline: float) -> None:
+    def _open_lock(self, directory: int, lockpath: Path) -> int:
+        try:
+            # O_NOFOLLOW: a symlink in place of the lock must not make us create or chmod the file it names.
+            fd = os.open(
+                lockpath.name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, _FILE_MODE, dir_fd=directory
+            )
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StoreError(f"cannot use lock file {lockpath}: it is a symlink", path=lockpath) from exc
+            # Read-only or foreign directory: report it once and stop (no retry loop).
+            raise StoreError(
+                f"cannot write to credential directory {self.profiles_dir}: {_os_reason(exc)}", path=self.profiles_dir
+            ) from exc
         try:
             # The umask may have narrowed 0600 (to 0400 under umask 277, say), which would make
-            # the next opener's O_RDWR fail; the file is ours and in our own 0700 directory.
+            # the next opener's O_RDWR fail; the file is ours and in our own checked directory.
             os.fchmod(fd, _FILE_MODE)
         except OSError as exc:
+            os.close(fd)
             raise StoreError(f"cannot use lock file {lockpath}: {_os_reason(exc)}", path=lockpath) from exc
+        return fd
+
+    def _lock(self, fd: int, lockpath: Path, profile: str, deadline: float) -> None:
         while True:
             try:
-                # Non-blocking and polled, so a stuck peer costs at most lock_timeout, and
+                # Non-blocking and polled, so a stuck peer costs at most the timeout, and
                 # Ctrl-C is handled promptly while we wait.
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return
@@ -329,36 +413,151 @@ class CredentialStore:
                 raise StoreError(f"cannot lock {lockpath}: {_os_reason(exc)}", path=lockpath) from exc
 
 
-def _still_at(fd: int, path: Path) -> bool:
-    """Whether ``path`` still names the file open as ``fd`` (it was not removed or replaced meanwhile)."""
-    held = os.fstat(fd)
-    try:
-        now = os.stat(path)  # followed, as os.open() follows it
-    except FileNotFoundError:
-        return False
-    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
-
-
 class Held:
     """A profile whose lock is held (:meth:`CredentialStore.holding`): read and replace it without re-locking."""
 
-    def __init__(self, store: CredentialStore, profile: str) -> None:
+    def __init__(self, store: CredentialStore, directory: int, profile: str) -> None:
         self.store = store
         self.profile = profile
+        self._directory = directory
 
     def load(self) -> AnyCredentials:
-        return self.store.load(self.profile)
+        return self.store._load_at(self._directory, self.profile, self.store.path_for(self.profile))
 
     def save(self, creds: AnyCredentials) -> Path:
         if creds.profile != self.profile:
             raise ValueError(f"holding profile {self.profile!r}, not {creds.profile!r}")
         path = self.store.path_for(self.profile)
-        _write_atomic(path, _encode(creds))
+        data = (json.dumps(creds.to_dict(), indent=2, sort_keys=True) + "\n").encode("utf-8")
+        _write_atomic(self._directory, path, data)
         return path
 
 
-def _encode(creds: AnyCredentials) -> bytes:
-    return (json.dumps(creds.to_dict(), indent=2, sort_keys=True) + "\n").encode("utf-8")
+def _lock_name(profile: str) -> str:
+    return f".{profile}.lock"
+
+
+def _still_at(fd: int, directory: int, name: str) -> bool:
+    """Whether ``name`` in ``directory`` still is the file open as ``fd`` (not removed or replaced meanwhile)."""
+    held = os.fstat(fd)
+    try:
+        now = os.stat(name, dir_fd=directory, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino)
+
+
+# -- trust -------------------------------------------------------------------------------------------
+
+
+def _open_trusted_dir(path: Path, what: str, *, dir_fd: int | None = None) -> int:
+    """Open directory ``path`` (or, with ``dir_fd``, its last component under that descriptor) and check it.
+
+    StoreError unless it belongs to this user or root and nobody else may write to it; a symlink
+    given as ``path`` must belong to this user or root too. OSError (FileNotFoundError,
+    NotADirectoryError, ...) when it cannot be opened.
+    """
+    if dir_fd is None:
+        link = os.lstat(path)
+        if stat.S_ISLNK(link.st_mode) and link.st_uid not in (os.geteuid(), 0):
+            raise StoreError(
+                f"{what} {path} is a symlink that belongs to uid {link.st_uid}, not to you: refusing to follow it",
+                path=path,
+            )
+    fd = os.open(path if dir_fd is None else path.name, _DIR_FLAGS, dir_fd=dir_fd)
+    try:
+        _check_trusted(path, os.fstat(fd), what)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _check_trusted(path: Path, st: os.stat_result, what: str) -> None:
+    """StoreError unless ``st`` (of ``path``) belongs to this user or root and is writable by nobody else."""
+    mode = stat.S_IMODE(st.st_mode)
+    if st.st_uid not in (os.geteuid(), 0):
+        raise StoreError(
+            f"{what} {path} belongs to uid {st.st_uid} (mode {mode:04o}), not to you: its owner could plant or "
+            "swap credentials there; use one of your own",
+            path=path,
+        )
+    if mode & 0o002 or (mode & 0o020 and not _private_group(st.st_gid, st.st_uid)):
+        raise StoreError(
+            f"{what} {path} is writable by other users (mode {mode:04o}): they could plant or swap credentials "
+            f"there; make it private (chmod go-w {path})",
+            path=path,
+        )
+
+
+def _private_group(gid: int, owner: int) -> bool:
+    """Whether ``gid`` is ``owner``'s own private group, so that its write bit lets nobody else in.
+
+    The user-private-group scheme (Debian, Ubuntu, Fedora: umask 002) gives each user a group of
+    their own; ssh's Debian patch accepts group-writable files exactly then. Only reached for a
+    group-writable directory or file, so the lookups cost nothing on the usual path.
+    """
+    import grp
+    import pwd
+
+    try:
+        group = grp.getgrgid(gid)
+        user = pwd.getpwuid(owner)
+    except KeyError:
+        return False
+    if user.pw_gid != gid or any(member != user.pw_name for member in group.gr_mem):
+        return False
+    return all(entry.pw_gid != gid or entry.pw_uid == owner for entry in pwd.getpwall())
+
+
+def read_trusted_file(path: Path, what: str, *, limit: int = MAX_FILE) -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes in a checked directory.
+
+    For ``providers.toml``: the same checks as a profile. OSError (FileNotFoundError when it or its
+    directory is missing) if it cannot be read, StoreError if another user could have put it there.
+    """
+    directory = _open_trusted_dir(path.parent, "config directory")
+    try:
+        return _read_at(directory, path.name, path, what, limit=limit)
+    finally:
+        os.close(directory)
+
+
+def _read_at(directory: int, name: str, path: Path, what: str, *, limit: int = MAX_FILE) -> bytes:
+    """Read ``name`` under ``directory`` (following a symlink); OSError if missing, unreadable, odd or too big."""
+    # O_NONBLOCK so that a FIFO in place of the file cannot hang every tool that reads it.
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=directory)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        _check_trusted(path, st, what)
+        if st.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {_size(limit)}")
+        chunks: list[bytes] = []
+        size = 0
+        # Never more than limit: the size fstat gave may change while we read.
+        while chunk := os.read(fd, min(65536, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise OSError(errno.EFBIG, f"larger than {_size(limit)}")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 and not limit % (1 << 20) else f"{limit:,} bytes"
+
+
+# -- writing -----------------------------------------------------------------------------------------
+
+# O_EXCL + 0600 means the secrets are never readable by others, not even for an instant,
+# and O_NOFOLLOW means nobody can pre-plant a symlink under a temp name.
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
 
 
 def _ensure_dir(path: Path) -> None:
@@ -377,10 +576,7 @@ def _ensure_dir(path: Path) -> None:
         except FileExistsError:
             if os.path.isdir(directory):
                 continue  # another loopauth created it between our check and mkdir; not ours to chmod
-            raise StoreError(
-                f"cannot create credential directory {directory}: something that is not a directory is in the way",
-                path=directory,
-            ) from None
+            raise _in_the_way(directory) from None
         except OSError as exc:
             raise StoreError(
                 f"cannot create credential directory {directory}: {_os_reason(exc)}", path=directory
@@ -395,56 +591,107 @@ def _ensure_dir(path: Path) -> None:
             ) from exc
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Replace *path* (or, if it is a symlink, the file it resolves to) with *data*, mode 0600.
+def _make_dir_at(parent: int, name: str, path: Path) -> None:
+    """Create directory ``name`` under the (checked) ``parent`` descriptor, 0700, unless it exists."""
+    try:
+        os.mkdir(name, _DIR_MODE, dir_fd=parent)
+    except FileExistsError:
+        return  # a directory (checked when opened), or whatever is in the way (reported then)
+    except OSError as exc:
+        raise StoreError(f"cannot create credential directory {path}: {_os_reason(exc)}", path=path) from exc
+    try:
+        fd = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=parent)
+        try:
+            os.fchmod(fd, _DIR_MODE)  # exactly 0700, whatever the umask, and only on what we just made
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot set permissions on credential directory {path}: {_os_reason(exc)}", path=path
+        ) from exc
+
+
+def _write_target(directory: int, path: Path) -> tuple[int, Path, str]:
+    """Where a save of ``path`` (an entry of ``directory``) lands: a directory descriptor, its path, the name.
+
+    Usually ``profiles/`` itself (the descriptor is then ``directory``). A symlinked profile is written
+    through, as long as the link is this user's (or root's) and the directory it leads to passes the
+    same check as ``profiles/``; the caller closes a descriptor that is not ``directory``.
+    """
+    try:
+        st = os.stat(path.name, dir_fd=directory, follow_symlinks=False)
+    except FileNotFoundError:
+        return directory, path.parent, path.name
+    except OSError as exc:
+        raise StoreError(f"cannot use credential file {path}: {_os_reason(exc)}", path=path) from exc
+    if not stat.S_ISLNK(st.st_mode):
+        return directory, path.parent, path.name
+    if st.st_uid not in (os.geteuid(), 0):
+        raise StoreError(
+            f"credential file {path} is a symlink that belongs to uid {st.st_uid}, not to you: refusing to follow it",
+            path=path,
+        )
+    target = Path(os.path.realpath(path))
+    try:
+        fd = _open_trusted_dir(target.parent, "directory of the credential file")
+    except OSError as exc:
+        raise StoreError(f"cannot save credentials to {path} (-> {target}): {_os_reason(exc)}", path=path) from exc
+    return fd, target.parent, target.name
+
+
+def _write_atomic(directory: int, path: Path, data: bytes) -> None:
+    """Replace the profile ``path`` (an entry of ``directory``, or the file its symlink names) with *data*, 0600.
 
     Readers see the old file or the new one, never a mix; on failure the old file is untouched and
     no temp file is left. OSError becomes StoreError; anything else (KeyboardInterrupt included)
     is re-raised after the clean-up.
     """
-    # Writing to the resolved target keeps a symlinked profile file a symlink; the temp file must
+    # Writing to a symlink's target keeps a symlinked profile file a symlink; the temp file must
     # live next to the target because os.replace is only atomic within one filesystem.
-    target = Path(os.path.realpath(path))
-    directory = target.parent
-    tmp = directory / f".{target.name}.{os.urandom(_TMP_RAND_BYTES).hex()}{_TMP_SUFFIX}"
+    where_fd, where, name = _write_target(directory, path)
+    shown = str(path) if where == path.parent else f"{path} (-> {where / name})"
+    tmp = f".{name}.{os.urandom(_TMP_RAND_BYTES).hex()}{_TMP_SUFFIX}"
     fd = -1
     created = False
     replaced = False
     try:
-        _remove_stale_temps(directory, target.name)
-        # O_EXCL + 0600 means the secrets are never readable by others, not even for an instant,
-        # and O_NOFOLLOW means nobody can pre-plant a symlink under the temp name.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, _FILE_MODE)
+        _remove_stale_temps(where_fd, name)
+        fd = os.open(tmp, _NEW_FILE_FLAGS, _FILE_MODE, dir_fd=where_fd)
         created = True
         # The umask can only remove bits from the open() mode; fchmod makes it exactly 0600.
         os.fchmod(fd, _FILE_MODE)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        _write_all(fd, data)
         # Raw os.write has no user-space buffer to flush; fsync puts the bytes on disk before the
         # rename makes them visible, so a crash cannot leave an empty file under the real name.
         os.fsync(fd)
         os.close(fd)
         fd = -1
-        os.replace(tmp, target)
+        os.replace(tmp, name, src_dir_fd=where_fd, dst_dir_fd=where_fd)
         replaced = True
+        _fsync(where_fd)
     except BaseException as exc:
         if fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(fd)
         if created and not replaced:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                os.unlink(tmp, dir_fd=where_fd)
         if isinstance(exc, OSError):
-            raise StoreError(
-                f"cannot save credentials to {_describe(path, target)}: {_os_reason(exc)}", path=path
-            ) from exc
+            raise StoreError(f"cannot save credentials to {shown}: {_os_reason(exc)}", path=path) from exc
         raise
-    _fsync_dir(directory)
+    finally:
+        if where_fd != directory:
+            os.close(where_fd)
 
 
-def _remove_stale_temps(directory: Path, target_name: str) -> None:
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _remove_stale_temps(directory: int, target_name: str) -> None:
     """Remove temp files a killed writer left for *target_name* (we hold its lock, so none is live)."""
     prefix = f".{target_name}."
     expected_len = len(prefix) + 2 * _TMP_RAND_BYTES + len(_TMP_SUFFIX)
@@ -454,37 +701,26 @@ def _remove_stale_temps(directory: Path, target_name: str) -> None:
             name = entry.name
             if len(name) == expected_len and name.startswith(prefix) and name.endswith(_TMP_SUFFIX):
                 with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+                    os.unlink(name, dir_fd=directory)
 
 
-def _fsync_dir(directory: Path) -> None:
+def _fsync(directory: int) -> None:
     """Make a rename or unlink in *directory* durable."""
     # Best effort: the rename has already happened and is visible, so failing the save now would
     # be wrong, and some filesystems refuse fsync on directories (EINVAL).
     with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        os.fsync(directory)
 
 
-def _read_regular_file(path: Path) -> bytes:
-    """Read *path* (following symlinks); OSError if it is missing, unreadable or not a regular file."""
-    # O_NONBLOCK so that a FIFO in place of the file cannot hang every tool that loads credentials.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+def _exists(directory: int, name: str) -> bool:
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
-        if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        chunks: list[bytes] = []
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        os.stat(name, dir_fd=directory, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+# -- reading -----------------------------------------------------------------------------------------
 
 
 def _parse(path: Path, raw: bytes) -> AnyCredentials:
@@ -518,15 +754,21 @@ def _parse(path: Path, raw: bytes) -> AnyCredentials:
         raise _corrupt(path, "a field has the wrong type") from None
 
 
+def _not_logged_in(profile: str) -> NotLoggedIn:
+    return NotLoggedIn(f"not logged in: no profile '{profile}'", profile=profile)
+
+
 def _corrupt(path: Path, reason: str) -> StoreError:
     return StoreError(
         f"credential file {path} is corrupt or unreadable: {reason}; log in again to replace it", path=path
     )
 
 
-def _describe(path: Path, target: Path) -> str:
-    """*path*, plus where it really points when it is (or sits under) a symlink."""
-    return str(path) if os.path.abspath(path) == str(target) else f"{path} (-> {target})"
+def _in_the_way(directory: Path) -> StoreError:
+    return StoreError(
+        f"cannot create credential directory {directory}: something that is not a directory is in the way",
+        path=directory,
+    )
 
 
 def _os_reason(exc: OSError) -> str:

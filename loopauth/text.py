@@ -25,6 +25,11 @@ def clean(value: str) -> str:
     return _CONTROL.sub(" ", value)
 
 
+def has_control(value: str) -> bool:
+    """Whether ``value`` holds anything :func:`clean` would replace."""
+    return _CONTROL.search(value) is not None
+
+
 def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
     """``message`` as one short printable line."""
     message = _SPACE.sub(" ", clean(message)).strip()

@@ -503,7 +503,7 @@ def login_table(provider: Provider, workdir: Path, runs: int, delay: float, base
             verdict = f"{target}: {'met' if lm <= bm else 'MISSED'}"
         print(f"{name:34} {lcell:>16} {bcell:>16} {ratio}  {verdict}")
     every = {side: [*sides[side].runs, *blocking[side].runs] for side in sides}
-    ok = {side: sum(r.error is None for r in runs) for side, runs in every.items()}
+    ok = {side: sum(r.error is None for r in side_runs) for side, side_runs in every.items()}
     lok = f"{ok['loopauth']}/{len(every['loopauth'])}"
     bok = f"{ok['baseline']}/{len(every['baseline'])}" if baseline else "n/a"
     print(f"{'runs ok (exit 0, token saved)':34} {lok:>16} {bok:>16}")

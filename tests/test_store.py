@@ -178,7 +178,7 @@ def test_failed_replace_keeps_old_file_and_removes_temp(
     path = store.save(make_creds())
     before = path.read_bytes()
 
-    def broken_replace(src: Any, dst: Any) -> None:
+    def broken_replace(src: Any, dst: Any, **kwargs: Any) -> None:
         raise OSError(errno.EIO, "Input/output error")
 
     monkeypatch.setattr(os, "replace", broken_replace)
@@ -217,7 +217,7 @@ def test_keyboard_interrupt_during_save_is_reraised_after_cleanup(
     path = store.save(make_creds())
     before = path.read_bytes()
 
-    def interrupted(src: Any, dst: Any) -> None:
+    def interrupted(src: Any, dst: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "replace", interrupted)
@@ -392,24 +392,19 @@ def test_symlinked_profile_file_is_written_through(store: CredentialStore, root:
     assert temp_files(root / "profiles", elsewhere) == []
 
 
-def test_delete_through_symlink_removes_secrets_and_keeps_link(
+def test_delete_of_a_symlinked_profile_removes_the_link_never_its_target(
     store: CredentialStore, root: Path, tmp_path: Path
 ) -> None:
-    """delete removes the file holding the secrets; the link stays and a new save refills it."""
+    """logout of a symlinked profile removes the profile entry itself; the file it points to stays whole."""
     store.check_writable()
-    target = tmp_path / "work-creds.json"
+    target = tmp_path / "id_ed25519"
+    target.write_text("not a credential file, and not ours to delete")
     link = root / "profiles" / "work.json"
     link.symlink_to(target)
-    store.save(make_creds())
-    assert target.is_file()
     assert store.delete("work") is True
-    assert not target.exists()
-    assert link.is_symlink()
-    with pytest.raises(NotLoggedIn):
-        store.load("work")
-    assert store.profiles() == []
-    store.save(make_creds(n=2))
-    assert json.loads(target.read_text())["oauth_token"] == "tok-2"
+    assert not os.path.lexists(link)
+    assert target.read_text() == "not a credential file, and not ours to delete"
+    assert store.delete("work") is False
 
 
 # -- read-only locations -------------------------------------------------------------------------

@@ -14,20 +14,16 @@ Every failure is one line on stderr (``loopauth: error: …``) and a documented 
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
 import sys
-from collections.abc import Sequence
-
-from ..errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LOCAL, EXIT_OK, LoopAuthError
-from .token import plain_token_args, print_token
 
 TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the token path
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
-_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+EXIT_INTERRUPTED = 130
+"""``loopauth.errors.EXIT_INTERRUPTED``, known before anything is imported (tests/test_hostile.py checks both agree)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,27 +33,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command line; returns the exit code (library callers and tests use this)."""
-    argv = sys.argv[1:] if argv is None else argv
+    """Run one command line; returns the exit code (library callers and tests use this).
+
+    Everything is imported in here, not at the top of the module: Ctrl-C in the first milliseconds
+    lands in an import, and must still be one line and exit 130, never a traceback.
+    """
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        print("loopauth: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str]) -> int:
+    import contextlib
+    import errno
+
+    from ..errors import EXIT_LOCAL, EXIT_OK, LoopAuthError
+
     try:
         code = _dispatch(argv)
         sys.stdout.flush()  # so a failed write of buffered output is reported below, not at exit
         return code
     except LoopAuthError as exc:
+        from ..text import clean
         from .errors import describe
 
-        print(f"loopauth: error: {describe(exc)}", file=sys.stderr)
+        # Messages quote providers (cleaned where they are made); this is the backstop for any that slip through.
+        print(f"loopauth: error: {clean(describe(exc))}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("loopauth: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `loopauth token | head -c0`: the reader left; not our failure to report.
         with contextlib.suppress(OSError):
             sys.stderr.flush()
         return EXIT_OK
     except OSError as exc:
-        if exc.errno not in _OUTPUT_ERRNOS:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
             return _internal_error(exc)
         # Our own file and network errors arrive wrapped (StoreError, ProviderError); a bare one
         # like these comes from writing to stdout: a full disk, a vanished terminal.
@@ -68,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: Sequence[str]) -> int:
+    from .token import plain_token_args, print_token
+
     plain = plain_token_args(argv)
     if plain is not None:
         return print_token(**plain)
@@ -79,8 +92,11 @@ def _dispatch(argv: Sequence[str]) -> int:
 def _internal_error(exc: Exception) -> int:
     if os.environ.get("LOOPAUTH_DEBUG"):
         raise exc
+    from ..errors import EXIT_INTERNAL
+    from ..text import clean
+
     print(
-        f"loopauth: internal error: {exc.__class__.__name__}: {exc} (set LOOPAUTH_DEBUG=1 for a traceback)",
+        f"loopauth: internal error: {exc.__class__.__name__}: {clean(str(exc))} (set LOOPAUTH_DEBUG=1 for a traceback)",
         file=sys.stderr,
     )
     return EXIT_INTERNAL
@@ -96,8 +112,13 @@ def run() -> None:
     with os._exit. Library callers use main(), which just returns.
     """
     code = main()
-    for stream in (sys.stdout, sys.stderr):
-        # Already flushed by main(), or closed after a reader left; nothing more to report.
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    try:
+        import contextlib
+
+        for stream in (sys.stdout, sys.stderr):
+            # Already flushed by main(), or closed after a reader left; nothing more to report.
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
     os._exit(code)

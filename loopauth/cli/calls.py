@@ -227,7 +227,7 @@ class RequestCommand:
             raise profile_hint(exc, creds) from None
         if self.include:
             lines = [f"{response.version} {response.status} {clean(response.reason)}".rstrip()]
-            lines += [f"{name}: {clean(value)}" for name, value in response.headers]
+            lines += [f"{clean(name)}: {clean(value)}" for name, value in response.headers]
             print("\n".join(lines) + "\n", file=sys.stderr, flush=True)
         # Exactly the bytes the provider sent: JSON, images or anything else, with no newline added.
         sys.stdout.buffer.write(response.body)

@@ -15,7 +15,7 @@ from ..urls import is_loopback_host
 # How each keyword argument of the library is given on the command line.
 FLAGS = {
     "consumer_key": "--consumer-key (or $LOOPAUTH_CONSUMER_KEY)",
-    "consumer_secret": "--consumer-secret (or $LOOPAUTH_CONSUMER_SECRET)",
+    "consumer_secret": "$LOOPAUTH_CONSUMER_SECRET or --consumer-secret-file FILE",
     "rsa_key_file": "--rsa-key FILE",
     "signature_method": "--signature-method",
     "timeout": "--timeout",

@@ -86,10 +86,16 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
         metavar="K",
         help="the app's consumer key (default: an existing profile's, else $LOOPAUTH_CONSUMER_KEY)",
     )
-    p.add_argument(
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument(
         "--consumer-secret",
         metavar="S",
-        help="the app's consumer secret (default: an existing profile's, else $LOOPAUTH_CONSUMER_SECRET)",
+        help="the app's consumer secret; every user's `ps` shows it, so prefer $LOOPAUTH_CONSUMER_SECRET, "
+        "--consumer-secret-file, or the prompt (without echo) that a terminal gets when it is missing "
+        "(default: an existing profile's)",
+    )
+    secret.add_argument(
+        "--consumer-secret-file", metavar="FILE", help="read the consumer secret from FILE (its first line)"
     )
     p.add_argument(
         "--client-id",
@@ -220,6 +226,70 @@ def _provider(args: argparse.Namespace) -> AnyProvider | str:
     return str(args.provider or "twitter")
 
 
+MAX_SECRET_FILE = 64 * 1024
+
+
+def _consumer_secret(args: argparse.Namespace) -> str | None:
+    """--consumer-secret, else the first line of --consumer-secret-file (the environment comes later, after a
+    stored profile's own secret)."""
+    if args.consumer_secret is not None:
+        return str(args.consumer_secret)
+    if args.consumer_secret_file is None:
+        return None
+    path = args.consumer_secret_file
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SECRET_FILE + 1)
+    except OSError as exc:
+        raise UsageError(f"--consumer-secret-file {path}: cannot read: {exc.strerror or exc}") from None
+    lines = raw.decode("utf-8", "replace").splitlines()
+    if len(raw) > MAX_SECRET_FILE or not lines or not lines[0].strip():
+        raise UsageError(f"--consumer-secret-file {path}: expected the secret on its first line")
+    return lines[0].strip()
+
+
+def _ask_for_secret(options: LoginOptions, store: CredentialStore) -> LoginOptions:
+    """The options with the consumer secret asked for on the terminal (no echo), when only it is missing."""
+    if (
+        options.consumer_secret is not None
+        or not options.consumer_key
+        or options.rsa_key_file
+        or options.signature_method == "RSA-SHA1"
+        or not _foreground_terminal()
+        or _is_oauth2(options, store)
+    ):
+        return options
+    import getpass
+
+    provider = options.provider if isinstance(options.provider, str) else options.provider.name
+    try:
+        secret = getpass.getpass(f"Consumer secret for {provider} (not shown): ", stream=sys.stderr)
+    except EOFError:
+        return options  # Ctrl-D: the usual "no consumer secret" error follows
+    return replace(options, consumer_secret=secret or None)
+
+
+def _is_oauth2(options: LoginOptions, store: CredentialStore) -> bool:
+    """Whether the login's provider is an OAuth 2.0 one (which has no consumer secret to ask for)."""
+    from ..errors import LoopAuthError
+    from ..providers import resolve_provider
+
+    try:
+        return isinstance(resolve_provider(options.provider, store.root), OAuth2Provider)
+    except LoopAuthError:
+        return False  # prepare() reports it
+
+
+def _foreground_terminal() -> bool:
+    """Whether stdin is a terminal we may prompt on: `loopauth login &` would be stopped (SIGTTOU) instead."""
+    if not os.isatty(0):
+        return False
+    try:
+        return os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return True  # not our controlling terminal, so prompting on it cannot stop us
+
+
 @dataclass(frozen=True)
 class Tls:
     """The TLS options, checked; the context itself is made when the command runs (it may print a warning)."""
@@ -336,7 +406,7 @@ class LoginCommand:
             profile=args.profile,
             provider=_provider(args),
             consumer_key=args.consumer_key,
-            consumer_secret=args.consumer_secret,
+            consumer_secret=_consumer_secret(args),
             client_id=args.client_id,
             client_secret=args.client_secret,
             scopes=args.scope.split() if args.scope is not None else None,
@@ -375,6 +445,7 @@ class LoginCommand:
             client_id=options.client_id or os.environ.get("LOOPAUTH_CLIENT_ID"),
             client_secret=_first(options.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET")),
         )
+        options = _ask_for_secret(options, store)
         if self.tls != Tls():
             # The plan's checks first, so a certificate is not made (nor its warning printed) for a login that fails.
             plan_for(options, tls=True)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from ..models import AnyCredentials
 from ..store import CredentialStore
 from ..text import account_with_id, clean
+from .token import json_text
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    print(json_text(data))
 
 
 def print_table(rows: Sequence[Sequence[str]]) -> None:

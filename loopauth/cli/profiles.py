@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass
 
@@ -108,7 +109,8 @@ class ListCommand:
             if isinstance(c, OAuth2Credentials) and c.needs_login:
                 account += " (needs login)"
             protocol = "OAuth 2.0" if c.protocol == "oauth2" else "OAuth 1.0a"
-            rows.append((c.profile, clean(c.provider), protocol, account, clean(c.user_id or "-"), c.created_at or "-"))
+            created = clean(c.created_at or "-")
+            rows.append((c.profile, clean(c.provider), protocol, account, clean(c.user_id or "-"), created))
         print_table(rows)
         print(f"Stored unencrypted (mode 0600) in {store.root}", file=sys.stderr)
         broken = [e.name for e in entries if e.credentials is None]
@@ -138,9 +140,14 @@ class LogoutCommand:
         store = CredentialStore()
         if self.revoke:
             self._revoke(store)
+        path = store.path_for(self.profile)
+        target = os.path.realpath(path) if os.path.islink(path) else None
         if not store.delete(self.profile):
             raise NotLoggedIn(f"not logged in: no profile '{self.profile}'", profile=self.profile)
         print(f"Logged out: deleted profile '{self.profile}'", file=sys.stderr)
+        if target is not None and os.path.lexists(target):
+            # Only the link goes: the file it named may be anything, so deleting it is the user's call.
+            print(f"It was a symlink; the file it pointed to is still there: {target}", file=sys.stderr)
         return EXIT_OK
 
     def _revoke(self, store: CredentialStore) -> None:

@@ -8,6 +8,7 @@ and that no heavy module is loaded.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from ..errors import EXIT_OK, UsageError
@@ -24,6 +25,16 @@ if TYPE_CHECKING:
         prefix: str
 
 
+# What json.dumps(ensure_ascii=False) leaves raw and a terminal may act on: DEL and the C1 controls (0x9b is a
+# CSI) and the bidirectional overrides. As \uXXXX escapes the JSON means exactly the same; C0 it escapes itself.
+_JSON_RAW = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(data: object) -> str:
+    """``data`` as indented JSON that is safe to print on a terminal and parses to the same value."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, indent=2, ensure_ascii=False))
+
+
 ENV_FIELDS = ("consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret", "user_id", "screen_name")
 ENV_FIELDS_OAUTH2 = ("access_token", "token_type", "expires_at", "scope", "client_id", "user_id", "username")
 DEFAULT_PREFIX = "LOOPAUTH_"
@@ -38,7 +49,7 @@ def print_token(profile: str, *, json_out: bool = False, field: str | None = Non
     data = creds.token_dict()
     names = ENV_FIELDS_OAUTH2 if creds.protocol == "oauth2" else ENV_FIELDS
     if json_out:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(json_text(data))
     elif field:
         if field == "refresh_token":
             raise UsageError("the refresh token never leaves loopauth: it rotates, and loopauth refreshes for you")

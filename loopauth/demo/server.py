@@ -172,6 +172,8 @@ class DemoProvider:
         self.consumer_secret = DEMO_CONSUMER_SECRET
         self.failures: dict[str, Failure] = {}
         self.callback_confirmed: str | None = "true"
+        self.screen_name = DEMO_SCREEN_NAME
+        """What the access-token answer (and so verify) calls the user; tests make it hostile."""
         self.hang: set[str] = set()
         self.calls: collections.Counter[str] = collections.Counter()
         self.last_request_headers: dict[str, dict[str, str]] = {}
@@ -351,7 +353,7 @@ class DemoProvider:
         credentials = {
             "oauth_token": f"{DEMO_USER_ID}-{generate_token()}",
             "user_id": DEMO_USER_ID,
-            "screen_name": DEMO_SCREEN_NAME,
+            "screen_name": self.screen_name,
         }
 
         create = functools.partial(self._access_token_endpoint.create_access_token_response, credentials=credentials)

@@ -79,6 +79,11 @@ class Dance(Protocol):
         """Whether ``error`` from :meth:`finish` means a typed verifier or PIN was wrong (ask again)."""
         ...
 
+    def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
+        """Best effort: invalidate credentials from :meth:`finish` that could not be stored. True if the provider
+        confirmed; False if it cannot revoke, refused or could not be reached (never raises ProviderError)."""
+        ...
+
 
 # What a bare verifier or PIN can look like: one word of URL-safe characters. Anything else pasted alone is a
 # slip (a sentence, half a URL) that must not be sent to the provider.

@@ -12,6 +12,8 @@ import hashlib
 from html import escape
 from typing import Literal
 
+from ..text import clean
+
 Kind = Literal["success", "denied", "error", "info"]
 
 _CSS = """
@@ -72,8 +74,11 @@ def render(
     body_html: str = "",
     footer: str = "loopauth",
 ) -> str:
-    """Render a page. ``title``, ``message``, ``detail`` and ``next_step`` are escaped;
-    ``body_html`` is trusted markup built by the caller (the demo's form)."""
+    """Render a page. ``title``, ``message``, ``detail`` and ``next_step`` are cleaned of control characters and
+    escaped; ``body_html`` is trusted markup built by the caller (the demo's form)."""
+    title, message = clean(title), clean(message)
+    detail = clean(detail) if detail else detail
+    next_step = clean(next_step) if next_step else next_step
     parts = [
         "<!doctype html>",
         '<html lang="en">',

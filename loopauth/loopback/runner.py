@@ -28,7 +28,7 @@ from collections.abc import AsyncIterable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
-from ..errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError
+from ..errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError, StoreError
 from ..http import REQUEST_TIMEOUT, Client
 from ..models import AnyCredentials
 from ..text import account_name, provider_message
@@ -51,6 +51,8 @@ START_PAGE_GRACE = 5.0
 """After a failed start, how long the start page stays up for a browser that is still on its way to it."""
 TYPED_TRIES = 3
 """How often a person may type or paste a verifier or PIN that the provider rejects."""
+DISCARD_TIMEOUT = 10.0
+"""How long revoking tokens that could not be saved may take: the provider has just answered, so it is up."""
 
 
 class Login:
@@ -149,7 +151,10 @@ class Login:
         assert self.started is not None
         assert self.callback is not None
         options = self.options
-        waiter = Waiter(self.dance, bare=True)
+        # While our server listens, a paste completes the login only when it names this login's request token:
+        # a stray word on stdin ("y", "ok") must not be sent as a verifier (and may spend the request token).
+        # Without a server (the PIN flow, a callback elsewhere) a lone verifier or PIN is what the user has.
+        waiter = Waiter(self.dance, bare=not self.served)
         source, interactive = _paste_source(options.paste, needed=not self.served)
         tasks: list[asyncio.Task[object]] = []
         exchange: Background[AnyCredentials] | None = None
@@ -195,7 +200,7 @@ class Login:
                             waiter.rearm()
                             continue
                         break
-                    self.prepared.store.save(creds)
+                    await self._save(creds)
                     account = account_name(creds.screen_name, creds.user_id)
                     waiter.finish(wording.success_page(self.dance.provider_name, account))
                     return creds
@@ -233,6 +238,18 @@ class Login:
 
     def _browser_sent(self) -> bool:
         return self.served and self.options.open_browser is not False
+
+    async def _save(self, creds: AnyCredentials) -> None:
+        """Store ``creds``; if that fails, the provider has issued tokens nobody holds: revoke them where it can."""
+        try:
+            self.prepared.store.save(creds)
+        except StoreError as exc:
+            discarding = Background(
+                lambda: self.dance.discard(self.client, creds, timeout=DISCARD_TIMEOUT), name="loopauth-discard"
+            )
+            revoked = await discarding.wait()
+            note = wording.discarded if revoked else wording.not_discarded
+            raise StoreError(f"{exc.message}; {note(self.dance.provider_name)}", path=exc.path) from exc
 
     def _exchange(self, approved: Approved) -> Background[AnyCredentials]:
         profile = self.prepared.profile

@@ -64,6 +64,9 @@ def not_a_callback_page(reason: str) -> Page:
 
 
 WRONG_HOST = page(421, "error", "Wrong address", "This server only answers requests addressed to itself.")
+FROM_ANOTHER_SITE = page(
+    403, "error", "Not from another site", "This address answers your browser's own navigation, not other web pages."
+)
 NOT_FOUND = page(404, "error", "Not found", "There is nothing at this address.")
 METHOD_NOT_ALLOWED = page(405, "error", "Method not allowed", "Only GET is served here.")
 BROKEN = page(500, "error", "Something went wrong", "Return to your terminal.")
@@ -74,6 +77,16 @@ def bad_request(status: int, reason: str) -> Page:
 
 
 # -- the terminal ------------------------------------------------------------------------------------------------
+
+
+def discarded(provider: str) -> str:
+    return f"the new token was revoked at {provider}, so nothing valid is left behind"
+
+
+def not_discarded(provider: str) -> str:
+    return (
+        f"the new token could not be revoked and may still be valid: revoke the app's access in {provider}'s settings"
+    )
 
 
 def denied(provider: str) -> str:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from ..errors import ProviderError, UsageError
 from ..http import Client
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
-from ..models import AnyProvider, Credentials, Provider, RequestToken
+from ..models import AnyCredentials, AnyProvider, Credentials, Provider, RequestToken
+from ..text import clean
 from ..urls import with_query
 from .messages import authorize_url, hint_for, match_callback, parse_token_response, user_id_from_token
 from .signing import Consumer, consumer_for, sign
@@ -130,6 +131,22 @@ class OAuth1Dance:
         self.request_token = None  # a request token is good for one exchange
         return self.credentials(fields, profile=profile)
 
+    def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
+        """Revoke the new access token at the provider's ``revoke_url`` (Twitter's invalidate_token), if it has one."""
+        if not self.provider.revoke_url or not isinstance(creds, Credentials):
+            return False
+        request = sign(
+            "POST",
+            self.provider.revoke_url,
+            self.consumer,
+            token=creds.oauth_token,
+            token_secret=creds.oauth_token_secret,
+        )
+        try:
+            return client.send(request, timeout=timeout).ok
+        except ProviderError:
+            return False
+
     def typo(self, error: ProviderError) -> bool:
         # The access-token call refused (401, or Twitter's 400/403 for a bad verifier): with a typed
         # verifier, that is most likely a typo, and the request token is still good for another try.
@@ -145,12 +162,18 @@ class OAuth1Dance:
             consumer_secret=self.consumer.secret,
             oauth_token=token,
             oauth_token_secret=fields["oauth_token_secret"],
-            user_id=fields.get("user_id") or user_id_from_token(token),
-            screen_name=fields.get("screen_name") or fields.get("username") or None,
+            # Only shown, never signed with: stored without control characters, so no later output can carry
+            # a provider's terminal escapes (OSC 52 clipboard writes, screen clears) even where it prints raw.
+            user_id=_clean_or_none(fields.get("user_id") or user_id_from_token(token)),
+            screen_name=_clean_or_none(fields.get("screen_name") or fields.get("username")),
             created_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
             endpoints=self.provider,
             rsa_key_file=self.consumer.rsa_key_file,
         )
+
+
+def _clean_or_none(value: str | None) -> str | None:
+    return (clean(value).strip() or None) if value else None
 
 
 def _with_hint(error: ProviderError, callback: str | None) -> ProviderError:

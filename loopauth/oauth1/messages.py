@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from ..errors import ProviderError
 from ..loopback.dance import Approved, Denied, Outcome, Rejected
 from ..models import Provider
-from ..text import provider_message
+from ..text import has_control, provider_message
 
 
 def authorize_url(provider: Provider, request_token: str, extra: Mapping[str, str] | None = None) -> str:
@@ -54,6 +54,13 @@ def parse_token_response(
         raise ProviderError(
             f"{step} failed: provider answered {status} without oauth_token and oauth_token_secret: "
             f"{provider_message(content_type, text)}",
+            status=status,
+            body=text,
+        )
+    if any(has_control(fields[key]) for key in ("oauth_token", "oauth_token_secret")):
+        # `loopauth token` prints them for other tools; nothing a terminal would act on may be in them.
+        raise ProviderError(
+            f"{step} failed: provider answered {status} with a token that contains control characters",
             status=status,
             body=text,
         )

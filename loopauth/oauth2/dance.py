@@ -17,7 +17,7 @@ from ..errors import ProviderError, UsageError
 from ..http import Client, Request
 from ..identity import account_of
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
-from ..models import OAuth2Credentials, OAuth2Provider
+from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider
 from . import messages
 
 
@@ -122,6 +122,24 @@ class OAuth2Dance:
         data = messages.parse_token_response(response, step="token request")
         creds = self.credentials(data, profile=profile, issued_at=started)
         return self.identify(client, creds, timeout=timeout)
+
+    def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
+        """Revoke tokens that could not be stored (RFC 7009: the refresh token, then the access token)."""
+        if not self.provider.revoke_url or not isinstance(creds, OAuth2Credentials):
+            return False
+        revoked = True
+        for request in messages.revoke_requests(
+            self.provider,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            access_token=creds.access_token,
+            refresh_token=creds.refresh_token,
+        ):
+            try:
+                revoked = client.send(request, timeout=timeout).ok and revoked
+            except ProviderError:
+                revoked = False
+        return revoked
 
     def typo(self, error: ProviderError) -> bool:
         return False  # codes are never typed: only whole addresses, checked against the state

@@ -136,6 +136,26 @@ def form_request(
     )
 
 
+def revoke_requests(
+    provider: OAuth2Provider, *, client_id: str, client_secret: str | None, access_token: str, refresh_token: str | None
+) -> list[Request]:
+    """RFC 7009 revocations for a login's tokens: the refresh token first (at most providers that ends its
+    access tokens too), then the access token."""
+    assert provider.revoke_url is not None
+    tokens = [("refresh_token", refresh_token), ("access_token", access_token)]
+    return [
+        form_request(
+            provider.revoke_url,
+            [("token", token), ("token_type_hint", hint)],
+            client_id=client_id,
+            client_secret=client_secret,
+            client_auth=provider.client_auth,
+        )
+        for hint, token in tokens
+        if token
+    ]
+
+
 def parse_token_response(response: Response, *, step: str) -> dict[str, Any]:
     """A token endpoint's answer (RFC 6749 §5.1): JSON with ``access_token`` and ``token_type`` bearer.
 
