@@ -110,8 +110,10 @@ def _answer(status: int, body: str, content_type: str = "application/json") -> R
         (200, '{"access_token":"SECRET-TOKEN"}', "application/json", "token type is 'missing'"),
         (200, '{"access_token":"SECRET-TOKEN","token_type":"bearer","expires_in":"soon"}', "application/json",
          "expires_in"),
+        (200, '{"access_token":"SECRET-TOKEN\\u001b]52;c;aGk=\\u0007","token_type":"bearer"}', "application/json",
+         "control characters"),
     ],
-    ids=["rfc-error", "form", "no-token", "mac", "no-type", "bad-expiry"],
+    ids=["rfc-error", "form", "no-token", "mac", "no-type", "bad-expiry", "escapes"],
 )  # fmt: skip
 def test_unusable_token_answers_are_one_line_errors_that_never_quote_a_token(
     status: int, body: str, content_type: str, says: str

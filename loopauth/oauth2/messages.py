@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from ..errors import ProviderError
 from ..http import Request, Response
 from ..models import OAuth2Provider
-from ..text import one_line, provider_message
+from ..text import has_control, one_line, provider_message
 
 if TYPE_CHECKING:
     # match_callback imports the login's outcomes itself: they are dataclasses, and a due refresh loads this
@@ -192,6 +192,9 @@ def parse_token_response(response: Response, *, step: str) -> dict[str, Any]:
     for key in ("refresh_token", "scope"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             raise ProviderError(f"{step} failed: {key} in the provider's answer is not a string")
+    if any(isinstance(data.get(key), str) and has_control(data[key]) for key in ("access_token", "refresh_token")):
+        # `loopauth token` and `header` print tokens as they are: one with terminal escapes is refused, not stored.
+        raise ProviderError(f"{step} failed: the provider's answer has a token with control characters in it")
     expires_in = data.get("expires_in")
     if expires_in is not None:
         if isinstance(expires_in, str) and expires_in.isdigit():
