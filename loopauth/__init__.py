@@ -32,6 +32,7 @@ _LAZY = {
     "oauth1.flow": ("Flow", "SyncFlow"),
     "oauth2.flow": ("Flow2", "SyncFlow2"),
     "api": ("login", "login_async"),
+    "kwargs": ("pytwitter_kwargs", "tweepy_kwargs"),
 }
 _MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
 # Public submodules, imported on first use too: ``loopauth.auth.requests()`` after a plain ``import loopauth``.
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
     from .errors import ProviderError as ProviderError
     from .errors import StoreError as StoreError
     from .errors import UsageError as UsageError
+    from .kwargs import pytwitter_kwargs as pytwitter_kwargs
+    from .kwargs import tweepy_kwargs as tweepy_kwargs
     from .models import Credentials as Credentials
     from .models import OAuth2Credentials as OAuth2Credentials
     from .models import OAuth2Provider as OAuth2Provider

@@ -348,7 +348,7 @@ def test_importing_loopauth_auth_imports_no_http_client(tmp_path: Path) -> None:
     """`loopauth.auth` and the kwargs helpers load none of requests, httpx or aiohttp until a function needs one."""
     code = (
         "import sys, loopauth\n"
-        "loopauth.auth.requests, loopauth.auth.httpx\n"
+        "loopauth.auth.requests, loopauth.auth.httpx, loopauth.tweepy_kwargs, loopauth.pytwitter_kwargs\n"
         "print(json.dumps([m for m in ('requests', 'httpx', 'aiohttp', 'anyio', 'yarl') if m in sys.modules]))\n"
     )
     out = subprocess.run(
