@@ -359,3 +359,15 @@ def test_importing_loopauth_auth_imports_no_http_client(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert json.loads(out) == []
+
+
+@pytest.mark.parametrize(("make", "package"), [("requests", "requests"), ("httpx", "httpx"), ("httpx", "anyio")])
+def test_a_missing_client_library_says_which_extra_to_install(
+    demo: DemoProvider, monkeypatch: pytest.MonkeyPatch, make: str, package: str
+) -> None:
+    """Without the library: one UsageError naming the pip extra, not a ModuleNotFoundError from deep inside."""
+    log_in_oauth1(demo)
+    monkeypatch.setitem(sys.modules, package, None)  # what `import package` then raises ModuleNotFoundError for
+    monkeypatch.delitem(sys.modules, f"loopauth.auth.{make}_auth", raising=False)
+    with pytest.raises(UsageError, match=rf"needs the {package} package: pip install 'loopauth\[{make}\]'"):
+        getattr(loopauth.auth, make)()

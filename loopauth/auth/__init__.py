@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UsageError
+
 if TYPE_CHECKING:
     from .aiohttp_auth import aiohttp_headers as aiohttp_headers
     from .httpx_auth import HttpxAuth as HttpxAuth
@@ -35,8 +37,10 @@ def requests(profile: str | None = None) -> RequestsAuth:
 
     Raises NotLoggedIn now when there is no such profile; see :class:`RequestsAuth`.
     """
-    from .requests_auth import RequestsAuth
-
+    try:
+        from .requests_auth import RequestsAuth
+    except ModuleNotFoundError as exc:
+        raise _missing(exc, "requests", ("requests",)) from exc
     return RequestsAuth(profile)
 
 
@@ -46,9 +50,18 @@ def httpx(profile: str | None = None) -> HttpxAuth:
 
     Raises NotLoggedIn now when there is no such profile; see :class:`HttpxAuth`.
     """
-    from .httpx_auth import HttpxAuth
-
+    try:
+        from .httpx_auth import HttpxAuth
+    except ModuleNotFoundError as exc:
+        raise _missing(exc, "httpx", ("httpx", "anyio")) from exc
     return HttpxAuth(profile)
+
+
+def _missing(exc: ModuleNotFoundError, extra: str, packages: tuple[str, ...]) -> BaseException:
+    """A one-line UsageError when the extra is not installed; any other missing module stays as it is."""
+    if exc.name not in packages:
+        return exc
+    return UsageError(f"loopauth.auth.{extra}() needs the {exc.name} package: pip install 'loopauth[{extra}]'")
 
 
 def __getattr__(name: str) -> Any:
