@@ -56,10 +56,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-# tests/test_tweepy.py, which `make test` skips: a tweepy.Client and tweepy.API built from loopauth.tweepy_kwargs()
-# call the demo providers, which verify what tweepy signed.
+# tests/test_tweepy.py and the README's tweepy line, which `make test` skips: tweepy clients built from
+# loopauth.tweepy_kwargs() call the demo providers, which verify what tweepy signed.
 test-tweepy: $(TWEEPY_STAMP)
-	$(TWEEPY_VENV)/bin/pytest -q tests/test_tweepy.py
+	$(TWEEPY_VENV)/bin/pytest -q tests/test_tweepy.py tests/test_readme_from_python.py
 
 # The unit tests again on the newest CPython 3.12+ here (scripts/newest_python.py finds it), in a virtualenv per
 # minor version, .venv-3.13: a new Python's stricter defaults (3.13's ssl was one) fail here, not for a user.
