@@ -187,9 +187,11 @@ def test_a_json_body_is_sent_but_not_signed(demo: DemoProvider) -> None:
 
 
 def test_a_form_body_that_cannot_be_signed_is_refused_before_sending(demo: DemoProvider) -> None:
-    """Raw non-ASCII under a form Content-Type, or a form on a GET: UsageError, and nothing reaches the demo."""
+    """Raw non-ASCII or a stream under a form Content-Type, or a form on a GET: UsageError, and nothing is sent."""
     log_in_oauth1(demo)
     form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+    with pytest.raises(UsageError, match="cannot sign a streamed form body"):
+        requests.post(demo.echo_url, data=iter([b"k=v"]), headers=form_type, auth=loopauth.auth.requests(), timeout=10)
     with pytest.raises(UsageError, match="not percent-encoded"):
         requests.post(demo.echo_url, data="k=é".encode(), headers=form_type, auth=loopauth.auth.requests(), timeout=10)
     with httpx.Client(auth=loopauth.auth.httpx()) as client, pytest.raises(UsageError, match="GET requests cannot"):
