@@ -40,7 +40,9 @@ def requests(profile: str | None = None) -> RequestsAuth:
     try:
         from .requests_auth import RequestsAuth
     except ModuleNotFoundError as exc:
-        raise _missing(exc, "requests", ("requests",)) from exc
+        if exc.name != "requests":
+            raise
+        raise _needs_extra("requests", exc.name) from exc
     return RequestsAuth(profile)
 
 
@@ -53,15 +55,15 @@ def httpx(profile: str | None = None) -> HttpxAuth:
     try:
         from .httpx_auth import HttpxAuth
     except ModuleNotFoundError as exc:
-        raise _missing(exc, "httpx", ("httpx", "anyio")) from exc
+        if exc.name not in ("httpx", "anyio"):
+            raise
+        raise _needs_extra("httpx", exc.name) from exc
     return HttpxAuth(profile)
 
 
-def _missing(exc: ModuleNotFoundError, extra: str, packages: tuple[str, ...]) -> BaseException:
-    """A one-line UsageError when the extra is not installed; any other missing module stays as it is."""
-    if exc.name not in packages:
-        return exc
-    return UsageError(f"loopauth.auth.{extra}() needs the {exc.name} package: pip install 'loopauth[{extra}]'")
+def _needs_extra(extra: str, package: str) -> UsageError:
+    """One line that says which extra brings the missing package, instead of a traceback from inside loopauth."""
+    return UsageError(f"loopauth.auth.{extra}() needs the {package} package: pip install 'loopauth[{extra}]'")
 
 
 def __getattr__(name: str) -> Any:
