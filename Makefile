@@ -7,13 +7,24 @@ E2E_STAMP := $(VENV)/.installed-e2e
 BENCH_STAMP := $(VENV)/.installed-bench
 CHROMIUM  ?= /usr/bin/chromium
 
-.PHONY: demo test test-newest lint format e2e chromium bench clean
+TWEEPY_VENV := .venv-tweepy
+TWEEPY_STAMP := $(TWEEPY_VENV)/.installed
+
+.PHONY: demo test test-newest test-tweepy lint format e2e chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# tweepy 4.17 pins oauthlib<4, so it gets a virtualenv of its own (the tweepy-test extra) and the main one keeps
+# the newest oauthlib, the one `pip install loopauth` brings.
+$(TWEEPY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(TWEEPY_VENV)
+	$(TWEEPY_VENV)/bin/pip install --quiet --upgrade pip
+	$(TWEEPY_VENV)/bin/pip install --quiet -e '.[tweepy-test]'
+	touch $(TWEEPY_STAMP)
 
 # Playwright only drives the browser; Chromium itself comes from Debian (see the chromium target), never a download.
 # lint needs it too, so mypy checks the e2e tests against Playwright's own types.
@@ -44,6 +55,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# tests/test_tweepy.py and the README's tweepy line, which `make test` skips: tweepy clients built from
+# loopauth.tweepy_kwargs() call the demo providers, which verify what tweepy signed.
+test-tweepy: $(TWEEPY_STAMP)
+	$(TWEEPY_VENV)/bin/pytest -q tests/test_tweepy.py tests/test_readme_from_python.py
 
 # The unit tests again on the newest CPython 3.12+ here (scripts/newest_python.py finds it), in a virtualenv per
 # minor version, .venv-3.13: a new Python's stricter defaults (3.13's ssl was one) fail here, not for a user.

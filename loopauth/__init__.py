@@ -32,14 +32,18 @@ _LAZY = {
     "oauth1.flow": ("Flow", "SyncFlow"),
     "oauth2.flow": ("Flow2", "SyncFlow2"),
     "api": ("login", "login_async"),
+    "kwargs": ("pytwitter_kwargs", "tweepy_kwargs"),
 }
 _MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
+# Public submodules, imported on first use too: ``loopauth.auth.requests()`` after a plain ``import loopauth``.
+_SUBMODULES = ("auth",)
 
-__all__ = sorted([*_MODULE_OF, "__version__", "load"])
+__all__ = sorted([*_MODULE_OF, *_SUBMODULES, "__version__", "load"])
 
 if TYPE_CHECKING:
     from typing import Any
 
+    from . import auth as auth
     from .api import login as login
     from .api import login_async as login_async
     from .errors import AuthorizationDenied as AuthorizationDenied
@@ -51,6 +55,8 @@ if TYPE_CHECKING:
     from .errors import ProviderError as ProviderError
     from .errors import StoreError as StoreError
     from .errors import UsageError as UsageError
+    from .kwargs import pytwitter_kwargs as pytwitter_kwargs
+    from .kwargs import tweepy_kwargs as tweepy_kwargs
     from .models import Credentials as Credentials
     from .models import OAuth2Credentials as OAuth2Credentials
     from .models import OAuth2Provider as OAuth2Provider
@@ -78,10 +84,12 @@ def load(profile: str | None = None) -> Credentials | OAuth2Credentials:
 
 def __getattr__(name: str) -> Any:
     module = _MODULE_OF.get(name)
-    if module is None:
+    if module is None and name not in _SUBMODULES:
         raise AttributeError(f"module 'loopauth' has no attribute {name!r}")
     import importlib
 
+    if module is None:
+        return importlib.import_module(f".{name}", __name__)  # which also makes it an attribute of the package
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
