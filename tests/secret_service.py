@@ -124,8 +124,9 @@ class SecretServiceEnv:
     def lock(self) -> None:
         """Lock the collection with the Secret Service's own ``Lock`` call, which needs no prompt.
 
-        (``secret-tool lock --collection=...`` from libsecret-tools 0.20.5 does not work: it logs
-        GLib-CRITICAL assertions about the object path and then waits forever.)
+        (libsecret-tools 0.20.5's ``secret-tool lock`` will not do: ``--collection=login`` locks and then
+        dies of SIGSEGV; ``--collection=<object path>`` logs GLib-CRITICAL assertions, locks nothing and
+        waits forever.)
         """
         self.dbus_send(
             SECRETS_BUS_NAME,
