@@ -10,7 +10,7 @@ CHROMIUM  ?= /usr/bin/chromium
 TWEEPY_VENV := .venv-tweepy
 TWEEPY_STAMP := $(TWEEPY_VENV)/.installed
 
-.PHONY: demo test test-newest test-tweepy lint format e2e chromium bench clean
+.PHONY: demo test test-newest test-tweepy lint format e2e chromium secret-service bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,30 @@ chromium:
 		else \
 			echo "make e2e: no Chromium at $(CHROMIUM). Install it (as root: apt-get install -y chromium)" \
 				"or point CHROMIUM=/path/to/chromium at one." >&2; \
+			exit 1; \
+		fi; \
+	fi
+
+# A real Secret Service for the keyring tests (tests/secret_service.py starts a private bus and
+# gnome-keyring-daemon per test). Debian's packages, like chromium: installed as root when missing, else a
+# clear message; without them those tests skip, naming this target. dbus brings dbus-daemon and dbus-send;
+# dbus-x11 (dbus-launch) is not needed; secret-tool is for looking by hand. --no-install-recommends keeps out
+# libpam-gnome-keyring, which would change the machine's PAM configuration.
+SECRET_SERVICE_BINS := /usr/bin/gnome-keyring-daemon /usr/bin/dbus-daemon /usr/bin/dbus-send /usr/bin/secret-tool
+secret-service:
+	@missing=; \
+	for f in $(SECRET_SERVICE_BINS); do [ -x $$f ] || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "make: missing$$missing; installing Debian's gnome-keyring, dbus and libsecret-tools"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				-o DPkg::Lock::Timeout=300 gnome-keyring dbus libsecret-tools; \
+			for f in $(SECRET_SERVICE_BINS); do \
+				[ -x $$f ] || { echo "make secret-service: installed the packages, but there is still no $$f" >&2; exit 1; }; \
+			done; \
+		else \
+			echo "make secret-service: missing$$missing. Install them (as root: apt-get install -y gnome-keyring" \
+				"dbus libsecret-tools); without them the keyring tests skip." >&2; \
 			exit 1; \
 		fi; \
 	fi

@@ -15,6 +15,9 @@ import pytest
 from loopauth.demo import DemoProvider
 from loopauth.models import AnyCredentials, Credentials
 
+# Fixtures for tests that need a real (or no) Secret Service: secret_service, locked_secret_service, no_secret_service.
+from .secret_service import locked_secret_service, no_secret_service, secret_service  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
