@@ -1,7 +1,9 @@
-"""The embedded demo provider, for ``loopauth demo``, the tests and the benchmark: no keys, no network.
+"""The embedded demo providers, for ``loopauth demo``, the tests and the benchmark: no keys, no network.
 
-- :mod:`.validator`: its state and rules (oauthlib's RequestValidator over dictionaries);
-- :mod:`.server`: :class:`DemoProvider`, the aiohttp server on loopback with Twitter's endpoints;
+- :mod:`.base`: what both share: serving on loopback, and the hooks that make them misbehave;
+- :mod:`.validator`: the OAuth 1.0a provider's state and rules (oauthlib's RequestValidator over dictionaries);
+- :mod:`.server`: :class:`DemoProvider`, the OAuth 1.0a server with Twitter's endpoints (:mod:`.api`: its API);
+- :mod:`.oauth2`: :class:`~.oauth2.DemoOAuth2Provider`, the OAuth 2.0 (PKCE) server with X's endpoints;
 - :mod:`.user`: :func:`play_user`, a scripted person who approves or denies in its pages;
 - :mod:`.pages`: its own HTML;
 - :mod:`.constants`: its app's and user's fixed names.
@@ -10,7 +12,8 @@
 from __future__ import annotations
 
 from .constants import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, DEMO_SCREEN_NAME, DEMO_USER_ID
-from .server import DemoProvider, Failure
+from .base import Failure
+from .server import DemoProvider
 from .user import PlayUserError, play_user
 
 __all__ = [

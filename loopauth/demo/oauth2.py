@@ -26,11 +26,8 @@ oauthlib's server modules, which log codes and tokens at DEBUG, are held to warn
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import collections
-import contextlib
 import hmac
 import json
 import logging
@@ -40,7 +37,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
 from aiohttp import web
@@ -61,9 +58,9 @@ from oauthlib.oauth2 import (
 from oauthlib.oauth2.rfc6749.errors import AccessDeniedError, UnsupportedCodeChallengeMethodError
 
 from ..models import OAuth2Provider
+from .base import DemoServer
 from .constants import DEMO_SCREEN_NAME, DEMO_USER_ID
 from .pages import SECURITY_HEADERS, render
-from .server import Failure
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
@@ -637,7 +634,7 @@ def _json_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]
 # --- the server -------------------------------------------------------------------------------------------------
 
 
-class DemoOAuth2Provider:
+class DemoOAuth2Provider(DemoServer):
     """The OAuth 2.0 demo provider, served on ``host:port`` (port 0 picks a free one) once started.
 
     Test hooks, all plain attributes: ``failures[name] = Failure(...)`` answers that instead,
@@ -646,6 +643,8 @@ class DemoOAuth2Provider:
     hit, also ``authorize`` and ``authorize_decision``. ``access_token_lifetime`` and ``code_lifetime`` apply
     to what is issued next; ``expire_access_tokens()`` makes every access token due now.
     """
+
+    API_ENDPOINTS = _API_ENDPOINTS
 
     def __init__(
         self,
@@ -657,17 +656,11 @@ class DemoOAuth2Provider:
         code_lifetime: float = CODE_LIFETIME,
         redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS,
     ) -> None:
-        self.host = host
-        self.port = port
-        self.delay = delay
+        super().__init__(host=host, port=port, delay=delay)
         self.access_token_lifetime = access_token_lifetime
         self.public_client_id = DEMO_OAUTH2_PUBLIC_CLIENT_ID
         self.confidential_client_id = DEMO_OAUTH2_CONFIDENTIAL_CLIENT_ID
         self.confidential_client_secret = DEMO_OAUTH2_CONFIDENTIAL_CLIENT_SECRET
-        self.failures: dict[str, Failure] = {}
-        self.hang: set[str] = set()
-        self.calls: collections.Counter[str] = collections.Counter()
-        self.last_request_headers: dict[str, dict[str, str]] = {}
         self._validator = _Validator(code_lifetime)
         redirect_uris = tuple(redirect_uris)
         self.register_client(DEMO_OAUTH2_PUBLIC_CLIENT_ID, redirect_uris=redirect_uris)
@@ -694,17 +687,9 @@ class DemoOAuth2Provider:
         )
         self._revocation_endpoint = RevocationEndpoint(self._validator)
         self._resource_endpoint = ResourceEndpoint(default_token="Bearer", token_types={"Bearer": bearer})
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
-        self._closing = asyncio.Event()
 
-    # -- lifecycle
-
-    async def start(self) -> None:
-        if self._runner is not None:
-            raise RuntimeError("the demo provider is already running")
+    def app(self) -> web.Application:
         _quiet_oauthlib_server_logs()
-        self._closing = asyncio.Event()
         app = web.Application()
         app.router.add_get(AUTHORIZE_PATH, self._handle_authorize_page)
         app.router.add_post(AUTHORIZE_PATH, self._handle_authorize_decision)
@@ -712,40 +697,9 @@ class DemoOAuth2Provider:
         app.router.add_post(REVOKE_PATH, self._handle_revoke)
         app.router.add_get(USERS_ME_PATH, self._handle_users_me)
         app.router.add_route("*", ECHO_PATH, self._handle_echo)
-        # No access log: the redirect to the callback carries the authorization code.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, self.host, self.port).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        port = runner.addresses[0][1]
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self._base_url = f"http://{host}:{port}"
-
-    async def close(self) -> None:
-        # Release hanging and delayed handlers first, so shutdown does not wait on them.
-        self._closing.set()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        return app
 
     # -- what clients need
-
-    @property
-    def base_url(self) -> str:
-        if self._base_url is None:
-            raise RuntimeError("the demo provider has not been started")
-        return self._base_url
 
     @property
     def endpoints(self) -> OAuth2Endpoints:
@@ -839,24 +793,6 @@ class DemoOAuth2Provider:
             record.expires_at = min(record.expires_at, now)
 
     # -- shared preamble
-
-    async def _enter(self, name: str, request: web.Request) -> web.Response | None:
-        """Count and record the hit, then misbehave as configured; None means carry on."""
-        self.calls[name] += 1
-        self.last_request_headers[name] = dict(request.headers)
-        if name in self.hang:
-            await self._closing.wait()
-            return web.Response(status=503, text="the demo provider is shutting down")
-        if name in _API_ENDPOINTS and self.delay > 0:
-            # Cut short by close(), so a slow test server never delays teardown.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self.delay)
-        failure = self.failures.get(name)
-        if failure is not None:
-            return web.Response(
-                status=failure.status, body=failure.body.encode(), headers={"Content-Type": failure.content_type}
-            )
-        return None
 
     def _authorize_uri(self, pairs: Iterable[tuple[str, str]]) -> str:
         return f"{self.base_url}{AUTHORIZE_PATH}?{_form_text(pairs)}"

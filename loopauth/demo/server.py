@@ -10,17 +10,12 @@ token in its query.
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import contextlib
 import functools
 import secrets
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from html import escape
-from typing import Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import web
@@ -38,6 +33,7 @@ from ..models import Provider
 from ..urls import with_query
 from . import api
 from .api import Signed, twitter_error
+from .base import DemoServer
 from .constants import DEMO_APP_NAME, DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, DEMO_SCREEN_NAME, DEMO_USER_ID
 from .pages import SECURITY_HEADERS, render
 from .validator import TIMESTAMP_LIFETIME, AccessTokenRecord, ClientRecord, Validator
@@ -60,15 +56,6 @@ CALLBACK_NOT_APPROVED = (
     "Callback URL not approved for this client application. "
     "Approved callback URLs can be adjusted in your application settings"
 )
-
-
-@dataclass
-class Failure:
-    """A canned misbehaviour: answer this instead of doing the real work."""
-
-    status: int
-    body: str
-    content_type: str = "text/plain"
 
 
 # --- responses --------------------------------------------------------------------------------------------------
@@ -146,8 +133,10 @@ async def _signed(request: web.Request) -> Signed:
 # --- the server -------------------------------------------------------------------------------------------------
 
 
-class DemoProvider:
-    """The demo provider, served on ``host:port`` (port 0 picks a free one) once started."""
+class DemoProvider(DemoServer):
+    """The OAuth 1.0a demo provider, served on ``host:port`` (port 0 picks a free one) once started."""
+
+    API_ENDPOINTS = _API_ENDPOINTS
 
     def __init__(
         self,
@@ -159,26 +148,17 @@ class DemoProvider:
         ssl_context: ssl.SSLContext | None = None,
         registered_callback: str | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
-        self.delay = delay
-        self.ssl_context = ssl_context
-        """Serve https with this context (``loopauth demo --serve --https``: a throwaway certificate)."""
+        # ssl_context: serve https (``loopauth demo --serve --https``: a throwaway certificate).
+        super().__init__(host=host, port=port, delay=delay, ssl_context=ssl_context)
         self.registered_callback = registered_callback
         """Like an app's registered callback on Twitter: any other (but ``oob``) gets 403 with error 415."""
         self.api_state = api.State()
         self._approved_clients: set[str] = set()
         self.consumer_key = DEMO_CONSUMER_KEY
         self.consumer_secret = DEMO_CONSUMER_SECRET
-        self.failures: dict[str, Failure] = {}
         self.callback_confirmed: str | None = "true"
         self.screen_name = DEMO_SCREEN_NAME
         """What the access-token answer (and so verify) calls the user; tests make it hostile."""
-        self.hang: set[str] = set()
-        self.calls: collections.Counter[str] = collections.Counter()
-        self.last_request_headers: dict[str, dict[str, str]] = {}
-        # Decoded query parameters of the last hit per endpoint, so tests can see what a client asked for.
-        self.last_request_queries: dict[str, dict[str, str]] = {}
         self._validator = Validator()
         self.register_client(DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, rsa_public_key=rsa_public_key)
         self._signature_method = "RSA-SHA1" if rsa_public_key else "HMAC-SHA1"
@@ -186,16 +166,8 @@ class DemoProvider:
         self._authorization_endpoint = AuthorizationEndpoint(self._validator)
         self._access_token_endpoint = AccessTokenEndpoint(self._validator)
         self._resource_endpoint = ResourceEndpoint(self._validator)
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
-        self._closing = asyncio.Event()
 
-    # -- lifecycle
-
-    async def start(self) -> None:
-        if self._runner is not None:
-            raise RuntimeError("the demo provider is already running")
-        self._closing = asyncio.Event()
+    def app(self) -> web.Application:
         app = web.Application(middlewares=[_json_errors])
         app.router.add_post(REQUEST_TOKEN_PATH, self._handle_request_token)
         app.router.add_get(AUTHORIZE_PATH, self._handle_authorize_page)
@@ -206,40 +178,9 @@ class DemoProvider:
         app.router.add_post(REVOKE_PATH, self._handle_revoke)
         for method, path, name, handler in api.ROUTES:
             app.router.add_route(method, path, functools.partial(self._handle_api, name, handler))
-        # No access log: it would print the request token from the authorize URL.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        port = runner.addresses[0][1]
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self._base_url = f"{'https' if self.ssl_context else 'http'}://{host}:{port}"
-
-    async def close(self) -> None:
-        # Release hanging and delayed handlers first, so shutdown does not wait on them.
-        self._closing.set()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        return app
 
     # -- what clients need
-
-    @property
-    def base_url(self) -> str:
-        if self._base_url is None:
-            raise RuntimeError("the demo provider has not been started")
-        return self._base_url
 
     @property
     def provider(self) -> Provider:
@@ -287,25 +228,6 @@ class DemoProvider:
         return set(self._validator.issued_secrets)
 
     # -- shared preamble
-
-    async def _enter(self, name: str, request: web.Request) -> web.Response | None:
-        """Count and record the hit, then misbehave as configured; None means carry on."""
-        self.calls[name] += 1
-        self.last_request_headers[name] = dict(request.headers)
-        self.last_request_queries[name] = dict(request.query)
-        if name in self.hang:
-            await self._closing.wait()
-            return web.Response(status=503, text="the demo provider is shutting down")
-        if name in _API_ENDPOINTS and self.delay > 0:
-            # Cut short by close(), so a slow test server never delays teardown.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self.delay)
-        failure = self.failures.get(name)
-        if failure is not None:
-            return web.Response(
-                status=failure.status, body=failure.body.encode(), headers={"Content-Type": failure.content_type}
-            )
-        return None
 
     async def _token_response(
         self, name: str, request: web.Request, create: Callable[..., tuple[dict[str, str], str | None, int]]

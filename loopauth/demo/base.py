@@ -1,0 +1,111 @@
+"""What both demo providers share: serving on loopback, and the hooks tests and the bench use to make them misbehave.
+
+Test hooks, all plain attributes: ``failures[name] = Failure(...)`` answers that instead of the
+endpoint ``name``; ``hang.add(name)`` never answers (until close); ``delay`` seconds are added to the
+API endpoints (a provider far away), not to the pages a person sees; ``calls`` counts every hit,
+``last_request_headers`` / ``last_request_queries`` keep what each endpoint was last sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import ssl
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+from aiohttp import web
+
+
+@dataclass
+class Failure:
+    """A canned misbehaviour: answer this instead of doing the real work."""
+
+    status: int
+    body: str
+    content_type: str = "text/plain"
+
+
+class DemoServer:
+    """An aiohttp app on ``host:port`` (port 0 picks a free one) once started; subclasses add the routes."""
+
+    API_ENDPOINTS: ClassVar[frozenset[str]] = frozenset()
+    """The endpoints that answer programs, which ``delay`` slows down."""
+
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, delay: float = 0.0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.delay = delay
+        self.ssl_context = ssl_context
+        self.failures: dict[str, Failure] = {}
+        self.hang: set[str] = set()
+        self.calls: collections.Counter[str] = collections.Counter()
+        self.last_request_headers: dict[str, dict[str, str]] = {}
+        # Decoded query parameters of the last hit per endpoint, so tests can see what a client asked for.
+        self.last_request_queries: dict[str, dict[str, str]] = {}
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self._closing = asyncio.Event()
+
+    def app(self) -> web.Application:
+        """The provider's routes."""
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("the demo provider is already running")
+        self._closing = asyncio.Event()
+        # No access log: the URLs carry request tokens and authorization codes.
+        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=5.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        port = runner.addresses[0][1]
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self._base_url = f"{'https' if self.ssl_context else 'http'}://{host}:{port}"
+
+    async def close(self) -> None:
+        # Release hanging and delayed handlers first, so shutdown does not wait on them.
+        self._closing.set()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("the demo provider has not been started")
+        return self._base_url
+
+    async def _enter(self, name: str, request: web.Request) -> web.Response | None:
+        """Count and record the hit, then misbehave as configured; None means carry on."""
+        self.calls[name] += 1
+        self.last_request_headers[name] = dict(request.headers)
+        self.last_request_queries[name] = dict(request.query)
+        if name in self.hang:
+            await self._closing.wait()
+            return web.Response(status=503, text="the demo provider is shutting down")
+        if name in self.API_ENDPOINTS and self.delay > 0:
+            # Cut short by close(), so a slow test server never delays teardown.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self.delay)
+        failure = self.failures.get(name)
+        if failure is not None:
+            return web.Response(
+                status=failure.status, body=failure.body.encode(), headers={"Content-Type": failure.content_type}
+            )
+        return None
