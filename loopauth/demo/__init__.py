@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
-from .constants import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, DEMO_SCREEN_NAME, DEMO_USER_ID
 from .base import Failure
+from .constants import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, DEMO_SCREEN_NAME, DEMO_USER_ID
 from .server import DemoProvider
 from .user import PlayUserError, play_user
 

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
+from .base import params_object
 from .validator import AccessTokenRecord
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -182,19 +183,8 @@ ROUTES: list[tuple[str, str, str, Handler]] = [
 
 
 def json_params(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
-    """Decoded parameters as a JSON object; a repeated name keeps all its values."""
-    out: dict[str, str | list[str]] = {}
-    for name, value in pairs:
-        if name.startswith("oauth_"):
-            continue
-        previous = out.get(name)
-        if previous is None:
-            out[name] = value
-        elif isinstance(previous, list):
-            previous.append(value)
-        else:
-            out[name] = [previous, value]
-    return out
+    """The request's own parameters as a JSON object (OAuth's are left out)."""
+    return params_object((name, value) for name, value in pairs if not name.startswith("oauth_"))
 
 
 def describe_body(signed: Signed) -> dict[str, Any]:

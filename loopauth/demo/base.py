@@ -12,6 +12,7 @@ import asyncio
 import collections
 import contextlib
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
@@ -25,6 +26,20 @@ class Failure:
     status: int
     body: str
     content_type: str = "text/plain"
+
+
+def params_object(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
+    """Decoded parameters as a JSON object, for the echo endpoints; a repeated name keeps all its values."""
+    out: dict[str, str | list[str]] = {}
+    for name, value in pairs:
+        previous = out.get(name)
+        if previous is None:
+            out[name] = value
+        elif isinstance(previous, list):
+            previous.append(value)
+        else:
+            out[name] = [previous, value]
+    return out
 
 
 class DemoServer:

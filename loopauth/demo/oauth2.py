@@ -58,7 +58,7 @@ from oauthlib.oauth2 import (
 from oauthlib.oauth2.rfc6749.errors import AccessDeniedError, UnsupportedCodeChallengeMethodError
 
 from ..models import OAuth2Provider
-from .base import DemoServer
+from .base import DemoServer, params_object
 from .constants import DEMO_SCREEN_NAME, DEMO_USER_ID
 from .pages import SECURITY_HEADERS, render
 
@@ -617,20 +617,6 @@ def _form_text(pairs: Iterable[tuple[str, str]]) -> str:
     return urlencode(list(pairs))
 
 
-def _json_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
-    """Decoded parameters as a JSON object; a repeated name keeps all its values."""
-    out: dict[str, str | list[str]] = {}
-    for name, value in pairs:
-        previous = out.get(name)
-        if previous is None:
-            out[name] = value
-        elif isinstance(previous, list):
-            previous.append(value)
-        else:
-            out[name] = [previous, value]
-    return out
-
-
 # --- the server -------------------------------------------------------------------------------------------------
 
 
@@ -923,8 +909,8 @@ class DemoOAuth2Provider(DemoServer):
         return web.json_response(
             {
                 "method": request.method,
-                "query": _json_params(request.query.items()),
-                "form": _json_params(form),
+                "query": params_object(request.query.items()),
+                "form": params_object(form),
                 "json": body,
                 "user": {"id": user.id, "username": user.username},
                 "client_id": checked.client_id,
