@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -186,10 +187,15 @@ def _probe_secret_service(timeout: float) -> None:
 
     if secretstorage.__version_tuple__ < (3, 5):
         raise _Unusable(f"SecretStorage {secretstorage.__version__} is too old (3.5 unlocks with a timeout): {EXTRA}")
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        # What dbus_init would say, in words that name the cause: headless, a container, su/sudo, cron, ssh.
+        raise _Unusable("no Secret Service: there is no session D-Bus here (DBUS_SESSION_BUS_ADDRESS is unset)")
     try:
         connection = secretstorage.dbus_init()
     except SecretStorageException as exc:
-        raise _Unusable(f"no Secret Service: {_cause(exc, with_type=False)}") from None
+        raise _Unusable(
+            f"no Secret Service: cannot connect to the session D-Bus: {_cause(exc, with_type=False)}"
+        ) from None
     with closing(connection):
         if not secretstorage.check_service_availability(connection):
             raise _Unusable("no Secret Service: nothing on the session bus provides org.freedesktop.secrets")

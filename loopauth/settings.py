@@ -79,8 +79,8 @@ def _read(path: Path) -> tuple[dict[str, object], list[str]]:
     try:
         # Trusted as a profile is: another user's config.toml must not choose where a login's secrets go.
         raw = read_trusted_file(path, "config file")
-    except FileNotFoundError:
-        return {}, []
+    except (FileNotFoundError, NotADirectoryError):
+        return {}, []  # no config dir at all is reported by the step that would create it
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     try:
