@@ -98,6 +98,8 @@ class Keyring:
         try:
             text = self._backend.get_password(SERVICE, entry)
         except Exception as exc:
+            if _vanished(exc):
+                return None  # deleted between the search and the read: as good as not there
             raise self._failed("read the secrets from", exc) from exc
         if text is None:
             return None
@@ -172,6 +174,16 @@ def _backend_class(what: str) -> type[KeyringBackend]:
         if (exc.name or "").split(".")[0] not in _EXTRA_PACKAGES:
             raise
         raise missing_extra(what) from exc
+
+
+def _vanished(exc: Exception) -> bool:
+    """Whether ``exc`` says that the item went away while it was being read (the Secret Service: found by the
+    search, deleted by a save in another process before its secret was fetched)."""
+    if not _secret_service():
+        return False
+    from secretstorage.exceptions import ItemNotFoundException
+
+    return isinstance(exc, ItemNotFoundException)
 
 
 def _probe_secret_service(timeout: float) -> None:

@@ -86,7 +86,6 @@ FILE = "file"
 KEYRING = "keyring"
 """The store that keeps a profile's secrets in the OS keyring and the rest in its file."""
 STORES = (FILE, KEYRING)
-_MISSING_ENTRY_RETRIES = 3
 
 
 def config_dir() -> Path:
@@ -485,30 +484,29 @@ class CredentialStore:
         kind, entry = _store_of(path, self._read_object(directory, profile, path))
         return _Loaded(None, kind, entry)
 
-    def _load_at(self, directory: int, profile: str, path: Path) -> _Loaded:
+    def _load_at(self, directory: int, profile: str, path: Path, *, locked: bool = False) -> _Loaded:
+        """*profile*'s credentials and where they are; ``locked`` when the caller holds the profile's lock."""
         data = self._read_object(directory, profile, path)
-        for _ in range(_MISSING_ENTRY_RETRIES):
-            kind, entry = _store_of(path, data)
-            if entry is None:
-                return _Loaded(_credentials(path, data, profile), kind, None)
-            secrets = self._keyring(path, f"profile '{profile}' (in the keyring store)").read(entry)
-            if secrets is not None:
-                try:
-                    whole = join_secrets(data, secrets)
-                except ValueError as exc:
-                    raise _corrupt(path, f"its keyring entry {entry!r}: {exc}") from None
-                return _Loaded(_credentials(path, whole, profile), kind, entry)
-            # A save (which holds the lock) may have replaced the entry between our two reads: it renamed the
-            # file naming a new entry, then deleted ours. Read the file again; the same file means it is gone.
-            again = self._read_object(directory, profile, path)
-            if again == data:
-                break
-            data = again
-        raise StoreError(
-            f"profile '{profile}' keeps its secrets in the OS keyring, but its entry there is gone (deleted outside "
-            f"loopauth?); log in again to replace it",
-            path=path,
-        )
+        kind, entry = _store_of(path, data)
+        if entry is None:
+            return _Loaded(_credentials(path, data, profile), kind, None)
+        secrets = self._keyring(path, f"profile '{profile}' (in the keyring store)").read(entry)
+        if secrets is None:
+            if not locked:
+                # A save may have replaced the entry between our two reads: it writes a new entry, renames the file
+                # that names it, then deletes ours, all under the profile's lock. Wait for it and read again.
+                with self._locked(directory, profile):
+                    return self._load_at(directory, profile, path, locked=True)
+            raise StoreError(
+                f"profile '{profile}' keeps its secrets in the OS keyring, but its entry there is gone (deleted "
+                "outside loopauth?); log in again to replace it",
+                path=path,
+            )
+        try:
+            whole = join_secrets(data, secrets)
+        except ValueError as exc:
+            raise _corrupt(path, f"its keyring entry {entry!r}: {exc}") from None
+        return _Loaded(_credentials(path, whole, profile), kind, entry)
 
     def _keyring(self, path: Path, what: str) -> Keyring:
         from loopauth.keyring_store import Keyring
@@ -616,7 +614,7 @@ class Held:
         self._keyring_handle: Keyring | None = None
 
     def load(self) -> AnyCredentials:
-        loaded = self.store._load_at(self._directory, self.profile, self.path)
+        loaded = self.store._load_at(self._directory, self.profile, self.path, locked=True)
         self._stored = loaded
         assert loaded.credentials is not None
         return loaded.credentials
@@ -661,7 +659,7 @@ class Held:
             raise _corrupt(self.path, _os_reason(exc)) from exc
         entry = self._put(creds, to, verify=True)
         try:
-            again = self.store._load_at(self._directory, self.profile, self.path).credentials
+            again = self.store._load_at(self._directory, self.profile, self.path, locked=True).credentials
             if again != creds:
                 raise StoreError(
                     f"profile '{self.profile}' read back from the {to} store is not what was written there",

@@ -386,6 +386,13 @@ def _store_of(store: CredentialStore, profile: str) -> str | None:
         return None
 
 
+def _note_store_change(store: CredentialStore, profile: str, was: str | None) -> None:
+    """One line when a login moved a profile to the other store (``--store`` or ``$LOOPAUTH_STORE`` said so)."""
+    now = _store_of(store, profile)
+    if was is not None and now is not None and now != was:
+        print(f"loopauth: note: profile '{profile}' moved from the {was} store to the {now} store", file=sys.stderr)
+
+
 def replaced_note(old: AnyCredentials, new: AnyCredentials) -> str | None:
     """One line when a login replaced a profile that held another provider or another account."""
     same_provider = old.provider == new.provider
@@ -516,12 +523,7 @@ def _finish(login: Login, json_out: bool, stored: AnyCredentials | None = None, 
     note = replaced_note(stored, creds) if stored is not None else None
     if note:
         print(note, file=sys.stderr)
-    if was is not None and was != login.prepared.storage:
-        print(
-            f"loopauth: note: profile '{creds.profile}' moved from the {was} store to the {login.prepared.storage} "
-            "store",
-            file=sys.stderr,
-        )
+    _note_store_change(login.prepared.store, creds.profile, was)
     _print_result(creds, login.prepared.store, json_out)
     return EXIT_OK
 
@@ -585,8 +587,11 @@ class DemoCommand:
             from .serve import serve
 
             return serve(self, self.serve, plays)
+        store = CredentialStore()
+        was = _store_of(store, self.options.profile)
         creds = asyncio.run(self._login(plays))
-        _print_result(creds, CredentialStore(), self.json_out)
+        _note_store_change(store, creds.profile, was)
+        _print_result(creds, store, self.json_out)
         if not self.json_out:
             name = creds.profile
             print(
