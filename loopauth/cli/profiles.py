@@ -1,4 +1,5 @@
-"""The stored profiles: ``token`` (through argparse, when the fast path declined), ``list``, ``logout``, ``path``."""
+"""The stored profiles: ``token`` (through argparse, when the fast path declined), ``list``, ``move``, ``logout``,
+``path``."""
 
 from __future__ import annotations
 
