@@ -4,6 +4,9 @@ The keyring tests point ``PYTHON_KEYRING_BACKEND`` and ``keyringrc.cfg`` at it (
 that loopauth never lets keyring's own backend selection pick where secrets go. Its priority beats every
 real backend, so ``keyring.get_keyring()`` would choose it even without being told to. The file is
 ``$LOOPAUTH_TEST_PLAINTEXT_KEYRING``; a test asserts that it never comes to exist.
+
+Only child processes import it (through ``PYTHONPATH``): keyring keeps every backend class it has ever seen
+in a registry, so importing it into the test process would make it every later ``get_keyring()``'s choice.
 """
 
 from __future__ import annotations

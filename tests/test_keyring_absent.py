@@ -20,11 +20,13 @@ import loopauth
 from loopauth.demo import DemoProvider
 from loopauth.errors import EXIT_LOCAL, EXIT_USAGE, StoreError
 
-from . import plaintext_keyring
 from .conftest import Cli, demo_login_args, run_cli, run_cli_async
 from .secret_service import SecretServiceEnv
 from .test_store import SECRET, make_creds
 
+# tests/plaintext_keyring.py writes here. Only child processes may import it: keyring keeps every backend class
+# it has seen, for good, and would pick it (priority 100) in every later test of this process.
+PLAINTEXT_KEYRING_FILE = "LOOPAUTH_TEST_PLAINTEXT_KEYRING"
 NO_BUS = "no Secret Service: there is no session D-Bus here (DBUS_SESSION_BUS_ADDRESS is unset)"
 EXTRA = "pip install 'loopauth[keyring]'"
 
@@ -114,18 +116,22 @@ def test_a_default_keyring_store_names_where_it_was_chosen(
 
 
 def test_a_plaintext_keyring_backend_is_no_fallback(
-    no_secret_service: SecretServiceEnv, tmp_path: Path, config_dir: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+    no_secret_service: SecretServiceEnv, tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PYTHON_KEYRING_BACKEND names a plaintext backend (as keyrings.alt's would be): still exit 6, and it is never
     written, though keyring's own selection would use it."""
     target = tmp_path / "plaintext-keyring.json"
-    monkeypatch.setenv(plaintext_keyring.ENV_FILE, str(target))
+    monkeypatch.setenv(PLAINTEXT_KEYRING_FILE, str(target))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "plaintext_keyring.Keyring")
-    monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    import keyring
-
-    assert type(keyring.get_keyring()).__module__ == "plaintext_keyring"
-    result = cli("demo", "--auto", "--store", "keyring")
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
+    chosen = subprocess.run(
+        [sys.executable, "-c", "import keyring; print(type(keyring.get_keyring()).__module__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert chosen.stdout.strip() == "plaintext_keyring"  # keyring's own selection would use it
+    result = run_cli("demo", "--auto", "--store", "keyring")
     assert result.returncode == EXIT_LOCAL
     assert NO_BUS in result.stderr
     assert not target.exists()

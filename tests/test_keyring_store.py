@@ -30,12 +30,14 @@ from loopauth.errors import EXIT_LOCAL, StoreError
 from loopauth.models import OAuth2Credentials
 from loopauth.store import CredentialStore
 
-from . import plaintext_keyring
 from .conftest import Cli, browser_env, demo_login_args, run_cli, run_cli_async
 from .secret_service import LOGIN_COLLECTION, SecretServiceEnv
 from .test_oauth2 import Browser, _age, login2
 from .test_store import SECRET, make_creds
 
+# tests/plaintext_keyring.py writes here. Only child processes may import it: keyring keeps every backend class
+# it has seen, for good, and would pick it (priority 100) in every later test of this process.
+PLAINTEXT_KEYRING_FILE = "LOOPAUTH_TEST_PLAINTEXT_KEYRING"
 pytestmark = pytest.mark.keyring
 
 SERVICE = "loopauth"
@@ -510,7 +512,7 @@ def plaintext_keyring_everywhere(
     priority); yields the plaintext file it would write."""
     target = tmp_path / "plaintext-keyring.json"
     tests_dir = str(Path(__file__).resolve().parent)
-    monkeypatch.setenv(plaintext_keyring.ENV_FILE, str(target))
+    monkeypatch.setenv(PLAINTEXT_KEYRING_FILE, str(target))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "plaintext_keyring.Keyring")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
     rc = Path(os.environ["XDG_CONFIG_HOME"], "python_keyring", "keyringrc.cfg")
