@@ -42,8 +42,11 @@ SERVICE = "loopauth"
 UNLOCK_TIMEOUT = 60.0
 """How long the Secret Service's unlock prompt may wait for the user before loopauth gives up."""
 EXTRA = "pip install 'loopauth[keyring]'"
-# The packages the extra brings: one of them missing means the extra is not (fully) installed.
-_EXTRA_PACKAGES = frozenset({"keyring", "secretstorage", "jeepney", "jaraco", "importlib_metadata"})
+# The packages the extra brings (keyring's own dependencies included): one of them missing means the extra is not
+# (fully) installed, and the user is told to install it rather than shown a traceback.
+_EXTRA_PACKAGES = frozenset(
+    {"keyring", "secretstorage", "jeepney", "cryptography", "jaraco", "importlib_metadata", "zipp", "more_itertools"}
+)
 _MAX_CAUSE = 200
 
 
