@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable, Callable, Coroutine, Mapping, Sequenc
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from .errors import UsageError
+from .errors import StoreError, UsageError
 from .loopback.browser import Opener
 from .loopback.dance import Dance
 from .loopback.options import (
@@ -41,9 +41,21 @@ def prepare(options: LoginOptions) -> Prepared:
     profile = validate_profile_name(options.profile)
     store = options.store or CredentialStore()
     dance = dance_for(options, store.root)
-    # A config dir we cannot write must stop the login before a browser opens, not after the user consented.
+    storage = store.choose_store(profile, options.storage)
+    # A keyring that cannot be used, like a config dir we cannot write, must stop the login before a browser opens,
+    # not after the user consented; and before anything is written (check_writable creates the directories).
+    chosen = f" (chosen by {storage.source})" if storage.source else ""
+    try:
+        store.check_store(storage.kind, profile)
+    except UsageError as exc:
+        raise UsageError(f"{exc.message}{chosen}") from exc
+    except StoreError as exc:
+        raise StoreError(
+            f"{exc.message}{chosen}; nothing was saved: --store file keeps the tokens in a plaintext file instead",
+            path=exc.path,
+        ) from exc
     store.check_writable(profile)
-    return Prepared(options, plan, profile, dance, store)
+    return Prepared(options, plan, profile, dance, store, storage.kind)
 
 
 def dance_for(options: LoginOptions, config_dir: Path | None) -> Dance:
@@ -104,6 +116,7 @@ async def login_async(
     rsa_key_file: str | None = None,
     open_browser: Opener | bool = True,
     store: CredentialStore | None = None,
+    storage: str | None = None,
     say: Say = _say_to_stderr,
     callback_url: str | None = None,
     oob: bool = False,
@@ -131,6 +144,11 @@ async def login_async(
 
     ``request_token_params`` are extra parameters of the request-token call (Twitter's
     ``x_auth_access_type``); ``authorize_params`` go to the authorize page.
+
+    ``storage`` is where the login is kept: ``"file"`` (a 0600 JSON file) or ``"keyring"`` (the secrets in the OS
+    keyring, which needs ``loopauth[keyring]``); by default ``$LOOPAUTH_STORE``, else the store of the profile it
+    replaces, else ``store`` in the config dir's ``config.toml``, else the file. A keyring that cannot be used is a
+    StoreError before anything is bound, opened or written: never a silent fallback to the file.
     """
     from .loopback.runner import Login
 
@@ -142,6 +160,7 @@ async def login_async(
         profile=profile,
         provider=provider,
         store=store,
+        storage=storage,
         consumer_key=consumer_key,
         consumer_secret=consumer_secret,
         client_id=client_id,

@@ -579,6 +579,53 @@ def credentials_from_dict(data: Mapping[str, Any]) -> AnyCredentials:
     return Credentials.from_dict(data)
 
 
+SECRET_FIELDS = {
+    "oauth1": ("consumer_secret", "oauth_token", "oauth_token_secret"),
+    "oauth2": ("client_secret", "access_token", "refresh_token"),
+}
+"""The fields of a profile that the keyring store keeps in the keyring, by protocol; the rest is not secret."""
+
+
+def split_secrets(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A profile's object (``to_dict()``) as what may be on disk in the clear and what is secret.
+
+    The secret part holds only the fields of :data:`SECRET_FIELDS` that have a value; ``join_secrets`` undoes it.
+    """
+    names = SECRET_FIELDS[_protocol_of(data)]
+    public = {key: value for key, value in data.items() if key not in names}
+    secret = {key: data[key] for key in names if data.get(key) is not None}
+    return public, secret
+
+
+def join_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile's whole object again; only the protocol's secret fields are taken from ``secret``.
+
+    ValueError (naming the field, never its value) when ``secret`` holds anything else or a non-string.
+    """
+    names = SECRET_FIELDS[_protocol_of(public)]
+    for key, value in secret.items():
+        if key not in names or not isinstance(value, str):
+            raise ValueError(f"unexpected field {str(key)[:40]!r} among the secrets")
+    joined = {key: value for key, value in public.items() if key not in names}
+    joined.update(secret)
+    return joined
+
+
+def public_from_dict(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``public_dict()`` of a profile's object that may lack its secrets (a keyring profile's file), checked as
+    ``credentials_from_dict`` checks it: what ``loopauth list`` shows without unlocking anything."""
+    # Stand-ins for the secrets only so that the object can be checked and built; it never leaves this function.
+    stand_ins = {key: "-" for key in SECRET_FIELDS[_protocol_of(data)]}
+    return credentials_from_dict({**data, **stand_ins}).public_dict()
+
+
+def _protocol_of(data: Mapping[str, Any]) -> str:
+    protocol = data.get("protocol", "oauth1")
+    if protocol not in SECRET_FIELDS:
+        raise ValueError(f"unknown protocol {str(protocol)[:20]!r}")
+    return str(protocol)
+
+
 def _opt_int(value: Any) -> int | None:
     if value is None:
         return None

@@ -13,6 +13,14 @@ tokens. The modes, the atomic replace and the lock only make sure nobody
 *else* can read them and that a crash or a second loopauth never leaves half
 a file behind.
 
+Two stores, chosen per profile (:mod:`loopauth.settings` chooses for a login) and recorded in its file:
+the *file* store keeps the whole profile in it; the opt-in *keyring* store keeps the secrets in one
+entry of the OS keyring (:mod:`loopauth.keyring_store`) and only what is not secret in the file, with
+``"store": "keyring"`` and the entry's name. Reading a keyring profile fetches its entry; listing does
+not, so ``loopauth list`` never unlocks anything. A keyring save writes a new entry, renames the file
+into place, then deletes the old entry, all under the profile's lock: a failure before the rename
+removes the new entry and leaves the profile as it was.
+
 Trust, as ssh's StrictModes: the config directory and ``profiles/`` (and the directory a symlinked
 profile leads to) must belong to this user or root and be writable by nobody else, and so must the
 files read from them. Otherwise another user could plant a profile or a ``providers.toml``, or swap a
@@ -24,8 +32,8 @@ A group-writable directory or file passes only when the group is the owner's own
 
 ``load()`` runs at the start of every tool that uses a stored login, so this
 module imports only cheap standard-library modules: no tempfile, secrets,
-asyncio, aiohttp or oauthlib, and platformdirs only when it is needed. The
-checks cost a few ``stat`` calls.
+asyncio, aiohttp or oauthlib, platformdirs only when it is needed, and keyring
+only for a keyring profile. The checks cost a few ``stat`` calls.
 """
 
 from __future__ import annotations
@@ -43,7 +51,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from loopauth.errors import NotLoggedIn, StoreError, UsageError
-from loopauth.models import AnyCredentials, _Value, credentials_from_dict
+from loopauth.models import AnyCredentials, _Value, credentials_from_dict, join_secrets, public_from_dict, split_secrets
+
+TYPE_CHECKING = False  # not typing's: see loopauth.models
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    from loopauth.keyring_store import Keyring
+    from loopauth.settings import Choice
+
+    T = TypeVar("T")
 
 ENV_CONFIG_DIR = "LOOPAUTH_CONFIG_DIR"
 ENV_PROFILE = "LOOPAUTH_PROFILE"
@@ -63,6 +81,11 @@ _PROFILE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _TMP_SUFFIX = ".tmp"
 _TMP_RAND_BYTES = 6
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+FILE = "file"
+"""The store that keeps a whole profile in its file (the default)."""
+KEYRING = "keyring"
+"""The store that keeps a profile's secrets in the OS keyring and the rest in its file."""
+STORES = (FILE, KEYRING)
 
 
 def config_dir() -> Path:
@@ -108,17 +131,71 @@ def validate_profile_name(name: str) -> str:
 
 
 class ProfileEntry(_Value):
-    """One profile file as seen by ``CredentialStore.profiles()``: credentials, or why there are none."""
+    """One profile file as seen by ``CredentialStore.profiles()``: what can be shown, or why it cannot.
 
-    _fields = ("name", "path", "credentials", "error")
+    ``public`` is the profile's ``public_dict()`` (provider, account, expiry: never a secret), for either store;
+    ``credentials`` the whole credentials of a file profile (None for a keyring one: listing unlocks nothing);
+    ``store`` is ``"file"`` or ``"keyring"``. An unusable file has only its ``error``.
+    """
+
+    _fields = ("name", "path", "credentials", "error", "store", "public")
+    _unhashed = frozenset({"public"})
 
     name: str
     path: Path
     credentials: AnyCredentials | None
     error: str | None
+    store: str | None
+    public: dict[str, Any] | None
 
-    def __init__(self, name: str, path: Path, credentials: AnyCredentials | None, error: str | None) -> None:
-        self._init(name=name, path=path, credentials=credentials, error=error)
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        credentials: AnyCredentials | None,
+        error: str | None,
+        store: str | None = None,
+        public: dict[str, Any] | None = None,
+    ) -> None:
+        self._init(name=name, path=path, credentials=credentials, error=error, store=store, public=public)
+
+
+class Location(_Value):
+    """Where a profile is stored (:meth:`CredentialStore.where`): its store, its file, its keyring entry."""
+
+    _fields = ("profile", "kind", "path", "entry")
+
+    profile: str
+    kind: str
+    """``"file"`` or ``"keyring"``."""
+    path: Path
+    """The profile's file: all of it in the file store, what is not secret in the keyring store."""
+    entry: str | None
+    """The keyring entry's user name (under service ``loopauth``), for a keyring profile."""
+
+    def __init__(self, profile: str, kind: str, path: Path, entry: str | None = None) -> None:
+        self._init(profile=profile, kind=kind, path=path, entry=entry)
+
+    def describe(self) -> str:
+        """One phrase for people: ``a plaintext file (mode 0600), /…/work.json`` or the keyring and its entry."""
+        if self.kind == FILE:
+            return f"a plaintext file (mode 0600), {self.path}"
+        from loopauth.keyring_store import SERVICE, backend_name
+
+        return f"the OS keyring ({backend_name()}, service '{SERVICE}', entry '{self.entry}'); metadata in {self.path}"
+
+
+class _Loaded(_Value):
+    """A profile as read: its credentials (None when only the file was read) and where they are."""
+
+    _fields = ("credentials", "kind", "entry")
+
+    credentials: AnyCredentials | None
+    kind: str
+    entry: str | None
+
+    def __init__(self, credentials: AnyCredentials | None, kind: str, entry: str | None) -> None:
+        self._init(credentials=credentials, kind=kind, entry=entry)
 
 
 class CredentialStore:
@@ -162,19 +239,43 @@ class CredentialStore:
     # -- reading ---------------------------------------------------------------------------------
 
     def load(self, profile: str) -> AnyCredentials:
-        """The stored credentials of *profile*; NotLoggedIn if there are none, StoreError if unusable."""
+        """The stored credentials of *profile*; NotLoggedIn if there are none, StoreError if unusable.
+
+        A keyring profile's secrets are read from the keyring (which may ask to unlock it).
+        """
         path = self.path_for(profile)
         try:
             directory = self._open_profiles()
         except FileNotFoundError:
             raise _not_logged_in(profile) from None
         try:
-            return self._load_at(directory, profile, path)
+            creds = self._load_at(directory, profile, path).credentials
+            assert creds is not None
+            return creds
         finally:
             os.close(directory)
 
+    def where(self, profile: str) -> Location:
+        """Where *profile* is stored (its store, file and keyring entry), from its file alone: nothing is unlocked.
+
+        NotLoggedIn if there is no such profile, StoreError if its file is unusable.
+        """
+        path = self.path_for(profile)
+        try:
+            directory = self._open_profiles()
+        except FileNotFoundError:
+            raise _not_logged_in(profile) from None
+        try:
+            loaded = self._peek_at(directory, profile, path)
+        finally:
+            os.close(directory)
+        return Location(profile, loaded.kind, path, loaded.entry)
+
     def profiles(self) -> list[ProfileEntry]:
-        """Every profile file, sorted by name; an unusable one is listed with its error, not raised."""
+        """Every profile file, sorted by name; an unusable one is listed with its error, not raised.
+
+        Only the files are read: a keyring profile is listed with its ``public`` fields and store, not unlocked.
+        """
         try:
             directory = self._open_profiles()
         except FileNotFoundError:
@@ -195,23 +296,30 @@ class CredentialStore:
             for name in names:
                 path = self.path_for(name)
                 try:
-                    creds = self._load_at(directory, name, path)
+                    data = self._read_object(directory, name, path)
+                    kind, _entry = _store_of(path, data)
+                    creds = _credentials(path, data, name) if kind == FILE else None
+                    public = creds.public_dict() if creds is not None else _public(path, data, name)
                 except NotLoggedIn:
                     continue  # removed since the listing, or a dangling symlink: nothing stored
                 except StoreError as exc:
                     entries.append(ProfileEntry(name=name, path=path, credentials=None, error=exc.message))
                 else:
-                    entries.append(ProfileEntry(name=name, path=path, credentials=creds, error=None))
+                    entries.append(ProfileEntry(name, path, creds, None, store=kind, public=public))
             return entries
         finally:
             os.close(directory)
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def save(self, creds: AnyCredentials) -> Path:
-        """Store *creds* under ``creds.profile``, atomically and 0600; returns the profile's path."""
+    def save(self, creds: AnyCredentials, *, kind: str | None = None) -> Path:
+        """Store *creds* under ``creds.profile``, atomically; returns the profile's path.
+
+        ``kind`` is the store (``"file"``, 0600, or ``"keyring"``); by default the profile stays in its own, and a
+        new profile goes to the configured default (:func:`loopauth.settings.configured`).
+        """
         with self.holding(creds.profile) as held:
-            return held.save(creds)
+            return held.save(creds, kind=kind)
 
     @contextlib.contextmanager
     def holding(self, profile: str, *, timeout: float | None = None) -> Iterator[Held]:
@@ -228,11 +336,21 @@ class CredentialStore:
         finally:
             os.close(directory)
 
+    def move(self, profile: str, to: str) -> tuple[Location, Location]:
+        """Move *profile* to the store ``to``: write it there, read it back and compare, then delete the old copy.
+
+        Any failure before the old copy is deleted leaves the profile as it was (StoreError). Returns where it
+        was and where it is now (the same, when it already was in ``to``).
+        """
+        with self.holding(profile) as held:
+            return held.move(to)
+
     def delete(self, profile: str) -> bool:
-        """Remove *profile*'s entry; True if there was one.
+        """Remove *profile*'s entry (and, for a keyring profile, its keyring entry first); True if there was one.
 
         A symlinked profile loses the link, never the file it points to: another user who could
-        plant a link must not be able to make a logout delete one of your files.
+        plant a link must not be able to make a logout delete one of your files. When the keyring entry
+        cannot be deleted (a locked keyring), nothing is: StoreError.
         """
         path = self.path_for(profile)
         try:
@@ -243,6 +361,7 @@ class CredentialStore:
             if not _exists(directory, path.name):
                 return False
             with self._locked(directory, profile):
+                self._delete_entry(directory, profile, path)
                 try:
                     os.unlink(path.name, dir_fd=directory)
                 except FileNotFoundError:
@@ -257,6 +376,25 @@ class CredentialStore:
                 return True
         finally:
             os.close(directory)
+
+    def choose_store(self, profile: str, explicit: str | None = None) -> Choice:
+        """The store a login of *profile* uses: ``explicit``, else ``$LOOPAUTH_STORE``, else the profile's own,
+        else config.toml's default, else the file (:func:`loopauth.settings.choose`). Reads no secret."""
+        from loopauth.settings import choose
+
+        try:
+            existing: str | None = self.where(profile).kind
+        except (NotLoggedIn, StoreError):
+            existing = None  # a new profile, or one the login will replace
+        return choose(explicit, existing, self.root)
+
+    def check_store(self, kind: str, profile: str) -> None:
+        """Fail now, before a browser opens, if *profile* could not be stored in ``kind``; writes nothing.
+
+        For the keyring: UsageError without the keyring package, StoreError when there is no usable keyring.
+        """
+        if kind == KEYRING:
+            self._keyring(self.path_for(profile), "the keyring store")
 
     def check_writable(self, profile: str | None = None) -> None:
         """Fail now, before a browser opens, if a login could not be saved here (as ``profile``, when given).
@@ -330,7 +468,8 @@ class CredentialStore:
         finally:
             os.close(root_fd)
 
-    def _load_at(self, directory: int, profile: str, path: Path) -> AnyCredentials:
+    def _read_object(self, directory: int, profile: str, path: Path) -> dict[str, Any]:
+        """The JSON object in *profile*'s file; NotLoggedIn when there is none, StoreError when it is unusable."""
         try:
             raw = _read_at(directory, path.name, path, "credential file")
         except FileNotFoundError:
@@ -338,12 +477,61 @@ class CredentialStore:
             raise _not_logged_in(profile) from None
         except OSError as exc:
             raise _corrupt(path, _os_reason(exc)) from exc
-        creds = _parse(path, raw)
-        # The file name is what the user asked for and where a later save() writes; a file
-        # copied or renamed by hand must not send that save to another profile's file.
-        if creds.profile != profile:
-            creds = creds.replace(profile=profile)
-        return creds
+        return _parse(path, raw)
+
+    def _peek_at(self, directory: int, profile: str, path: Path) -> _Loaded:
+        """Where *profile* is stored, from its file alone (no credentials)."""
+        kind, entry = _store_of(path, self._read_object(directory, profile, path))
+        return _Loaded(None, kind, entry)
+
+    def _load_at(self, directory: int, profile: str, path: Path, *, locked: bool = False) -> _Loaded:
+        """*profile*'s credentials and where they are; ``locked`` when the caller holds the profile's lock."""
+        data = self._read_object(directory, profile, path)
+        kind, entry = _store_of(path, data)
+        if entry is None:
+            return _Loaded(_credentials(path, data, profile), kind, None)
+        secrets = self._keyring(path, f"profile '{profile}' (in the keyring store)").read(entry)
+        if secrets is None:
+            if not locked:
+                # A save may have replaced the entry between our two reads: it writes a new entry, renames the file
+                # that names it, then deletes ours, all under the profile's lock. Wait for it and read again.
+                with self._locked(directory, profile):
+                    return self._load_at(directory, profile, path, locked=True)
+            raise StoreError(
+                f"profile '{profile}' keeps its secrets in the OS keyring, but its entry there is gone (deleted "
+                "outside loopauth?); log in again to replace it",
+                path=path,
+            )
+        try:
+            whole = join_secrets(data, secrets)
+        except ValueError as exc:
+            raise _corrupt(path, f"its keyring entry {entry!r}: {exc}") from None
+        return _Loaded(_credentials(path, whole, profile), kind, entry)
+
+    def _keyring(self, path: Path, what: str) -> Keyring:
+        from loopauth.keyring_store import Keyring
+
+        return Keyring.open(path, what=what)
+
+    def _delete_entry(self, directory: int, profile: str, path: Path) -> None:
+        """Delete a keyring profile's entry (with its lock held), before its file: StoreError when it cannot be."""
+        try:
+            loaded = self._peek_at(directory, profile, path)
+        except (NotLoggedIn, StoreError):
+            return  # gone, or a file that names no entry we could find: only the file is removed
+        if loaded.entry is None:
+            return
+        try:
+            self._keyring(path, f"deleting profile '{profile}' (in the keyring store)").delete(loaded.entry)
+        except StoreError as exc:
+            raise StoreError(
+                f"{exc.message}; nothing was deleted (to forget profile '{profile}' anyway, remove {path})", path=path
+            ) from exc
+
+    def _default_kind(self) -> str:
+        from loopauth.settings import configured
+
+        return configured(self.root).kind
 
     @contextlib.contextmanager
     def _locked(self, directory: int, profile: str, *, timeout: float | None = None) -> Iterator[None]:
@@ -419,18 +607,131 @@ class Held:
     def __init__(self, store: CredentialStore, directory: int, profile: str) -> None:
         self.store = store
         self.profile = profile
+        self.path = store.path_for(profile)
         self._directory = directory
+        self._stored: _Loaded | None = None
+        """Where the profile is now, once this holder has read or written it."""
+        self._keyring_handle: Keyring | None = None
 
     def load(self) -> AnyCredentials:
-        return self.store._load_at(self._directory, self.profile, self.store.path_for(self.profile))
+        loaded = self.store._load_at(self._directory, self.profile, self.path, locked=True)
+        self._stored = loaded
+        assert loaded.credentials is not None
+        return loaded.credentials
 
-    def save(self, creds: AnyCredentials) -> Path:
+    def save(self, creds: AnyCredentials, *, kind: str | None = None) -> Path:
+        """Replace the profile with *creds*, in store ``kind`` (default: its own; a new one: the configured default).
+
+        A keyring save writes a new entry first, then renames the file that names it into place, then deletes
+        the entry the file named before; when the rename fails, the new entry is removed and the profile is as
+        it was (for a refresh: the old pair, which the file and the keyring still agree on).
+        """
         if creds.profile != self.profile:
             raise ValueError(f"holding profile {self.profile!r}, not {creds.profile!r}")
-        path = self.store.path_for(self.profile)
-        data = (json.dumps(creds.to_dict(), indent=2, sort_keys=True) + "\n").encode("utf-8")
-        _write_atomic(self._directory, path, data)
-        return path
+        old = self._current()
+        if kind is None:
+            kind = old.kind if old is not None else self.store._default_kind()
+        elif kind not in STORES:
+            raise UsageError(f"{{arg}} must be {' or '.join(STORES)}, got {str(kind)[:40]!r}", argument="kind")
+        entry = self._put(creds, kind)
+        if old is not None and old.entry is not None and old.entry != entry:
+            # Nothing reads the old entry any more: the file names the new one (or holds the secrets itself). A
+            # keyring that fails now leaves it behind, unread; the save has happened and stands.
+            with contextlib.suppress(StoreError, UsageError):
+                self._keyring().discard(old.entry)
+        return self.path
+
+    def move(self, to: str) -> tuple[Location, Location]:
+        """See :meth:`CredentialStore.move`."""
+        if to not in STORES:
+            raise UsageError(f"{{arg}} must be {' or '.join(STORES)}, got {str(to)[:40]!r}", argument="to")
+        creds = self.load()
+        old = self._stored
+        assert old is not None
+        before = Location(self.profile, old.kind, self.path, old.entry)
+        if old.kind == to:
+            return before, before
+        if KEYRING in (to, old.kind):
+            self._keyring()  # usable (unlocked) before anything is written, or nothing is
+        try:
+            raw = _read_at(self._directory, self.path.name, self.path, "credential file")
+        except OSError as exc:
+            raise _corrupt(self.path, _os_reason(exc)) from exc
+        entry = self._put(creds, to, verify=True)
+        try:
+            again = self.store._load_at(self._directory, self.profile, self.path, locked=True).credentials
+            if again != creds:
+                raise StoreError(
+                    f"profile '{self.profile}' read back from the {to} store is not what was written there",
+                    path=self.path,
+                )
+        except BaseException:
+            # Put the old file back (it still names the old entry, untouched), and drop the new entry.
+            with contextlib.suppress(StoreError):
+                _write_atomic(self._directory, self.path, raw)
+            if entry is not None:
+                self._keyring().discard(entry)
+            self._stored = old
+            raise
+        after = Location(self.profile, to, self.path, entry)
+        if old.entry is not None:
+            try:
+                self._keyring().delete(old.entry)
+            except StoreError as exc:
+                raise StoreError(
+                    f"moved profile '{self.profile}' to the {to} store, but its old keyring entry {old.entry!r} "
+                    f"(service 'loopauth') is still there: {exc.message}",
+                    path=self.path,
+                ) from exc
+        return before, after
+
+    def _put(self, creds: AnyCredentials, kind: str, *, verify: bool = False) -> str | None:
+        """Write *creds* to store ``kind``; the new keyring entry's name, if any. ``verify`` reads the entry back
+        before the file that names it replaces the old one."""
+        data = creds.to_dict()
+        if kind == FILE:
+            _write_atomic(self._directory, self.path, _dump(data))
+            self._stored = _Loaded(creds, FILE, None)
+            return None
+        from loopauth.keyring_store import SERVICE
+
+        keyring = self._keyring()
+        public, secrets = split_secrets(data)
+        entry = f"{self.profile}/{os.urandom(_TMP_RAND_BYTES).hex()}"
+        keyring.write(entry, secrets)
+        try:
+            if verify and keyring.read(entry) != secrets:
+                raise StoreError(
+                    f"the OS keyring's entry {entry!r} read back is not what was written to it", path=self.path
+                )
+            _write_atomic(
+                self._directory,
+                self.path,
+                _dump({**public, "store": KEYRING, "keyring": {"service": SERVICE, "entry": entry}}),
+            )
+        except BaseException:
+            keyring.discard(entry)
+            raise
+        self._stored = _Loaded(creds, KEYRING, entry)
+        return entry
+
+    def _current(self) -> _Loaded | None:
+        """Where the profile is stored now (from its file, if this holder has not read it yet); None if nowhere."""
+        if self._stored is None:
+            try:
+                self._stored = self.store._peek_at(self._directory, self.profile, self.path)
+            except (NotLoggedIn, StoreError):
+                return None  # nothing there, or a file the save replaces whole
+        return self._stored
+
+    def _keyring(self) -> Keyring:
+        if self._keyring_handle is None:
+            self._keyring_handle = self.store._keyring(self.path, f"profile '{self.profile}' (in the keyring store)")
+        return self._keyring_handle
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 def _lock_name(profile: str) -> str:
@@ -723,8 +1024,8 @@ def _exists(directory: int, name: str) -> bool:
 # -- reading -----------------------------------------------------------------------------------------
 
 
-def _parse(path: Path, raw: bytes) -> AnyCredentials:
-    """Credentials from a profile file's bytes, or StoreError saying (without quoting it) what is wrong."""
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    """The JSON object in a profile file's bytes, or StoreError saying (without quoting it) what is wrong."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -743,8 +1044,40 @@ def _parse(path: Path, raw: bytes) -> AnyCredentials:
         raise _corrupt(path, "not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise _corrupt(path, "not a JSON object")
+    return data
+
+
+def _store_of(path: Path, data: dict[str, Any]) -> tuple[str, str | None]:
+    """A profile file's store, and for the keyring store the name of its entry; StoreError when it names neither."""
+    kind = data.get("store", FILE)
+    if kind == FILE:
+        return FILE, None
+    if kind != KEYRING:
+        raise _corrupt(path, f"unknown store {str(kind)[:20]!r}")
+    from loopauth.keyring_store import SERVICE
+
+    where = data.get("keyring")
+    entry = where.get("entry") if isinstance(where, dict) and where.get("service") == SERVICE else None
+    if not isinstance(entry, str) or not entry:
+        raise _corrupt(path, f"it names no keyring entry of service '{SERVICE}'")
+    return KEYRING, entry
+
+
+def _credentials(path: Path, data: dict[str, Any], profile: str) -> AnyCredentials:
+    """Credentials from a profile's whole object, as *profile* (the file's name, which a later save writes)."""
+    creds = _checked(path, credentials_from_dict, data)
+    # A file copied or renamed by hand must not send a later save to another profile's file.
+    return creds if creds.profile == profile else creds.replace(profile=profile)
+
+
+def _public(path: Path, data: dict[str, Any], profile: str) -> dict[str, Any]:
+    """What ``list`` shows of a profile file whose secrets are elsewhere (the keyring store)."""
+    return {**_checked(path, public_from_dict, data), "profile": profile}
+
+
+def _checked(path: Path, read: Callable[[dict[str, Any]], T], data: dict[str, Any]) -> T:
     try:
-        return credentials_from_dict(data)
+        return read(data)
     except ValueError as exc:
         # The models' from_dict ValueError names the field, never its value.
         raise _corrupt(path, str(exc)) from None

@@ -58,7 +58,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,28 +202,79 @@ def token_table(runs: int) -> None:
         path = _write_profile(Path(tmp), creds)
         py = str(BIN / "python")
         gh = shutil.which("gh")
-        cmds = [
-            ([py, "-c", f"import json; json.load(open({str(path)!r}))"], env),
-            ([py, "-c", "import loopauth; loopauth.load()"], env),
-            ([str(BIN / "loopauth"), "token", "--json"], env),
-            # Fresh for two hours, so not refreshed: the same fast path as OAuth 1.0a (read, check the clock, print).
-            ([str(BIN / "loopauth"), "token", "--json"], env2),
-            *([([gh, "auth", "token"], env)] if gh else []),
-        ]
-        bare, load, token, token2, *ghm = _medians_ms(cmds, runs)
+        with keyring_profile(Path(tmp, "keyring"), creds) as (env3, no_keyring):
+            cmds = [
+                ([py, "-c", f"import json; json.load(open({str(path)!r}))"], env),
+                ([py, "-c", "import loopauth; loopauth.load()"], env),
+                ([str(BIN / "loopauth"), "token", "--json"], env),
+                # Fresh for two hours, so not refreshed: the fast path of OAuth 1.0a (read, check the clock, print).
+                ([str(BIN / "loopauth"), "token", "--json"], env2),
+                # The OAuth 1.0a profile again, its secrets in the Secret Service (gnome-keyring on a private bus).
+                *([([str(BIN / "loopauth"), "token", "--json"], env3)] if env3 else []),
+                *([([gh, "auth", "token"], env)] if gh else []),
+            ]
+            bare, load, token, token2, *rest = _medians_ms(cmds, runs)
         rows = [
             ("python json.load (baseline)", bare, 1.0, "-"),
             ("import loopauth; load()", load, load / bare, "<= 2.0x"),
             ("loopauth token --json, OAuth 1.0a", token, token / bare, "<= gh"),
             ("loopauth token --json, OAuth 2.0", token2, token2 / bare, f"<= gh ({token2 / token:.2f}x OAuth 1.0a)"),
         ]
-        if ghm:
-            rows.append(("gh auth token", ghm[0], ghm[0] / bare, "-"))
+        if env3:
+            token3 = rest.pop(0)
+            rows.append(
+                ("loopauth token --json, keyring", token3, token3 / bare, f"- ({token3 / token:.2f}x the file store)")
+            )
+        if rest:
+            rows.append(("gh auth token", rest[0], rest[0] / bare, "-"))
         print(f"{'measurement':34} {'median ms':>10} {'vs baseline':>12}  target")
         for name, ms, ratio, target in rows:
             print(f"{name:34} {ms:10.1f} {ratio:11.2f}x  {target}")
         if not gh:
             print("(gh not installed: no gh comparison)")
+        if not env3:
+            print(f"(no keyring row: {no_keyring})")
+
+
+@contextlib.contextmanager
+def keyring_profile(config: Path, creds: dict[str, Any]) -> Iterator[tuple[dict[str, str] | None, str]]:
+    """``creds`` as a keyring profile in ``config``, its secrets in a throwaway Secret Service (the tests' harness,
+    tests/secret_service.py); yields the environment that reaches both, or None and why there is none."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tests.secret_service import missing_binaries, running_secret_service
+    except ImportError as exc:
+        harness_missing: str | None = str(exc)
+    else:
+        harness_missing = None
+    finally:
+        sys.path.remove(str(ROOT))
+    if harness_missing is not None:
+        yield None, f"the Secret Service harness cannot be imported ({harness_missing})"
+        return
+    if missing_binaries():
+        yield None, f"no {', '.join(missing_binaries())} here: make secret-service installs them"
+        return
+    if importlib.util.find_spec("keyring") is None:
+        yield None, "the keyring package is not installed: pip install 'loopauth[keyring]'"
+        return
+    with running_secret_service() as service:
+        env = service.subprocess_env({**os.environ, "LOOPAUTH_CONFIG_DIR": str(config)})
+        # Saved by the loopauth under test, as `loopauth login --store keyring` would; then checked to read back.
+        save = (
+            "import json, sys; from loopauth.models import credentials_from_dict; from loopauth.store import "
+            "CredentialStore; CredentialStore().save(credentials_from_dict(json.loads(sys.argv[1])), kind='keyring')"
+        )
+        subprocess.run([str(BIN / "python"), "-c", save, json.dumps(creds)], env=env, check=True)
+        stored = json.loads((config / "profiles" / "default.json").read_text(encoding="utf-8"))
+        read = subprocess.run(
+            [str(BIN / "loopauth"), "token", "--json"], env=env, capture_output=True, text=True, check=False
+        )
+        if stored.get("store") != "keyring" or "oauth_token" in stored or read.returncode != 0:
+            raise RuntimeError(f"the keyring profile did not save and read back: {read.stderr.strip()}")
+        if json.loads(read.stdout)["oauth_token_secret"] != creds["oauth_token_secret"]:
+            raise RuntimeError("the keyring profile read back other secrets than were saved")
+        yield env, ""
 
 
 # --- processes --------------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from .secret_service import missing_binaries
+
 BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
 HAS_BASELINE = importlib.util.find_spec("requests_oauthlib") is not None
 LOGIN_ROWS = (
@@ -61,6 +63,17 @@ def test_token_rows_are_kept(bench_output: str) -> None:
     # The OAuth 2.0 row's target names its ratio to the OAuth 1.0a row.
     assert re.search(r"<= gh \(\d+\.\d\dx OAuth 1\.0a\)$", _row(bench_output, "loopauth token --json, OAuth 2.0"))
     assert "gh auth token" in bench_output or "(gh not installed: no gh comparison)" in bench_output
+    # A keyring profile's token, next to the file store's, wherever there is a Secret Service to run (the bench
+    # starts a throwaway one with the tests' harness); elsewhere one line says why there is no such row.
+    keyring_rows = [line for line in bench_output.splitlines() if line.startswith("loopauth token --json, keyring")]
+    if keyring_rows:
+        assert re.match(
+            rf"loopauth token --json, keyring\s+{NUMBER}\s+\d+\.\d\dx  - \(\d+\.\d\dx the file store\)$",
+            keyring_rows[0],
+        )
+    else:
+        assert "(no keyring row: " in bench_output
+        assert not missing_binaries(), "a Secret Service could run here, but the bench has no keyring row"
 
 
 def test_refresh_rows(bench_output: str) -> None:

@@ -13,7 +13,21 @@ import pytest
 from loopauth.cli import build_parser
 from loopauth.cli.token import plain_token_args
 
-HEAVY = ("aiohttp", "oauthlib", "asyncio", "argparse", "dataclasses", "platformdirs")
+# keyring (and what it brings, ~60 ms) only for a keyring profile; config.toml (tomllib) only when choosing a store.
+HEAVY = (
+    "aiohttp",
+    "oauthlib",
+    "asyncio",
+    "argparse",
+    "dataclasses",
+    "platformdirs",
+    "keyring",
+    "secretstorage",
+    "jeepney",
+    "tomllib",
+    "loopauth.keyring_store",
+    "loopauth.settings",
+)
 CREDS = {
     "profile": "default",
     "provider": "demo",

@@ -501,7 +501,7 @@ async def test_a_missing_secret_is_asked_for_on_the_terminal_without_echo(demo: 
 class FullDisk(CredentialStore):
     """A store whose check passes but whose save fails, as when the disk fills while the user is approving."""
 
-    def save(self, creds: AnyCredentials) -> Path:
+    def save(self, creds: AnyCredentials, *, kind: str | None = None) -> Path:
         raise StoreError(f"cannot save credentials to {self.path_for(creds.profile)}: No space left on device",
                          path=self.path_for(creds.profile))  # fmt: skip
 

@@ -4,7 +4,7 @@ One module per verb group, each with a typed value for its command's options:
 
 - :mod:`.token`: ``token``, the fast path other tools call at every start (no argparse);
 - :mod:`.login`: ``login`` and ``demo`` (:mod:`.serve`: ``demo --serve``);
-- :mod:`.profiles`: ``list``, ``logout``, ``path``;
+- :mod:`.profiles`: ``list``, ``move``, ``logout``, ``path``;
 - :mod:`.calls`: ``header``, ``request``, ``verify`` (:mod:`.bodies`: ``request``'s bodies);
 - :mod:`.providers`: ``providers``;
 - :mod:`.parser`: the argparse tree, which only routes.

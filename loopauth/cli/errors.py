@@ -35,6 +35,8 @@ FLAGS = {
     "client_auth": "--client-auth",
     "request_token_params": "--access-type",
     "oob": "--oob",
+    "storage": "--store",
+    "to": "--to",
 }
 
 

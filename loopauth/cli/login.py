@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT, LoginOptions
 from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Credentials, OAuth2Provider, Provider
-from ..store import CredentialStore
+from ..store import STORES, CredentialStore
 from ..text import account_name, clean
 from .output import login_summary, print_json
 from .parser import Commands
@@ -38,6 +38,7 @@ def register(commands: Commands) -> None:
         example="LOOPAUTH_CONSUMER_KEY=… LOOPAUTH_CONSUMER_SECRET=… loopauth login --provider x",
     )
     p.add_argument("--profile", default="default", help="the profile to store the login as (default 'default')")
+    _add_store_option(p)
     _add_provider_options(p)
     _add_callback_options(p, default_port=DEFAULT_PORT)
     _add_headless_options(p)
@@ -55,6 +56,7 @@ def register(commands: Commands) -> None:
         example="loopauth demo --auto",
     )
     p.add_argument("--profile", default="demo", help="the profile to store the demo login as (default 'demo')")
+    _add_store_option(p)
     p.add_argument("--auto", action="store_true", help="approve in the demo page automatically, even with a browser")
     p.add_argument("--deny", action="store_true", help="with --auto (or no browser): refuse instead of approving")
     p.add_argument("--oauth2", action="store_true", help="log in with OAuth 2.0 (code + PKCE) instead of OAuth 1.0a")
@@ -71,6 +73,16 @@ def register(commands: Commands) -> None:
         help="with --serve: the one callback the demo app accepts; any other gets Twitter's error 415",
     )
     _add_callback_options(p, default_port=0)
+
+
+def _add_store_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store",
+        choices=STORES,
+        help="where the login is kept: file (a 0600 JSON file, the default) or keyring (the secrets in the OS "
+        "keyring; needs loopauth[keyring]); default: $LOOPAUTH_STORE, else the profile's own, else config.toml's "
+        "store, else file",
+    )
 
 
 def _add_provider_options(p: argparse.ArgumentParser) -> None:
@@ -366,6 +378,21 @@ def _stored(store: CredentialStore, profile: str) -> AnyCredentials | None:
         return None
 
 
+def _store_of(store: CredentialStore, profile: str) -> str | None:
+    """The store of the profile a login would replace, if there is one (read from its file: nothing is unlocked)."""
+    try:
+        return store.where(profile).kind
+    except (NotLoggedIn, StoreError, UsageError):
+        return None
+
+
+def _note_store_change(store: CredentialStore, profile: str, was: str | None) -> None:
+    """One line when a login moved a profile to the other store (``--store`` or ``$LOOPAUTH_STORE`` said so)."""
+    now = _store_of(store, profile)
+    if was is not None and now is not None and now != was:
+        print(f"loopauth: note: profile '{profile}' moved from the {was} store to the {now} store", file=sys.stderr)
+
+
 def replaced_note(old: AnyCredentials, new: AnyCredentials) -> str | None:
     """One line when a login replaced a profile that held another provider or another account."""
     same_provider = old.provider == new.provider
@@ -404,6 +431,7 @@ class LoginCommand:
             twitter["screen_name"] = args.screen_name
         options = LoginOptions(
             profile=args.profile,
+            storage=args.store,
             provider=_provider(args),
             consumer_key=args.consumer_key,
             consumer_secret=_consumer_secret(args),
@@ -435,6 +463,7 @@ class LoginCommand:
 
         options = self.options
         store = options.store or CredentialStore()
+        was = _store_of(store, options.profile)
         stored = _stored(store, options.profile)
         if stored is not None and not self.provider_given:
             options = relogin_options(options, stored)
@@ -457,7 +486,7 @@ class LoginCommand:
             login.bind()
             login.launch()
             login.begin()
-            return _finish(login, self.json_out, stored)
+            return _finish(login, self.json_out, stored, was)
         except ProviderError as exc:
             if stored is None or self.provider_given:
                 raise
@@ -486,13 +515,15 @@ def _first(*values: str | None) -> str | None:
     return next((v for v in values if v is not None), None)
 
 
-def _finish(login: Login, json_out: bool, stored: AnyCredentials | None = None) -> int:
+def _finish(login: Login, json_out: bool, stored: AnyCredentials | None = None, was: str | None = None) -> int:
+    """Complete the login and say what it did; ``was`` is the store of the profile it replaces, if any."""
     import asyncio
 
     creds = asyncio.run(login.complete())
     note = replaced_note(stored, creds) if stored is not None else None
     if note:
         print(note, file=sys.stderr)
+    _note_store_change(login.prepared.store, creds.profile, was)
     _print_result(creds, login.prepared.store, json_out)
     return EXIT_OK
 
@@ -528,6 +559,7 @@ class DemoCommand:
             raise UsageError("--https and --registered-callback go with --serve")
         options = LoginOptions(
             profile=args.profile,
+            storage=args.store,
             host=args.host,
             # With --serve, --port is the demo provider's; its own login's callback takes a free port.
             port=0 if serve else args.port,
@@ -555,8 +587,11 @@ class DemoCommand:
             from .serve import serve
 
             return serve(self, self.serve, plays)
+        store = CredentialStore()
+        was = _store_of(store, self.options.profile)
         creds = asyncio.run(self._login(plays))
-        _print_result(creds, CredentialStore(), self.json_out)
+        _note_store_change(store, creds.profile, was)
+        _print_result(creds, store, self.json_out)
         if not self.json_out:
             name = creds.profile
             print(

@@ -25,5 +25,16 @@ def print_table(rows: Sequence[Sequence[str]]) -> None:
 def login_summary(creds: AnyCredentials, store: CredentialStore) -> str:
     return (
         f"Logged in to {clean(creds.provider)} as {account_with_id(creds.screen_name, creds.user_id)}; "
-        f"saved as profile '{creds.profile}' in {store.path_for(creds.profile)}"
+        f"saved as profile '{creds.profile}' in {_where(creds, store)}"
     )
+
+
+def _where(creds: AnyCredentials, store: CredentialStore) -> str:
+    from ..errors import LoopAuthError
+    from ..store import FILE
+
+    try:
+        where = store.where(creds.profile)
+    except LoopAuthError:
+        return str(store.path_for(creds.profile))
+    return str(where.path) if where.kind == FILE else where.describe()

@@ -1,4 +1,5 @@
-"""The stored profiles: ``token`` (through argparse, when the fast path declined), ``list``, ``logout``, ``path``."""
+"""The stored profiles: ``token`` (through argparse, when the fast path declined), ``list``, ``move``, ``logout``,
+``path``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-from ..errors import EXIT_OK, NotLoggedIn, ProviderError, UsageError
-from ..models import OAuth2Credentials
-from ..store import CredentialStore
+from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
+from ..keyring_store import backend_name
+from ..store import FILE, KEYRING, STORES, CredentialStore
 from ..text import clean
 from .output import print_json, print_table
 from .parser import Commands
@@ -48,6 +49,20 @@ def register(commands: Commands) -> None:
     p.add_argument("--revoke", action="store_true", help="first ask the provider to invalidate the token (signed POST)")
     p.add_argument("--force", action="store_true", help="with --revoke: delete the profile even if revoking fails")
 
+    p = commands.add(
+        "move",
+        "move a profile to the other store: its secrets into the OS keyring, or back into its file",
+        MoveCommand.from_args,
+        example="loopauth move --profile work --to keyring",
+    )
+    p.add_argument("--profile", default=None, help="the profile to move (default: the active one, usually 'default')")
+    p.add_argument(
+        "--to",
+        required=True,
+        choices=STORES,
+        help="keyring: the secrets into the OS keyring (needs loopauth[keyring]); file: back into the profile's file",
+    )
+
     commands.add(
         "path",
         "print the config directory: profiles are in its profiles/, and providers.toml beside them",
@@ -85,8 +100,8 @@ class ListCommand:
         if self.json_out:
             print_json(
                 [
-                    {**e.credentials.public_dict(), "path": str(e.path)}
-                    if e.credentials
+                    {**e.public, "store": e.store, "path": str(e.path)}
+                    if e.public is not None
                     else {"profile": e.name, "path": str(e.path), "error": e.error}
                     for e in entries
                 ]
@@ -98,22 +113,33 @@ class ListCommand:
                 file=sys.stderr,
             )
             return EXIT_OK
-        rows = [("PROFILE", "PROVIDER", "PROTOCOL", "ACCOUNT", "USER ID", "CREATED")]
+        rows = [("PROFILE", "PROVIDER", "PROTOCOL", "ACCOUNT", "USER ID", "CREATED", "STORE")]
         for e in entries:
-            c = e.credentials
+            c = e.public
             if c is None:
                 # The reason is a sentence with a path in it: too long for a column; see the note below.
-                rows.append((e.name, "-", "-", UNREADABLE, "-", "-"))
+                rows.append((e.name, "-", "-", UNREADABLE, "-", "-", "-"))
                 continue
-            account = f"@{clean(c.screen_name)}" if c.screen_name else "-"
-            if isinstance(c, OAuth2Credentials) and c.needs_login:
+            account = f"@{clean(c['screen_name'])}" if c.get("screen_name") else "-"
+            if c.get("needs_login"):
                 account += " (needs login)"
-            protocol = "OAuth 2.0" if c.protocol == "oauth2" else "OAuth 1.0a"
-            created = clean(c.created_at or "-")
-            rows.append((c.profile, clean(c.provider), protocol, account, clean(c.user_id or "-"), created))
+            protocol = "OAuth 2.0" if c.get("protocol") == "oauth2" else "OAuth 1.0a"
+            created = clean(c.get("created_at") or "-")
+            user_id = clean(c.get("user_id") or "-")
+            rows.append((e.name, clean(c["provider"]), protocol, account, user_id, created, e.store or "-"))
         print_table(rows)
-        print(f"Stored unencrypted (mode 0600) in {store.root}", file=sys.stderr)
-        broken = [e.name for e in entries if e.credentials is None]
+        kinds = {e.store for e in entries}
+        if KEYRING in kinds:
+            print(
+                f"keyring: the secrets are in the OS keyring ({backend_name()}), the rest in {store.root}",
+                file=sys.stderr,
+            )
+        if FILE in kinds or None in kinds:
+            print(
+                f"{'file: s' if KEYRING in kinds else 'S'}tored unencrypted (mode 0600) in {store.root}",
+                file=sys.stderr,
+            )
+        broken = [e.name for e in entries if e.public is None]
         if broken:
             example = f"loopauth token --profile {broken[0]}"
             print(
@@ -142,9 +168,16 @@ class LogoutCommand:
             self._revoke(store)
         path = store.path_for(self.profile)
         target = os.path.realpath(path) if os.path.islink(path) else None
-        if not store.delete(self.profile):
+        try:
+            kind = store.where(self.profile).kind
+        except StoreError:
+            kind = FILE  # an unreadable file is deleted as it is
+        except NotLoggedIn:
+            kind = None
+        if kind is None or not store.delete(self.profile):
             raise NotLoggedIn(f"not logged in: no profile '{self.profile}'", profile=self.profile)
-        print(f"Logged out: deleted profile '{self.profile}'", file=sys.stderr)
+        also = f" and its secrets in the OS keyring ({backend_name()})" if kind == KEYRING else ""
+        print(f"Logged out: deleted profile '{self.profile}'{also}", file=sys.stderr)
         if target is not None and os.path.lexists(target):
             # Only the link goes: the file it named may be anything, so deleting it is the user's call.
             print(f"It was a symlink; the file it pointed to is still there: {target}", file=sys.stderr)
@@ -176,6 +209,28 @@ class LogoutCommand:
             )
         else:
             print(f"Revoked the token at {creds.provider}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class MoveCommand:
+    profile: str | None
+    to: str
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> MoveCommand:
+        return cls(args.profile, args.to)
+
+    def run(self) -> int:
+        store = CredentialStore()
+        profile = store.resolve(self.profile)
+        before, after = store.move(profile, self.to)
+        if before == after:
+            print(f"Profile '{profile}' is already in the {self.to} store: {after.describe()}", file=sys.stderr)
+            return EXIT_OK
+        print(f"Moved profile '{profile}' to the {after.kind} store: {after.describe()}", file=sys.stderr)
+        if after.kind == FILE:
+            print(f"Deleted its entry '{before.entry}' from the OS keyring", file=sys.stderr)
+        return EXIT_OK
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ class LoginOptions:
     profile: str = "default"
     provider: AnyProvider | str = "twitter"
     store: CredentialStore | None = None
+    storage: str | None = None
+    """Which store keeps the login: ``"file"`` or ``"keyring"``; None chooses as :func:`loopauth.settings.choose`."""
     # the app: an OAuth 1.0a consumer...
     consumer_key: str | None = None
     consumer_secret: str | None = None
@@ -81,6 +83,8 @@ class Prepared:
     profile: str
     dance: Dance
     store: CredentialStore
+    storage: str = "file"
+    """The store the login is saved to (``"file"`` or ``"keyring"``), checked to be usable."""
 
 
 def plan_for(options: LoginOptions, *, tls: bool | None = None) -> CallbackPlan:

@@ -242,7 +242,7 @@ class Login:
     async def _save(self, creds: AnyCredentials) -> None:
         """Store ``creds``; if that fails, the provider has issued tokens nobody holds: revoke them where it can."""
         try:
-            self.prepared.store.save(creds)
+            self.prepared.store.save(creds, kind=self.prepared.storage)
         except StoreError as exc:
             discarding = Background(
                 lambda: self.dance.discard(self.client, creds, timeout=DISCARD_TIMEOUT), name="loopauth-discard"
