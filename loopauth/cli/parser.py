@@ -81,7 +81,7 @@ class Commands:
 
 
 def build_parser() -> Parser:
-    from . import calls, login, profiles, providers
+    from . import calls, login, profiles, providers, switch
 
     parser = Parser(
         prog="loopauth",
@@ -95,6 +95,7 @@ def build_parser() -> Parser:
     commands = Commands(sub)
     login.register(commands)
     profiles.register(commands)
+    switch.register(commands)
     calls.register(commands)
     providers.register(commands)
     return parser

@@ -26,7 +26,7 @@ def register(commands: Commands) -> None:
         TokenCommand.from_args,
         example='eval "$(loopauth token)"   or   loopauth token --json   or   loopauth token --field oauth_token',
     )
-    p.add_argument("--profile", default="default", help="the profile to print (default 'default')")
+    p.add_argument("--profile", help="the profile to print (default: the active profile)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object")
     fmt.add_argument("--env", action="store_true", help="POSIX 'export NAME=value' lines (the default)")
@@ -44,7 +44,7 @@ def register(commands: Commands) -> None:
         LogoutCommand.from_args,
         example="loopauth logout --profile work --revoke",
     )
-    p.add_argument("--profile", default="default", help="the profile to delete (default 'default')")
+    p.add_argument("--profile", help="the profile to delete (default: the active profile)")
     p.add_argument("--revoke", action="store_true", help="first ask the provider to invalidate the token (signed POST)")
     p.add_argument("--force", action="store_true", help="with --revoke: delete the profile even if revoking fails")
 
@@ -58,7 +58,7 @@ def register(commands: Commands) -> None:
 
 @dataclass(frozen=True)
 class TokenCommand:
-    profile: str
+    profile: str | None
     json_out: bool
     field: str | None
     prefix: str
@@ -82,12 +82,13 @@ class ListCommand:
     def run(self) -> int:
         store = CredentialStore()
         entries = store.profiles()
+        active = store.active()
         if self.json_out:
             print_json(
                 [
-                    {**e.credentials.public_dict(), "path": str(e.path)}
+                    {**e.credentials.public_dict(), "path": str(e.path), "active": e.name == active}
                     if e.credentials
-                    else {"profile": e.name, "path": str(e.path), "error": e.error}
+                    else {"profile": e.name, "path": str(e.path), "active": e.name == active, "error": e.error}
                     for e in entries
                 ]
             )
@@ -101,18 +102,25 @@ class ListCommand:
         rows = [("PROFILE", "PROVIDER", "PROTOCOL", "ACCOUNT", "USER ID", "CREATED")]
         for e in entries:
             c = e.credentials
+            # The active profile is starred after its name (as `docker context ls` does), so each row still starts
+            # with the name.
+            name = f"{e.name} *" if e.name == active else e.name
             if c is None:
                 # The reason is a sentence with a path in it: too long for a column; see the note below.
-                rows.append((e.name, "-", "-", UNREADABLE, "-", "-"))
+                rows.append((name, "-", "-", UNREADABLE, "-", "-"))
                 continue
             account = f"@{clean(c.screen_name)}" if c.screen_name else "-"
             if isinstance(c, OAuth2Credentials) and c.needs_login:
                 account += " (needs login)"
             protocol = "OAuth 2.0" if c.protocol == "oauth2" else "OAuth 1.0a"
             created = clean(c.created_at or "-")
-            rows.append((c.profile, clean(c.provider), protocol, account, clean(c.user_id or "-"), created))
+            rows.append((name, clean(c.provider), protocol, account, clean(c.user_id or "-"), created))
         print_table(rows)
-        print(f"Stored unencrypted (mode 0600) in {store.root}", file=sys.stderr)
+        if active in {e.name for e in entries}:
+            marked = "; * marks the active profile (`loopauth switch NAME` changes it)"
+        else:
+            marked = f"; the active profile, '{active}', does not exist (`loopauth switch NAME` picks one)"
+        print(f"Stored unencrypted (mode 0600) in {store.root}{marked}", file=sys.stderr)
         broken = [e.name for e in entries if e.credentials is None]
         if broken:
             example = f"loopauth token --profile {broken[0]}"
@@ -126,7 +134,7 @@ class ListCommand:
 
 @dataclass(frozen=True)
 class LogoutCommand:
-    profile: str
+    profile: str | None
     revoke: bool
     force: bool
 
@@ -137,23 +145,29 @@ class LogoutCommand:
         return cls(args.profile, args.revoke, args.force)
 
     def run(self) -> int:
+        from .switch import hand_over
+
         store = CredentialStore()
+        profile = store.resolve(self.profile)
         if self.revoke:
-            self._revoke(store)
-        path = store.path_for(self.profile)
+            self._revoke(store, profile)
+        path = store.path_for(profile)
         target = os.path.realpath(path) if os.path.islink(path) else None
-        if not store.delete(self.profile):
-            raise NotLoggedIn(f"not logged in: no profile '{self.profile}'", profile=self.profile)
-        print(f"Logged out: deleted profile '{self.profile}'", file=sys.stderr)
+        if not store.delete(profile):
+            raise NotLoggedIn(f"not logged in: no profile '{profile}'", profile=profile)
+        print(f"Logged out: deleted profile '{profile}'", file=sys.stderr)
         if target is not None and os.path.lexists(target):
             # Only the link goes: the file it named may be anything, so deleting it is the user's call.
             print(f"It was a symlink; the file it pointed to is still there: {target}", file=sys.stderr)
+        handed = hand_over(store, profile)
+        if handed:
+            print(handed, file=sys.stderr)
         return EXIT_OK
 
-    def _revoke(self, store: CredentialStore) -> None:
+    def _revoke(self, store: CredentialStore, profile: str) -> None:
         from ..calls import revoke
 
-        creds = store.load(self.profile)
+        creds = store.load(profile)
         try:
             revoke(creds)
         except ProviderError as exc:
