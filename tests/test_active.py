@@ -70,6 +70,7 @@ def test_switch_to_a_missing_profile_exits_7_and_changes_nothing(cli: Cli, confi
         ("request", "https://example.com/"),
         ("verify",),
         ("logout",),
+        ("status",),
     ],
     ids=lambda args: " ".join(args),
 )

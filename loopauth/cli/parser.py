@@ -81,7 +81,7 @@ class Commands:
 
 
 def build_parser() -> Parser:
-    from . import calls, login, profiles, providers, switch
+    from . import calls, login, profiles, providers, status, switch
 
     parser = Parser(
         prog="loopauth",
@@ -96,6 +96,7 @@ def build_parser() -> Parser:
     login.register(commands)
     profiles.register(commands)
     switch.register(commands)
+    status.register(commands)
     calls.register(commands)
     providers.register(commands)
     return parser
