@@ -71,6 +71,7 @@ def test_switch_to_a_missing_profile_exits_7_and_changes_nothing(cli: Cli, confi
         ("verify",),
         ("logout",),
         ("status",),
+        ("exec", "--", "true"),  # in this process: exit 7 comes before anything could replace it
     ],
     ids=lambda args: " ".join(args),
 )

@@ -6,7 +6,7 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +239,6 @@ async def test_check_without_a_verify_endpoint_is_skipped_not_failed(demo: DemoP
 
 
 @pytest.fixture
-async def demo2() -> Any:
+async def demo2() -> AsyncIterator[DemoOAuth2Provider]:
     async with DemoOAuth2Provider() as provider:
         yield provider

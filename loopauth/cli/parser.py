@@ -21,6 +21,8 @@ exit codes:
   5    provider or network error
   6    local problem: port busy, config dir unusable, corrupt credential file
   7    not logged in: no such profile
+  126  exec: the command cannot be run
+  127  exec: the command is not found
   130  interrupted (Ctrl-C)
 """
 
@@ -81,7 +83,7 @@ class Commands:
 
 
 def build_parser() -> Parser:
-    from . import calls, login, profiles, providers, status, switch
+    from . import calls, execute, login, profiles, providers, status, switch
 
     parser = Parser(
         prog="loopauth",
@@ -97,6 +99,7 @@ def build_parser() -> Parser:
     profiles.register(commands)
     switch.register(commands)
     status.register(commands)
+    execute.register(commands)
     calls.register(commands)
     providers.register(commands)
     return parser
