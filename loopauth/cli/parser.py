@@ -83,7 +83,7 @@ class Commands:
 
 
 def build_parser() -> Parser:
-    from . import calls, execute, login, profiles, providers, status, switch
+    from . import add, calls, execute, login, profiles, providers, status, switch
 
     parser = Parser(
         prog="loopauth",
@@ -96,6 +96,7 @@ def build_parser() -> Parser:
     sub.required = True
     commands = Commands(sub)
     login.register(commands)
+    add.register(commands)
     profiles.register(commands)
     switch.register(commands)
     status.register(commands)

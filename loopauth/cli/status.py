@@ -238,7 +238,8 @@ def _block(row: Row, store: CredentialStore, now: float, others: Sequence[str] =
         kind, where = store.storage_of(row.name)
         add("stored", f"{kind} {where}")
     if c is not None:
-        add("created", created(c, now))
+        how = "added with `loopauth add`" if c.origin == "add" else "logged in"
+        add("created", f"{created(c, now)}, {how}")
         add("expires", expiry(c, now))
     add("status", _state(row, now, others))
     if row.checked is not None:
