@@ -83,7 +83,7 @@ class Commands:
 
 
 def build_parser() -> Parser:
-    from . import add, calls, execute, login, profiles, providers, status, switch
+    from . import add, calls, completion, execute, login, profiles, providers, status, switch
 
     parser = Parser(
         prog="loopauth",
@@ -103,6 +103,7 @@ def build_parser() -> Parser:
     execute.register(commands)
     calls.register(commands)
     providers.register(commands)
+    completion.register(commands)
     return parser
 
 
