@@ -34,7 +34,8 @@ def register(commands: Commands) -> None:
         "add",
         "store credentials you already have (tokens from a prompt or stdin, never the command line)",
         AddCommand.from_args,
-        example='printf \'%s\\n%s\\n\' "$TOKEN" "$SECRET" | loopauth add --profile bot --provider x',
+        example="loopauth add --profile bot --provider x     (asks for the token and its secret, without echo)\n"
+        "  pass show x/bot | loopauth add --profile bot --provider x     (or reads them from stdin: token, secret)",
     )
     p.add_argument("--profile", help="the profile to store them as (default: the active profile)")
     p.add_argument("--provider", required=True, help="a preset (twitter/x, x-oauth2, …) or a providers.toml table")

@@ -20,7 +20,7 @@ exit codes:
   4    timed out waiting for the browser to come back
   5    provider or network error
   6    local problem: port busy, config dir unusable, corrupt credential file
-  7    not logged in: no such profile
+  7    not logged in: no such profile, or one that needs a new login
   126  exec: the command cannot be run
   127  exec: the command is not found
   130  interrupted (Ctrl-C)
