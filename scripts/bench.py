@@ -2,13 +2,14 @@
 
 Prints a table of medians and ratios against a bare-Python baseline (and
 ``gh auth token`` when gh is installed), for an OAuth 1.0a and a fresh OAuth 2.0
-profile, and for the active profile after ``loopauth switch``; then the refresh of a due OAuth 2.0 token against the OAuth 2.0 demo
-provider; then a login table against the demo provider with a simulated round
-trip (150 ms per API call), compared with a hand-written requests-oauthlib +
-http.server login (scripts/bench_baseline.py); then the waiting callback server
-under a junk load. Talks to nothing but the local disk and loopback. Exit status is 0 even when a target is missed:
-timings on a shared 2-core box are noisy, so the tables are for a human to
-read, not a CI gate.
+profile, and for the active profile after ``loopauth switch``; then the refresh
+of a due OAuth 2.0 token against the OAuth 2.0 demo provider; then a login table
+against the demo provider with a simulated round trip (150 ms per API call),
+compared with a hand-written requests-oauthlib + http.server login
+(scripts/bench_baseline.py); then the waiting callback server under a junk load.
+Talks to nothing but the local disk and loopback. Exit status is 0 even when a
+target is missed: timings on a shared 2-core box are noisy, so the tables are
+for a human to read, not a CI gate.
 
     python scripts/bench.py [--runs 7] [--junk 6000] [--quick]
 
