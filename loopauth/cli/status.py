@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -116,13 +115,11 @@ class StatusCommand:
         now = time.time()
         if self.json_out:
             print_json([_json(row, store, now) for row in rows])
-        elif not rows:
-            print(f"No profiles yet (they would be stored in {store.root})", file=sys.stderr)
-        else:
+        elif rows:
             stored = [row.name for row in rows if not row.missing]
             print("\n\n".join(_block(row, store, now, stored) for row in rows))
         if not rows:
-            raise NotLoggedIn("not logged in: no profiles yet", profile=active)
+            raise NotLoggedIn(f"not logged in: no profiles yet in {store.profiles_dir}", profile=active)
         failure = _failure(rows, now, store)
         if failure is not None:
             raise failure
@@ -143,7 +140,7 @@ class StatusCommand:
         rows = [Row(e.name, e.name == active, creds=e.credentials, error=e.error) for e in entries]
         if active not in {e.name for e in entries}:
             # Every command without --profile would fail: that is worth a row of its own.
-            rows.insert(0, Row(active, True, error=None))
+            rows.insert(0, Row(active, True))
         return rows
 
 
