@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -109,7 +110,11 @@ async def test_the_tokens_are_never_in_the_command_line_or_environment_of_a_runn
         sys.executable, "-m", "loopauth", *argv,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **env},
     )  # fmt: skip
-    cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+    # Until the child has exec'd, /proc shows the parent's image (or nothing): wait for loopauth's own.
+    deadline = time.monotonic() + 20
+    while b"loopauth" not in (cmdline := Path(f"/proc/{proc.pid}/cmdline").read_bytes()):
+        assert time.monotonic() < deadline, cmdline
+        await asyncio.sleep(0.01)
     environ = Path(f"/proc/{proc.pid}/environ").read_bytes()
     assert proc.stdin is not None
     proc.stdin.write(_stdin(minted.oauth_token, minted.oauth_token_secret))
@@ -117,12 +122,13 @@ async def test_the_tokens_are_never_in_the_command_line_or_environment_of_a_runn
     proc.stdin.close()
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err
-    assert cmdline == [sys.executable.encode(), b"-m", b"loopauth", *(a.encode() for a in argv), b""]
+    assert cmdline.split(b"\0") == [sys.executable.encode(), b"-m", b"loopauth", *(a.encode() for a in argv), b""]
     for secret in (minted.oauth_token, minted.oauth_token_secret):
-        assert secret.encode() not in b"\0".join(cmdline) + environ
+        assert secret.encode() not in cmdline + environ
     assert CredentialStore().load("copy").origin == "add"
 
 
+@pytest.mark.skipif(shutil.which("setsid") is None, reason="util-linux's setsid is not installed")
 def test_a_terminal_is_prompted_without_echo(demo_threaded: DemoProvider, config_dir: Path) -> None:
     """On a terminal: three prompts (consumer secret, token, secret), none echoing what is typed."""
     demo = demo_threaded
@@ -131,26 +137,27 @@ def test_a_terminal_is_prompted_without_echo(demo_threaded: DemoProvider, config
 
     minted = log_in_oauth1(demo, profile="minted")
     env = {**os.environ, "LOOPAUTH_CONSUMER_KEY": demo.consumer_key}
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: loopauth on the terminal pty.fork made its controlling one
+    master, terminal = pty.openpty()
+    # `setsid -c` makes the pseudo-terminal loopauth's controlling one, as a login shell's is: getpass then
+    # talks to /dev/tty, as it does for a user. (No fork in this threaded process: it would warn, and may hang.)
+    with subprocess.Popen(
+        ["setsid", "-c", sys.executable, "-m", "loopauth", "add", "--provider", "mine"],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env,
+    ) as proc:  # fmt: skip
+        os.close(terminal)
+        seen = b""
         try:
-            os.execve(sys.executable, [sys.executable, "-m", "loopauth", "add", "--provider", "mine"], env)  # noqa: S606
+            for prompt, answer in (
+                (b"Consumer secret for mine (not shown): ", demo.consumer_secret),
+                (b"Access token for mine (not shown): ", minted.oauth_token),
+                (b"Access token secret (not shown): ", minted.oauth_token_secret),
+            ):
+                seen += _read_until(master, prompt, seen)
+                os.write(master, answer.encode() + b"\n")
+            seen += _read_until(master, b"saved as profile 'default'", seen)
+            assert proc.wait(timeout=30) == 0, seen
         finally:
-            os._exit(127)  # never back into pytest
-    seen = b""
-    try:
-        for prompt, answer in (
-            (b"Consumer secret for mine (not shown): ", demo.consumer_secret),
-            (b"Access token for mine (not shown): ", minted.oauth_token),
-            (b"Access token secret (not shown): ", minted.oauth_token_secret),
-        ):
-            seen += _read_until(fd, prompt, seen)
-            os.write(fd, answer.encode() + b"\n")
-        seen += _read_until(fd, b"saved as profile 'default'", seen)
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0, seen
+            os.close(master)
     for secret in (demo.consumer_secret, minted.oauth_token, minted.oauth_token_secret):
         assert secret.encode() not in seen
     assert CredentialStore().load("default").origin == "add"
