@@ -97,17 +97,19 @@ def request(
     timeout: float = REQUEST_TIMEOUT,
     trace: Trace | None = None,
     store: CredentialStore | None = None,
+    refresh_on_401: bool = True,
 ) -> Response:
     """Make one authorized request and return the answer whatever its status (no answer: ProviderError).
 
     ``body`` is sent as it is and, like any body that is not a form, not signed (RFC 5849 §3.4.1.3).
-    An OAuth 2.0 request that gets a 401 is sent once more after a forced refresh, never more.
+    An OAuth 2.0 request that gets a 401 is sent once more after a forced refresh of the stored profile, never
+    more; ``refresh_on_401=False`` returns the 401 (for credentials that are not stored yet: ``loopauth add``).
     """
     if body is not None and form:
         raise UsageError("a request has form parameters or a body, not both")
     with Client(trace=trace) as client:
         response = _send(client, creds, method, url, form, headers, body, timeout)
-        if response.status == 401 and isinstance(creds, OAuth2Credentials):
+        if response.status == 401 and isinstance(creds, OAuth2Credentials) and refresh_on_401:
             from .fresh import load_fresh
 
             creds = load_fresh(creds.profile, store, force=True)
@@ -151,15 +153,16 @@ def verify(
     timeout: float = REQUEST_TIMEOUT,
     trace: Trace | None = None,
     store: CredentialStore | None = None,
+    refresh_on_401: bool = True,
 ) -> Identity:
-    """Call the provider's verify endpoint: who the token belongs to."""
+    """Call the provider's verify endpoint: who the token belongs to (``refresh_on_401``: see :func:`request`)."""
     url = _verify_url(creds)
     if not url:
         raise UsageError(
             f"provider {creds.provider!r} of profile '{creds.profile}' has no verify endpoint "
             "(set verify_url in providers.toml, or log in with a verify URL)"
         )
-    response = request(creds, "GET", url, timeout=timeout, trace=trace, store=store)
+    response = request(creds, "GET", url, timeout=timeout, trace=trace, store=store, refresh_on_401=refresh_on_401)
     if not response.ok:
         raise _failure("verify", creds, response)
     try:

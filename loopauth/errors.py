@@ -13,7 +13,8 @@
     └── NotLoggedIn (7)           .profile
 
 ``Interrupted`` (130) is not an exception class of ours: the CLI maps
-``KeyboardInterrupt`` to it.
+``KeyboardInterrupt`` to it. ``loopauth exec``'s 126 and 127 (a command that
+cannot be run, or is not found, as a shell says) are the CLI's own.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ EXIT_TIMEOUT = 4
 EXIT_PROVIDER = 5
 EXIT_LOCAL = 6
 EXIT_NOT_LOGGED_IN = 7
+EXIT_CANNOT_EXECUTE = 126
+"""``loopauth exec``: the command exists but cannot be run, as a shell says it."""
+EXIT_NOT_FOUND = 127
+"""``loopauth exec``: the command is not found, as a shell says it."""
 EXIT_INTERRUPTED = 130
 
 

@@ -195,6 +195,7 @@ class Credentials(_Value):
         "created_at",
         "endpoints",
         "rsa_key_file",
+        "origin",
     )
     _hidden = frozenset({"consumer_secret", "oauth_token", "oauth_token_secret", "endpoints"})
 
@@ -209,6 +210,8 @@ class Credentials(_Value):
     created_at: str | None
     endpoints: Provider | None
     rsa_key_file: str | None
+    origin: str | None
+    """How the profile was made: None for a login (and older files), ``"add"`` for ``loopauth add``."""
 
     def __init__(
         self,
@@ -223,6 +226,7 @@ class Credentials(_Value):
         created_at: str | None = None,
         endpoints: Provider | None = None,
         rsa_key_file: str | None = None,
+        origin: str | None = None,
     ) -> None:
         self._init(
             profile=profile,
@@ -236,6 +240,7 @@ class Credentials(_Value):
             created_at=created_at,
             endpoints=endpoints,
             rsa_key_file=rsa_key_file,
+            origin=origin,
         )
 
     @property
@@ -260,6 +265,8 @@ class Credentials(_Value):
             data["rsa_key_file"] = self.rsa_key_file
         if self.endpoints is not None:
             data["endpoints"] = self.endpoints.to_dict()
+        if self.origin:
+            data["origin"] = self.origin
         return data
 
     @classmethod
@@ -284,11 +291,14 @@ class Credentials(_Value):
             created_at=_opt_str(data.get("created_at")),
             endpoints=Provider.from_dict(endpoints) if isinstance(endpoints, Mapping) else None,
             rsa_key_file=_opt_str(data.get("rsa_key_file")),
+            origin=_opt_str(data.get("origin")),
         )
 
     def token_dict(self) -> dict[str, Any]:
         """What ``loopauth token`` prints: the consumer and the token pair, and who they are for."""
-        return self.to_dict()
+        data = self.to_dict()
+        data.pop("origin", None)  # how the profile came to be is status's business, not a credential
+        return data
 
     def public_dict(self) -> dict[str, Any]:
         """What may be shown without being asked for secrets (``loopauth list``)."""
@@ -299,6 +309,7 @@ class Credentials(_Value):
             "user_id": self.user_id,
             "screen_name": self.screen_name,
             "created_at": self.created_at,
+            "origin": self.origin or "login",
         }
 
 
@@ -417,6 +428,7 @@ class OAuth2Credentials(_Value):
         "created_at",
         "endpoints",
         "needs_login",
+        "origin",
     )
     _hidden = frozenset({"client_secret", "access_token", "refresh_token", "endpoints"})
 
@@ -435,6 +447,8 @@ class OAuth2Credentials(_Value):
     created_at: str | None
     endpoints: OAuth2Provider
     needs_login: bool
+    origin: str | None
+    """How the profile was made: None for a login (and older files), ``"add"`` for ``loopauth add``."""
 
     def __init__(
         self,
@@ -453,6 +467,7 @@ class OAuth2Credentials(_Value):
         screen_name: str | None = None,
         created_at: str | None = None,
         needs_login: bool = False,
+        origin: str | None = None,
     ) -> None:
         self._init(
             profile=profile,
@@ -470,6 +485,7 @@ class OAuth2Credentials(_Value):
             created_at=created_at,
             endpoints=endpoints,
             needs_login=needs_login,
+            origin=origin,
         )
 
     @property
@@ -508,6 +524,8 @@ class OAuth2Credentials(_Value):
             data["refresh_token"] = self.refresh_token
         if self.needs_login:
             data["needs_login"] = True
+        if self.origin:
+            data["origin"] = self.origin
         return data
 
     def token_dict(self) -> dict[str, Any]:
@@ -550,6 +568,7 @@ class OAuth2Credentials(_Value):
             created_at=_opt_str(data.get("created_at")),
             endpoints=OAuth2Provider.from_dict(endpoints),
             needs_login=bool(data.get("needs_login")),
+            origin=_opt_str(data.get("origin")),
         )
 
     def public_dict(self) -> dict[str, Any]:
@@ -563,6 +582,7 @@ class OAuth2Credentials(_Value):
             "created_at": self.created_at,
             "expires_at": self.expires_at,
             "needs_login": self.needs_login,
+            "origin": self.origin or "login",
         }
 
 

@@ -4,6 +4,8 @@ Layout::
 
     <config dir>/                  0700 when we create it ($LOOPAUTH_CONFIG_DIR or the platform's)
         providers.toml             the user's own providers (loopauth.providers)
+        active                     0600, the active profile's name (``loopauth switch``), replaced atomically
+        .active.lock               0600, flock()ed around each write of ``active``
         profiles/                  0700 when we create it
             <profile>.json         0600, replaced atomically on every save
             .<profile>.lock        0600, flock()ed around each save/delete
@@ -67,6 +69,9 @@ ENV_CONFIG_DIR = "LOOPAUTH_CONFIG_DIR"
 ENV_PROFILE = "LOOPAUTH_PROFILE"
 DEFAULT_PROFILE = "default"
 _ACTIVE_FILE = "active"
+_ACTIVE_LOCK = ".active.lock"
+_ACTIVE_MAX = 4096
+"""The largest ``active`` file read: it holds one profile name."""
 LOCK_TIMEOUT = 5.0
 MAX_FILE = 1 << 20
 """The largest profile or ``providers.toml`` read: both are a few hundred bytes; a bigger one is not ours."""
@@ -222,11 +227,21 @@ class CredentialStore:
         env = os.environ.get(ENV_PROFILE)
         if env:
             return validate_profile_name(env)
+        return self.switched() or DEFAULT_PROFILE
+
+    def switched(self) -> str | None:
+        """The profile named by ``<config dir>/active`` (written by :meth:`set_active`), or None.
+
+        Read with the checks of a profile (a regular file of ours, in a directory nobody else may write), so
+        another user cannot point our commands at a profile of their choosing; a missing, unreadable or
+        malformed file names none.
+        """
         try:
-            name = (self.root / _ACTIVE_FILE).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            return DEFAULT_PROFILE
-        return name if _PROFILE_RE.fullmatch(name) else DEFAULT_PROFILE
+            raw = read_trusted_file(self.root / _ACTIVE_FILE, "active profile file", limit=_ACTIVE_MAX)
+        except OSError:
+            return None
+        name = raw.decode("utf-8", "replace").strip()
+        return name if _PROFILE_RE.fullmatch(name) else None
 
     def resolve(self, profile: str | None) -> str:
         """``profile`` if one is named, else :meth:`active`."""
@@ -281,17 +296,7 @@ class CredentialStore:
         except FileNotFoundError:
             return []
         try:
-            try:
-                with os.scandir(directory) as it:
-                    names = sorted(
-                        entry.name[: -len(".json")]
-                        for entry in it
-                        if entry.name.endswith(".json") and _PROFILE_RE.fullmatch(entry.name[: -len(".json")])
-                    )
-            except OSError as exc:
-                raise StoreError(
-                    f"cannot list credential directory {self.profiles_dir}: {_os_reason(exc)}", path=self.profiles_dir
-                ) from exc
+            names = self._names_at(directory)
             entries: list[ProfileEntry] = []
             for name in names:
                 path = self.path_for(name)
@@ -309,6 +314,24 @@ class CredentialStore:
             return entries
         finally:
             os.close(directory)
+
+    def names(self) -> list[str]:
+        """The stored profiles' names, sorted, from the directory listing alone (no file is read): for completion."""
+        try:
+            directory = self._open_profiles()
+        except FileNotFoundError:
+            return []
+        try:
+            return self._names_at(directory)
+        finally:
+            os.close(directory)
+
+    def storage_of(self, profile: str) -> tuple[str, str]:
+        """Where *profile* is kept, as ``loopauth status`` shows it: (kind, where), ``("file", "/…/work.json")``.
+
+        The one place that answers it, so that another kind of store adds its own answer here.
+        """
+        return "file", str(self.path_for(profile))
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -396,6 +419,46 @@ class CredentialStore:
         if kind == KEYRING:
             self._keyring(self.path_for(profile), "the keyring store")
 
+    def set_active(self, profile: str) -> None:
+        """Make *profile* the active one: ``<config dir>/active``, written as a profile is (atomic, 0600).
+
+        It does not check that the profile exists; ``loopauth switch`` does.
+        """
+        data = f"{validate_profile_name(profile)}\n".encode()
+        with self._active_locked() as root:
+            _write_atomic(root, self.root / _ACTIVE_FILE, data, what="the active profile")
+
+    def clear_active(self) -> bool:
+        """Remove ``<config dir>/active`` (commands then use ``default``); True if there was one."""
+        if not os.path.lexists(self.root / _ACTIVE_FILE):
+            return False  # nothing to do, so write nothing (works read-only too)
+        with self._active_locked() as root:
+            try:
+                os.unlink(_ACTIVE_FILE, dir_fd=root)
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                path = self.root / _ACTIVE_FILE
+                raise StoreError(f"cannot remove {path}: {_os_reason(exc)}", path=path) from exc
+            _fsync(root)
+            return True
+
+    @contextlib.contextmanager
+    def _active_locked(self) -> Iterator[int]:
+        """The checked config directory's descriptor, with ``.active.lock`` held: one writer of ``active`` at a time
+        (a write removes the temp files a killed writer left, which is only safe under the lock)."""
+        root = self.root
+        _ensure_dir(root)
+        try:
+            fd = _open_trusted_dir(root, "config directory")
+        except OSError as exc:
+            raise StoreError(f"cannot use config directory {root}: {_os_reason(exc)}", path=root) from exc
+        try:
+            with self._locked(fd, "the active profile", lockpath=root / _ACTIVE_LOCK):
+                yield fd
+        finally:
+            os.close(fd)
+
     def check_writable(self, profile: str | None = None) -> None:
         """Fail now, before a browser opens, if a login could not be saved here (as ``profile``, when given).
 
@@ -468,6 +531,19 @@ class CredentialStore:
         finally:
             os.close(root_fd)
 
+    def _names_at(self, directory: int) -> list[str]:
+        try:
+            with os.scandir(directory) as it:
+                return sorted(
+                    entry.name[: -len(".json")]
+                    for entry in it
+                    if entry.name.endswith(".json") and _PROFILE_RE.fullmatch(entry.name[: -len(".json")])
+                )
+        except OSError as exc:
+            raise StoreError(
+                f"cannot list credential directory {self.profiles_dir}: {_os_reason(exc)}", path=self.profiles_dir
+            ) from exc
+
     def _read_object(self, directory: int, profile: str, path: Path) -> dict[str, Any]:
         """The JSON object in *profile*'s file; NotLoggedIn when there is none, StoreError when it is unusable."""
         try:
@@ -534,20 +610,24 @@ class CredentialStore:
         return configured(self.root).kind
 
     @contextlib.contextmanager
-    def _locked(self, directory: int, profile: str, *, timeout: float | None = None) -> Iterator[None]:
+    def _locked(
+        self, directory: int, profile: str, *, timeout: float | None = None, lockpath: Path | None = None
+    ) -> Iterator[None]:
         """Hold an exclusive flock on ``.<profile>.lock`` for the block, waiting up to ``timeout`` (default:
-        the store's lock_timeout).
+        the store's lock_timeout). With ``lockpath`` (an entry of ``directory``), that file is locked instead, and
+        ``profile`` only names what it guards in messages.
 
         delete() removes the lock file while holding it. A waiter may then get the flock of that removed
         file, which locks nothing anybody else will look at: so once locked, the file at the path must
         still be the one we hold, or we start over with the file that is there now.
         """
-        lockpath = self.profiles_dir / _lock_name(profile)
+        what = f"profile '{profile}'" if lockpath is None else profile
+        lockpath = lockpath or self.profiles_dir / _lock_name(profile)
         deadline = time.monotonic() + (self._lock_timeout if timeout is None else timeout)
         while True:
             fd = self._open_lock(directory, lockpath)
             try:
-                self._lock(fd, lockpath, profile, deadline)
+                self._lock(fd, lockpath, what, deadline)
                 if _still_at(fd, directory, lockpath.name):
                     break
             except BaseException:
@@ -555,7 +635,7 @@ class CredentialStore:
                 raise
             os.close(fd)  # removed by a logout while we waited: lock the path's new file
             if time.monotonic() >= deadline:
-                raise StoreError(f"profile '{profile}' is busy: another loopauth is writing it", path=lockpath)
+                raise StoreError(f"{what} is busy: another loopauth is writing it", path=lockpath)
         try:
             yield
         finally:
@@ -573,7 +653,7 @@ class CredentialStore:
                 raise StoreError(f"cannot use lock file {lockpath}: it is a symlink", path=lockpath) from exc
             # Read-only or foreign directory: report it once and stop (no retry loop).
             raise StoreError(
-                f"cannot write to credential directory {self.profiles_dir}: {_os_reason(exc)}", path=self.profiles_dir
+                f"cannot write to credential directory {lockpath.parent}: {_os_reason(exc)}", path=lockpath.parent
             ) from exc
         try:
             # The umask may have narrowed 0600 (to 0400 under umask 277, say), which would make
@@ -584,7 +664,7 @@ class CredentialStore:
             raise StoreError(f"cannot use lock file {lockpath}: {_os_reason(exc)}", path=lockpath) from exc
         return fd
 
-    def _lock(self, fd: int, lockpath: Path, profile: str, deadline: float) -> None:
+    def _lock(self, fd: int, lockpath: Path, what: str, deadline: float) -> None:
         while True:
             try:
                 # Non-blocking and polled, so a stuck peer costs at most the timeout, and
@@ -593,9 +673,7 @@ class CredentialStore:
                 return
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"profile '{profile}' is busy: another loopauth is writing it", path=lockpath
-                    ) from None
+                    raise StoreError(f"{what} is busy: another loopauth is writing it", path=lockpath) from None
                 time.sleep(_LOCK_POLL)
             except OSError as exc:  # e.g. ENOLCK on a network filesystem
                 raise StoreError(f"cannot lock {lockpath}: {_os_reason(exc)}", path=lockpath) from exc
@@ -940,7 +1018,7 @@ def _write_target(directory: int, path: Path) -> tuple[int, Path, str]:
     return fd, target.parent, target.name
 
 
-def _write_atomic(directory: int, path: Path, data: bytes) -> None:
+def _write_atomic(directory: int, path: Path, data: bytes, *, what: str = "credentials") -> None:
     """Replace the profile ``path`` (an entry of ``directory``, or the file its symlink names) with *data*, 0600.
 
     Readers see the old file or the new one, never a mix; on failure the old file is untouched and
@@ -978,7 +1056,7 @@ def _write_atomic(directory: int, path: Path, data: bytes) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=where_fd)
         if isinstance(exc, OSError):
-            raise StoreError(f"cannot save credentials to {shown}: {_os_reason(exc)}", path=path) from exc
+            raise StoreError(f"cannot save {what} to {shown}: {_os_reason(exc)}", path=path) from exc
         raise
     finally:
         if where_fd != directory:

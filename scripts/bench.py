@@ -2,13 +2,14 @@
 
 Prints a table of medians and ratios against a bare-Python baseline (and
 ``gh auth token`` when gh is installed), for an OAuth 1.0a and a fresh OAuth 2.0
-profile; then the refresh of a due OAuth 2.0 token against the OAuth 2.0 demo
-provider; then a login table against the demo provider with a simulated round
-trip (150 ms per API call), compared with a hand-written requests-oauthlib +
-http.server login (scripts/bench_baseline.py); then the waiting callback server
-under a junk load. Talks to nothing but the local disk and loopback. Exit status is 0 even when a target is missed:
-timings on a shared 2-core box are noisy, so the tables are for a human to
-read, not a CI gate.
+profile, and for the active profile after ``loopauth switch``; then the refresh
+of a due OAuth 2.0 token against the OAuth 2.0 demo provider; then a login table
+against the demo provider with a simulated round trip (150 ms per API call),
+compared with a hand-written requests-oauthlib + http.server login
+(scripts/bench_baseline.py); then the waiting callback server under a junk load.
+Talks to nothing but the local disk and loopback. Exit status is 0 even when a
+target is missed: timings on a shared 2-core box are noisy, so the tables are
+for a human to read, not a CI gate.
 
     python scripts/bench.py [--runs 7] [--junk 6000] [--quick]
 
@@ -139,12 +140,12 @@ def install_for_users(tmp: Path) -> Path:
     return venv / "bin"
 
 
-def _write_profile(config: Path, data: dict[str, Any]) -> Path:
-    """``data`` as the config dir's 'default' profile: 0600 from the start, replaced atomically."""
+def _write_profile(config: Path, data: dict[str, Any], name: str = "default") -> Path:
+    """``data`` as the config dir's profile ``name`` (default 'default'): 0600 from the start, replaced atomically."""
     profiles = config / "profiles"
     profiles.mkdir(parents=True, exist_ok=True)
-    path = profiles / "default.json"
-    tmp = profiles / ".default.json.bench"
+    path = profiles / f"{name}.json"
+    tmp = profiles / f".{name}.json.bench"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(data, f)
@@ -200,6 +201,14 @@ def token_table(runs: int) -> None:
             "created_at": "2026-01-01T00:00:00Z",
         }
         path = _write_profile(Path(tmp), creds)
+        # The same profile as 'work', made the active one as `loopauth switch work` does: `token` without --profile
+        # then reads <config>/active first (one more small file) to know which profile to print.
+        active_config = Path(tmp, "active")
+        env_active = dict(os.environ, LOOPAUTH_CONFIG_DIR=str(active_config))
+        _write_profile(active_config, {**creds, "profile": "work"}, "work")
+        fd = os.open(active_config / "active", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("work\n")
         py = str(BIN / "python")
         gh = shutil.which("gh")
         with keyring_profile(Path(tmp, "keyring"), creds) as (env3, no_keyring):
@@ -209,16 +218,23 @@ def token_table(runs: int) -> None:
                 ([str(BIN / "loopauth"), "token", "--json"], env),
                 # Fresh for two hours, so not refreshed: the fast path of OAuth 1.0a (read, check the clock, print).
                 ([str(BIN / "loopauth"), "token", "--json"], env2),
+                ([str(BIN / "loopauth"), "token", "--json"], env_active),
                 # The OAuth 1.0a profile again, its secrets in the Secret Service (gnome-keyring on a private bus).
                 *([([str(BIN / "loopauth"), "token", "--json"], env3)] if env3 else []),
                 *([([gh, "auth", "token"], env)] if gh else []),
             ]
-            bare, load, token, token2, *rest = _medians_ms(cmds, runs)
+            bare, load, token, token2, token_active, *rest = _medians_ms(cmds, runs)
         rows = [
             ("python json.load (baseline)", bare, 1.0, "-"),
             ("import loopauth; load()", load, load / bare, "<= 2.0x"),
             ("loopauth token --json, OAuth 1.0a", token, token / bare, "<= gh"),
             ("loopauth token --json, OAuth 2.0", token2, token2 / bare, f"<= gh ({token2 / token:.2f}x OAuth 1.0a)"),
+            (
+                "loopauth token --json, switched",
+                token_active,
+                token_active / bare,
+                f"<= gh ({token_active / token:.2f}x OAuth 1.0a)",
+            ),
         ]
         if env3:
             token3 = rest.pop(0)

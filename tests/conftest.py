@@ -24,7 +24,7 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty config dir; the user's real one is never touched."""
     path = tmp_path / "config"
     monkeypatch.setenv("LOOPAUTH_CONFIG_DIR", str(path))
-    for name in ("LOOPAUTH_CONSUMER_KEY", "LOOPAUTH_CONSUMER_SECRET", "BROWSER", "SSH_CONNECTION"):
+    for name in ("LOOPAUTH_CONSUMER_KEY", "LOOPAUTH_CONSUMER_SECRET", "LOOPAUTH_PROFILE", "BROWSER", "SSH_CONNECTION"):
         monkeypatch.delenv(name, raising=False)
     # webbrowser reads $BROWSER once per process, at its first use; each test sets its own.
     monkeypatch.setattr(webbrowser, "_tryorder", None)

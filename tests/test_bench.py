@@ -57,6 +57,7 @@ def test_token_rows_are_kept(bench_output: str) -> None:
         "import loopauth; load()",
         "loopauth token --json, OAuth 1.0a",
         "loopauth token --json, OAuth 2.0",
+        "loopauth token --json, switched",
     )
     for label in labels:
         assert re.match(rf"{re.escape(label)}\s+{NUMBER}\s+\d+\.\d\dx", _row(bench_output, label))

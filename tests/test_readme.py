@@ -19,24 +19,61 @@ def _synopsis() -> dict[str, set[str]]:
     flags: dict[str, set[str]] = {}
     command = ""
     for line in block.splitlines():
-        match = re.match(r"loopauth (\w+)", line)
+        match = re.match(r"loopauth (\w+|-)", line)
         if match:
-            command = match.group(1)
-        if command:
+            command = "" if match.group(1) == "-" else match.group(1)  # `loopauth --version`: the top level
+        if match or command:
             flags.setdefault(command, set()).update(re.findall(r"--[a-z][a-z0-9-]*", line))
     return flags
 
 
-def _subparser_flags(command: str) -> set[str]:
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return {opt for action in sub.choices[command]._actions for opt in action.option_strings}
+    return {"": parser, **sub.choices}
+
+
+def _subparser_flags(command: str) -> set[str]:
+    return {opt for action in _subcommands()[command]._actions for opt in action.option_strings}
 
 
 @pytest.mark.parametrize("command", sorted(_synopsis()))
 def test_every_flag_in_the_readme_synopsis_exists(command: str) -> None:
     """Each flag the README's synopsis shows is accepted by that subcommand."""
     assert _synopsis()[command] <= _subparser_flags(command)
+
+
+def test_the_readme_synopsis_shows_every_subcommand_and_version() -> None:
+    """No subcommand is missing from the synopsis, nor is `loopauth --version`."""
+    assert set(_synopsis()) == set(_subcommands())
+    assert "--version" in _synopsis()[""]
+
+
+def test_every_subcommands_help_has_an_example_and_the_exit_codes() -> None:
+    """`loopauth CMD --help` ends with an example line and the exit-code table, 126 and 127 included."""
+    for name, parser in _subcommands().items():
+        if name:
+            help = parser.format_help()
+            example = help.split("\nexample:\n  ", 1)[1].split("\n", 1)[0] if "\nexample:\n" in help else ""
+            assert f"loopauth {name}" in example, name
+            assert "\n  127  exec: the command is not found\n" in help, name
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`loopauth --version`: `loopauth X.Y.Z`, the installed version."""
+    from loopauth import __version__
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"loopauth {__version__}\n"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+
+
+def test_every_listing_command_has_json() -> None:
+    """list, providers and status, the commands that list things, each take --json."""
+    for name in ("list", "providers", "status"):
+        assert "--json" in _subparser_flags(name), name
 
 
 def test_readme_exit_codes_match_the_code() -> None:

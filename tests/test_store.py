@@ -741,3 +741,53 @@ def test_the_active_profile_is_the_environments_then_the_switched_one_then_defau
     monkeypatch.delenv("LOOPAUTH_PROFILE")
     (root / "active").write_text("../../etc/passwd")
     assert store.active() == "default"
+
+
+def test_set_active_writes_the_name_atomically_0600_and_clear_active_removes_it(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`switch` stores the active profile as a profile is stored: one 0600 file, replaced whole, no temp left."""
+    monkeypatch.delenv("LOOPAUTH_PROFILE", raising=False)
+    store = CredentialStore(root)
+    assert store.switched() is None
+    assert store.clear_active() is False
+    assert not root.exists()  # nothing to clear, so nothing written
+    store.set_active("work")
+    assert (root / "active").read_text() == "work\n"
+    assert mode_of(root / "active") == 0o600
+    assert mode_of(root) == 0o700
+    assert (store.switched(), store.active()) == ("work", "work")
+    store.set_active("bot")
+    assert store.active() == "bot"
+    assert temp_files(root) == []
+    with pytest.raises(UsageError):
+        store.set_active("../x")
+    assert store.clear_active() is True
+    assert (store.switched(), store.active()) == (None, "default")
+
+
+def test_an_active_file_others_could_have_written_is_refused_and_a_fifo_does_not_hang(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The active file is read with a profile's checks: writable by others is exit 6; not a regular file names none."""
+    monkeypatch.delenv("LOOPAUTH_PROFILE", raising=False)
+    store = CredentialStore(root)
+    store.set_active("work")
+    (root / "active").chmod(0o666)
+    with pytest.raises(StoreError, match="writable by other users"):
+        store.active()
+    (root / "active").unlink()
+    os.mkfifo(root / "active", 0o600)
+    assert store.active() == "default"
+
+
+def test_names_lists_profiles_from_the_directory_without_reading_them(root: Path) -> None:
+    """Completion's list: every valid `*.json` name, a corrupt one included; lock and temp files left out."""
+    store = CredentialStore(root)
+    assert store.names() == []
+    store.save(make_creds("work"))
+    store.save(make_creds("alt"))
+    (root / "profiles" / "broken.json").write_text("{")
+    (root / "profiles" / ".hidden.json").write_text("{}")
+    assert store.names() == ["alt", "broken", "work"]
+    assert store.storage_of("work") == ("file", str(root / "profiles" / "work.json"))

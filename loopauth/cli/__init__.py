@@ -7,6 +7,9 @@ One module per verb group, each with a typed value for its command's options:
 - :mod:`.profiles`: ``list``, ``move``, ``logout``, ``path``;
 - :mod:`.calls`: ``header``, ``request``, ``verify`` (:mod:`.bodies`: ``request``'s bodies);
 - :mod:`.providers`: ``providers``;
+- :mod:`.switch`: ``switch`` and the active profile; :mod:`.status`: ``status``;
+- :mod:`.execute`: ``exec``; :mod:`.add`: ``add``;
+- :mod:`.completion`: ``completion`` (:mod:`.names`: the names it offers, read without argparse);
 - :mod:`.parser`: the argparse tree, which only routes.
 
 Every failure is one line on stderr (``loopauth: error: …``) and a documented exit code.
@@ -79,6 +82,11 @@ def _main(argv: Sequence[str]) -> int:
 
 
 def _dispatch(argv: Sequence[str]) -> int:
+    if len(argv) == 2 and argv[0] == "completion" and argv[1] in ("--profiles", "--providers"):
+        # What a completion script asks at every <TAB>: read without argparse, like `token` below.
+        from .names import print_names
+
+        return print_names(argv[1])
     from .token import plain_token_args, print_token
 
     plain = plain_token_args(argv)

@@ -31,7 +31,7 @@ def register(commands: Commands) -> None:
         HeaderCommand.from_args,
         example='curl -H "$(loopauth header GET https://api.x.com/2/users/me)" https://api.x.com/2/users/me',
     )
-    p.add_argument("--profile", default="default", help="the profile that signs (default 'default')")
+    p.add_argument("--profile", help="the profile that signs (default: the active profile)")
     p.add_argument("method", metavar="METHOD", help="GET, POST, …")
     p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
     _add_data_option(p)
@@ -43,7 +43,7 @@ def register(commands: Commands) -> None:
         RequestCommand.from_args,
         example='loopauth request --json \'{"text": "hello"}\' https://api.x.com/2/tweets',
     )
-    p.add_argument("--profile", default="default", help="the profile that signs (default 'default')")
+    p.add_argument("--profile", help="the profile that signs (default: the active profile)")
     p.add_argument("-X", "--method", metavar="METHOD", help="HTTP method (default GET, or POST with a body)")
     p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
     _add_data_option(p)
@@ -78,7 +78,7 @@ def register(commands: Commands) -> None:
         VerifyCommand.from_args,
         example="loopauth verify",
     )
-    p.add_argument("--profile", default="default", help="the profile to check (default 'default')")
+    p.add_argument("--profile", help="the profile to check (default: the active profile)")
     p.add_argument("--json", action="store_true", help="one JSON object, with the provider's answer")
     _add_verbose_option(p)
 
@@ -156,7 +156,7 @@ def _secrets_of(creds: AnyCredentials) -> list[str | None]:
 
 @dataclass(frozen=True)
 class HeaderCommand:
-    profile: str
+    profile: str | None
     method: str
     url: str
     form: list[tuple[str, str]]
@@ -182,7 +182,7 @@ class HeaderCommand:
 
 @dataclass(frozen=True)
 class RequestCommand:
-    profile: str
+    profile: str | None
     method: str
     url: str
     form: list[tuple[str, str]]
@@ -261,7 +261,7 @@ def _body(args: argparse.Namespace, headers: dict[str, str]) -> Body | None:
 
 @dataclass(frozen=True)
 class VerifyCommand:
-    profile: str
+    profile: str | None
     json_out: bool
     verbose: bool = False
 

@@ -37,7 +37,11 @@ def register(commands: Commands) -> None:
         LoginCommand.from_args,
         example="LOOPAUTH_CONSUMER_KEY=… LOOPAUTH_CONSUMER_SECRET=… loopauth login --provider x",
     )
-    p.add_argument("--profile", default="default", help="the profile to store the login as (default 'default')")
+    p.add_argument(
+        "--profile",
+        help="the profile to store the login as (default: the active profile; the first login makes its profile "
+        "the active one)",
+    )
     _add_store_option(p)
     _add_provider_options(p)
     _add_callback_options(p, default_port=DEFAULT_PORT)
@@ -412,6 +416,8 @@ class LoginCommand:
     provider_given: bool
     """Whether the command line named a provider or its endpoints; if not, an existing profile's are used."""
     verbose: bool = False
+    profile: str | None = None
+    """``--profile``; None logs in as the active profile (resolved when the command runs)."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LoginCommand:
@@ -430,7 +436,6 @@ class LoginCommand:
         if args.screen_name:
             twitter["screen_name"] = args.screen_name
         options = LoginOptions(
-            profile=args.profile,
             storage=args.store,
             provider=_provider(args),
             consumer_key=args.consumer_key,
@@ -454,15 +459,15 @@ class LoginCommand:
         )
         tls = Tls(args.tls_cert, args.tls_key, args.tls_self_signed)
         given = args.provider is not None or any(getattr(args, name) for name in _PROVIDER_URLS)
-        return cls(options, tls, args.json, given, args.verbose)
+        return cls(options, tls, args.json, given, args.verbose, args.profile)
 
     def run(self) -> int:
         from ..api import prepare
         from ..loopback.options import plan_for
         from ..loopback.runner import Login
 
-        options = self.options
-        store = options.store or CredentialStore()
+        store = self.options.store or CredentialStore()
+        options = replace(self.options, profile=store.resolve(self.profile))
         was = _store_of(store, options.profile)
         stored = _stored(store, options.profile)
         if stored is not None and not self.provider_given:
@@ -519,12 +524,17 @@ def _finish(login: Login, json_out: bool, stored: AnyCredentials | None = None, 
     """Complete the login and say what it did; ``was`` is the store of the profile it replaces, if any."""
     import asyncio
 
+    from .switch import claim
+
     creds = asyncio.run(login.complete())
     note = replaced_note(stored, creds) if stored is not None else None
     if note:
         print(note, file=sys.stderr)
     _note_store_change(login.prepared.store, creds.profile, was)
     _print_result(creds, login.prepared.store, json_out)
+    activated = claim(login.prepared.store, creds.profile)
+    if activated:
+        print(activated, file=sys.stderr)
     return EXIT_OK
 
 

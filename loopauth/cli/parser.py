@@ -20,7 +20,9 @@ exit codes:
   4    timed out waiting for the browser to come back
   5    provider or network error
   6    local problem: port busy, config dir unusable, corrupt credential file
-  7    not logged in: no such profile
+  7    not logged in: no such profile, or one that needs a new login
+  126  exec: the command cannot be run
+  127  exec: the command is not found
   130  interrupted (Ctrl-C)
 """
 
@@ -81,7 +83,7 @@ class Commands:
 
 
 def build_parser() -> Parser:
-    from . import calls, login, profiles, providers
+    from . import add, calls, completion, execute, login, profiles, providers, status, switch
 
     parser = Parser(
         prog="loopauth",
@@ -94,9 +96,14 @@ def build_parser() -> Parser:
     sub.required = True
     commands = Commands(sub)
     login.register(commands)
+    add.register(commands)
     profiles.register(commands)
+    switch.register(commands)
+    status.register(commands)
+    execute.register(commands)
     calls.register(commands)
     providers.register(commands)
+    completion.register(commands)
     return parser
 
 

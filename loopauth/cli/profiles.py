@@ -27,7 +27,7 @@ def register(commands: Commands) -> None:
         TokenCommand.from_args,
         example='eval "$(loopauth token)"   or   loopauth token --json   or   loopauth token --field oauth_token',
     )
-    p.add_argument("--profile", default="default", help="the profile to print (default 'default')")
+    p.add_argument("--profile", help="the profile to print (default: the active profile)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object")
     fmt.add_argument("--env", action="store_true", help="POSIX 'export NAME=value' lines (the default)")
@@ -45,7 +45,7 @@ def register(commands: Commands) -> None:
         LogoutCommand.from_args,
         example="loopauth logout --profile work --revoke",
     )
-    p.add_argument("--profile", default="default", help="the profile to delete (default 'default')")
+    p.add_argument("--profile", help="the profile to delete (default: the active profile)")
     p.add_argument("--revoke", action="store_true", help="first ask the provider to invalidate the token (signed POST)")
     p.add_argument("--force", action="store_true", help="with --revoke: delete the profile even if revoking fails")
 
@@ -73,7 +73,7 @@ def register(commands: Commands) -> None:
 
 @dataclass(frozen=True)
 class TokenCommand:
-    profile: str
+    profile: str | None
     json_out: bool
     field: str | None
     prefix: str
@@ -97,12 +97,13 @@ class ListCommand:
     def run(self) -> int:
         store = CredentialStore()
         entries = store.profiles()
+        active = store.active()
         if self.json_out:
             print_json(
                 [
-                    {**e.public, "store": e.store, "path": str(e.path)}
+                    {**e.public, "store": e.store, "path": str(e.path), "active": e.name == active}
                     if e.public is not None
-                    else {"profile": e.name, "path": str(e.path), "error": e.error}
+                    else {"profile": e.name, "path": str(e.path), "active": e.name == active, "error": e.error}
                     for e in entries
                 ]
             )
@@ -116,9 +117,12 @@ class ListCommand:
         rows = [("PROFILE", "PROVIDER", "PROTOCOL", "ACCOUNT", "USER ID", "CREATED", "STORE")]
         for e in entries:
             c = e.public
+            # The active profile is starred after its name (as `docker context ls` does), so each row still starts
+            # with the name.
+            name = f"{e.name} *" if e.name == active else e.name
             if c is None:
                 # The reason is a sentence with a path in it: too long for a column; see the note below.
-                rows.append((e.name, "-", "-", UNREADABLE, "-", "-", "-"))
+                rows.append((name, "-", "-", UNREADABLE, "-", "-", "-"))
                 continue
             account = f"@{clean(c['screen_name'])}" if c.get("screen_name") else "-"
             if c.get("needs_login"):
@@ -126,8 +130,15 @@ class ListCommand:
             protocol = "OAuth 2.0" if c.get("protocol") == "oauth2" else "OAuth 1.0a"
             created = clean(c.get("created_at") or "-")
             user_id = clean(c.get("user_id") or "-")
-            rows.append((e.name, clean(c["provider"]), protocol, account, user_id, created, e.store or "-"))
+            rows.append((name, clean(c["provider"]), protocol, account, user_id, created, e.store or "-"))
         print_table(rows)
+        if active in {e.name for e in entries}:
+            print("* marks the active profile (`loopauth switch NAME` changes it)", file=sys.stderr)
+        else:
+            print(
+                f"None is active: the active profile, '{active}', does not exist (`loopauth switch NAME` picks one)",
+                file=sys.stderr,
+            )
         kinds = {e.store for e in entries}
         if KEYRING in kinds:
             print(
@@ -152,7 +163,7 @@ class ListCommand:
 
 @dataclass(frozen=True)
 class LogoutCommand:
-    profile: str
+    profile: str | None
     revoke: bool
     force: bool
 
@@ -163,30 +174,36 @@ class LogoutCommand:
         return cls(args.profile, args.revoke, args.force)
 
     def run(self) -> int:
+        from .switch import hand_over
+
         store = CredentialStore()
+        profile = store.resolve(self.profile)
         if self.revoke:
-            self._revoke(store)
-        path = store.path_for(self.profile)
+            self._revoke(store, profile)
+        path = store.path_for(profile)
         target = os.path.realpath(path) if os.path.islink(path) else None
         try:
-            kind = store.where(self.profile).kind
+            kind = store.where(profile).kind
         except StoreError:
             kind = FILE  # an unreadable file is deleted as it is
         except NotLoggedIn:
             kind = None
-        if kind is None or not store.delete(self.profile):
-            raise NotLoggedIn(f"not logged in: no profile '{self.profile}'", profile=self.profile)
+        if kind is None or not store.delete(profile):
+            raise NotLoggedIn(f"not logged in: no profile '{profile}'", profile=profile)
         also = f" and its secrets in the OS keyring ({backend_name()})" if kind == KEYRING else ""
-        print(f"Logged out: deleted profile '{self.profile}'{also}", file=sys.stderr)
+        print(f"Logged out: deleted profile '{profile}'{also}", file=sys.stderr)
         if target is not None and os.path.lexists(target):
             # Only the link goes: the file it named may be anything, so deleting it is the user's call.
             print(f"It was a symlink; the file it pointed to is still there: {target}", file=sys.stderr)
+        handed = hand_over(store, profile)
+        if handed:
+            print(handed, file=sys.stderr)
         return EXIT_OK
 
-    def _revoke(self, store: CredentialStore) -> None:
+    def _revoke(self, store: CredentialStore, profile: str) -> None:
         from ..calls import revoke
 
-        creds = store.load(self.profile)
+        creds = store.load(profile)
         try:
             revoke(creds)
         except ProviderError as exc:

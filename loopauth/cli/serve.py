@@ -135,6 +135,8 @@ def _commands(demo: DemoProvider, creds: AnyCredentials, certificate: Path | Non
         f"  loopauth request {profile} -F media=@{shlex.quote(str(picture))} {base}/1.1/media/upload.json",
         f'  curl {cacert}-H "$(loopauth header {profile} GET {verify})" \\\n       {verify}',
         f'  eval "$(loopauth token {profile})"; echo "$LOOPAUTH_OAUTH_TOKEN"',
+        f"  loopauth status {profile} --check  # where it is stored, and whether the provider still takes it",
+        f"""  loopauth exec {profile} -- sh -c 'echo "$LOOPAUTH_SCREEN_NAME"'  # credentials in its environment only""",
         f"  loopauth login {profile}  # log in again: the profile remembers this provider",
         f"  loopauth logout {profile} --revoke",
     ]

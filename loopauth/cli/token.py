@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import TypedDict
 
     class TokenArgs(TypedDict):
-        profile: str
+        profile: str | None
         json_out: bool
         field: str | None
         prefix: str
@@ -40,8 +40,11 @@ ENV_FIELDS_OAUTH2 = ("access_token", "token_type", "expires_at", "scope", "clien
 DEFAULT_PREFIX = "LOOPAUTH_"
 
 
-def print_token(profile: str, *, json_out: bool = False, field: str | None = None, prefix: str = DEFAULT_PREFIX) -> int:
-    """Print ``profile``'s credentials: shell ``export`` lines (the default), one JSON object, or one field.
+def print_token(
+    profile: str | None, *, json_out: bool = False, field: str | None = None, prefix: str = DEFAULT_PREFIX
+) -> int:
+    """Print ``profile``'s credentials (the active profile's when None): shell ``export`` lines (the default), one
+    JSON object, or one field.
 
     An OAuth 2.0 profile's access token is refreshed first when it is due; its refresh token is never printed.
     """
@@ -109,7 +112,8 @@ def plain_token_args(argv: Sequence[str]) -> TokenArgs | None:
     if len(flags) + ("--field" in values) > 1:
         return None
     return {
-        "profile": values.get("--profile", "default"),
+        # None: the active profile, resolved by the store (one small file read, no argparse).
+        "profile": values.get("--profile"),
         "json_out": "--json" in flags,
         "field": values.get("--field"),
         "prefix": values.get("--prefix", DEFAULT_PREFIX),

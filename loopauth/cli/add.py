@@ -1,0 +1,274 @@
+"""``loopauth add``: store credentials the user already has (from twurl, a developer portal, another tool).
+
+The consumer (or OAuth 2.0 client) comes as for a login: options or the environment. The tokens never come
+from the command line, which every user of the machine can read (``ps``) and the shell keeps (history): a
+prompt that does not echo reads them on a terminal, and stdin does otherwise, the token on the first line and
+its secret (OAuth 2.0: the refresh token, if any) on the second. They are checked with the provider's verify
+endpoint, which also names the account, unless ``--no-verify``; a rejection saves nothing (exit 5). The
+profile is saved as a login's is, marked as added (``origin: add``) so ``status`` tells the two apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
+from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provider, Provider
+from ..store import CredentialStore
+from ..text import account_with_id, clean, has_control
+from .login import _foreground_terminal, replaced_note
+from .output import print_json
+from .parser import Commands
+
+MAX_STDIN = 64 * 1024
+"""More than any two tokens; a bigger stdin is not what add expects (a file piped by mistake)."""
+ORIGIN = "add"
+
+
+def register(commands: Commands) -> None:
+    p = commands.add(
+        "add",
+        "store credentials you already have (tokens from a prompt or stdin, never the command line)",
+        AddCommand.from_args,
+        example="loopauth add --profile bot --provider x     (asks for the token and its secret, without echo)\n"
+        "  pass show x/bot | loopauth add --profile bot --provider x     (or reads them from stdin: token, secret)",
+    )
+    p.add_argument("--profile", help="the profile to store them as (default: the active profile)")
+    p.add_argument("--provider", required=True, help="a preset (twitter/x, x-oauth2, …) or a providers.toml table")
+    p.add_argument(
+        "--consumer-key", metavar="K", help="OAuth 1.0a: the app's consumer key (default: $LOOPAUTH_CONSUMER_KEY)"
+    )
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--consumer-secret",
+        metavar="S",
+        help="OAuth 1.0a: the app's consumer secret; `ps` shows it, so prefer $LOOPAUTH_CONSUMER_SECRET, "
+        "--consumer-secret-file or the prompt",
+    )
+    secret.add_argument(
+        "--consumer-secret-file", metavar="FILE", help="read the consumer secret from FILE (its first line)"
+    )
+    p.add_argument("--rsa-key", metavar="FILE", help="OAuth 1.0a: PEM private key for RSA-SHA1 (needs loopauth[rsa])")
+    p.add_argument("--client-id", metavar="ID", help="OAuth 2.0: the app's client id (default: $LOOPAUTH_CLIENT_ID)")
+    p.add_argument(
+        "--client-secret",
+        metavar="S",
+        help="OAuth 2.0: a confidential client's secret, for refreshes (default: $LOOPAUTH_CLIENT_SECRET)",
+    )
+    p.add_argument("--scope", metavar="'A B C'", help="OAuth 2.0: the scopes the token was granted, if you know them")
+    p.add_argument("--no-verify", action="store_true", help="store them without asking the provider first")
+    p.add_argument("--json", action="store_true", help="print the stored profile (no secret) as one JSON object")
+
+
+@dataclass(frozen=True)
+class AddCommand:
+    profile: str | None
+    provider: str
+    consumer_key: str | None
+    consumer_secret: str | None
+    rsa_key: str | None
+    client_id: str | None
+    client_secret: str | None
+    scope: str | None
+    verify: bool
+    json_out: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> AddCommand:
+        from .login import _consumer_secret
+
+        return cls(
+            args.profile,
+            args.provider,
+            args.consumer_key,
+            _consumer_secret(args),
+            args.rsa_key,
+            args.client_id,
+            args.client_secret,
+            args.scope,
+            not args.no_verify,
+            args.json,
+        )
+
+    def run(self) -> int:
+        from ..providers import resolve_provider
+        from .switch import claim
+
+        store = CredentialStore()
+        profile = store.resolve(self.profile)
+        provider = resolve_provider(self.provider, store.root)
+        # Everything that can be checked without the tokens is, before anybody is asked for them.
+        if isinstance(provider, OAuth2Provider):
+            creds: AnyCredentials = self._oauth2(profile, provider)
+        else:
+            creds = self._oauth1(profile, provider)
+        verified = self._verified(creds) if self.verify else None
+        if verified is not None:
+            creds = verified
+        try:
+            old: AnyCredentials | None = store.load(profile)
+        except (NotLoggedIn, StoreError):
+            old = None
+        path = store.save(creds)
+        note = replaced_note(old, creds) if old is not None else None
+        if note:
+            print(note, file=sys.stderr)
+        if self.json_out:
+            print_json({**creds.public_dict(), "path": str(path), "verified": verified is not None})
+        else:
+            print(_summary(creds, path, verified is not None, self.verify))
+        activated = claim(store, creds.profile)
+        if activated:
+            print(activated, file=sys.stderr)
+        return EXIT_OK
+
+    def _oauth1(self, profile: str, provider: Provider) -> Credentials:
+        from ..oauth1.messages import user_id_from_token
+        from ..oauth1.signing import consumer_for
+
+        if self.client_id or self.client_secret or self.scope:
+            raise UsageError(f"{provider.name} is an OAuth 1.0a provider: give a consumer key, not a client id")
+        key = self.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY")
+        secret = _first(self.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET"))
+        method = "RSA-SHA1" if self.rsa_key else provider.signature_method
+        if key and secret is None and method != "RSA-SHA1" and _foreground_terminal():
+            secret = _prompt(f"Consumer secret for {provider.name} (not shown): ")
+        consumer = consumer_for(key, secret, signature_method=method, rsa_key_file=self.rsa_key)
+        token, token_secret = _read_tokens(provider.name, "access token", "access token secret", second_optional=False)
+        assert token_secret is not None
+        return Credentials(
+            profile=profile,
+            provider=provider.name,
+            consumer_key=consumer.key,
+            consumer_secret=consumer.secret,
+            oauth_token=token,
+            oauth_token_secret=token_secret,
+            user_id=user_id_from_token(token),
+            created_at=_now(),
+            endpoints=provider.replace(signature_method=consumer.signature_method),
+            rsa_key_file=consumer.rsa_key_file,
+            origin=ORIGIN,
+        )
+
+    def _oauth2(self, profile: str, provider: OAuth2Provider) -> OAuth2Credentials:
+        if self.consumer_key or self.consumer_secret is not None or self.rsa_key:
+            raise UsageError(f"{provider.name} is an OAuth 2.0 provider: give a client id, not a consumer key")
+        client_id = self.client_id or os.environ.get("LOOPAUTH_CLIENT_ID")
+        if not client_id:
+            raise UsageError("no client id: give --client-id (or $LOOPAUTH_CLIENT_ID)")
+        client_secret = _first(self.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET"))
+        access_token, refresh_token = _read_tokens(provider.name, "access token", "refresh token", second_optional=True)
+        return OAuth2Credentials(
+            profile=profile,
+            provider=provider.name,
+            client_id=client_id,
+            client_secret=client_secret or None,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            # When it expires is not known: it is used until the provider answers 401, then refreshed (if it can).
+            scope=" ".join(self.scope.split()) if self.scope else None,
+            created_at=_now(),
+            endpoints=provider,
+            origin=ORIGIN,
+        )
+
+    def _verified(self, creds: AnyCredentials) -> AnyCredentials | None:
+        """``creds`` with the account the provider names, or None when it has no verify endpoint; ProviderError
+        (exit 5, nothing saved) when it rejects them or cannot be asked."""
+        from ..calls import verify
+
+        try:
+            # Not stored yet: an OAuth 2.0 401 must not send a refresh to whatever the store holds.
+            who = verify(creds, refresh_on_401=False)
+        except UsageError as exc:
+            if "no verify endpoint" not in exc.message:
+                raise
+            return None
+        except ProviderError as exc:
+            raise ProviderError(
+                f"{exc.message}; nothing saved (check the tokens and the consumer, or store them unchecked with "
+                "--no-verify)",
+                status=exc.status,
+                body=exc.body,
+            ) from None
+        return creds.replace(user_id=who.user_id or creds.user_id, screen_name=who.screen_name or creds.screen_name)
+
+
+def _summary(creds: AnyCredentials, path: object, verified: bool, asked: bool) -> str:
+    account = account_with_id(creds.screen_name, creds.user_id) if creds.screen_name or creds.user_id else None
+    if verified:
+        checked = f"verified by {clean(creds.provider)}"
+    elif asked:
+        checked = f"not verified: {clean(creds.provider)} has no verify endpoint"
+    else:
+        checked = "not verified (--no-verify)"
+    who = f" as {account}" if account else ""
+    return (
+        f"Added credentials for {clean(creds.provider)}{who} ({checked}); saved as profile '{creds.profile}' in {path}"
+    )
+
+
+def _read_tokens(provider: str, first: str, second: str, *, second_optional: bool) -> tuple[str, str | None]:
+    """The token and its secret (or the refresh token): prompted without echo on a terminal, else two lines of stdin.
+
+    Never from argv, where `ps` and the shell's history would keep them. Neither value is ever printed, not
+    even in an error.
+    """
+    if os.isatty(0):
+        if not _foreground_terminal():
+            raise UsageError("cannot ask for the tokens: loopauth add runs in the background; pipe them to its stdin")
+        optional = ", if any (Enter for none)" if second_optional else ""
+        values = [
+            _prompt(f"{first.capitalize()} for {provider} (not shown): "),
+            _prompt(f"{second.capitalize()}{optional} (not shown): "),
+        ]
+    else:
+        values = _two_lines()
+    token, secret = values
+    if not token:
+        raise UsageError(f"no {first}: give it on the first line of stdin, or at the prompt on a terminal")
+    if not secret and not second_optional:
+        raise UsageError(f"no {second}: give it on the second line of stdin, or at the prompt on a terminal")
+    for name, value in ((first, token), (second, secret)):
+        if has_control(value) or " " in value:
+            raise UsageError(f"the {name} has spaces or control characters: a token has none (a paste gone wrong?)")
+    return token, secret or None
+
+
+def _two_lines() -> list[str]:
+    """The first two lines of stdin, stripped ("" for a missing one); UsageError for anything else."""
+    expected = "expected the token on the first line and its secret on the second"
+    raw = sys.stdin.buffer.read(MAX_STDIN + 1) if sys.stdin is not None else b""
+    if len(raw) > MAX_STDIN:
+        raise UsageError(f"stdin is larger than {MAX_STDIN // 1024} KiB: {expected}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"stdin is not UTF-8 text: {expected}") from None
+    lines = [line.strip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    if len(lines) > 2:
+        raise UsageError(f"stdin has {len(lines)} lines: {expected}")
+    return lines + [""] * (2 - len(lines))
+
+
+def _prompt(text: str) -> str:
+    import getpass
+
+    try:
+        return getpass.getpass(text, stream=sys.stderr).strip()
+    except EOFError:
+        return ""  # Ctrl-D: the usual "no …" error follows
+
+
+def _first(*values: str | None) -> str | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -1,0 +1,354 @@
+"""``loopauth status``: every profile (or one) at a glance, offline, or checked with each provider (``--check``).
+
+For each profile: provider and protocol, the account, where it is stored, when it was made (and whether by
+a login or by ``add``), when its token expires, whether it needs a new login, and which profile is active.
+No secret is ever shown. Exit status: 0 when all is well; else the first that applies of 7 (a profile asked
+for is missing or needs a login, the active one included), 6 (a profile file is unreadable) and 5
+(``--check``: a provider rejected a token, or could not be asked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..errors import (
+    EXIT_LOCAL,
+    EXIT_NOT_LOGGED_IN,
+    EXIT_OK,
+    EXIT_PROVIDER,
+    LoopAuthError,
+    NotLoggedIn,
+    ProviderError,
+    StoreError,
+    UsageError,
+)
+from ..models import AnyCredentials, OAuth2Credentials
+from ..store import ENV_PROFILE, CredentialStore
+from ..text import account_with_id, clean, one_line
+from .output import print_json
+from .parser import Commands
+
+CHECK_TIMEOUT = 10.0
+
+
+def register(commands: Commands) -> None:
+    p = commands.add(
+        "status",
+        "show each profile: account, where it is stored, expiry, whether it needs a login, which is active",
+        StatusCommand.from_args,
+        example="loopauth status   or   loopauth status --check   or   loopauth status --profile work --json",
+    )
+    p.add_argument("--profile", help="only this profile (default: every profile, and the active one)")
+    p.add_argument("--json", action="store_true", help="one JSON array, an object per profile")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="also ask each provider's verify endpoint whether the token works (all at once)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=CHECK_TIMEOUT,
+        metavar="SECONDS",
+        help=f"with --check: give up on the providers after this long ({CHECK_TIMEOUT:g})",
+    )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What ``--check`` found for one profile."""
+
+    outcome: str
+    """``ok``, ``rejected`` (the provider refused the token), ``failed`` (could not ask it), ``needs_login``,
+    ``unreadable`` or ``skipped`` (no verify endpoint)."""
+    message: str
+    screen_name: str | None = None
+    user_id: str | None = None
+    creds: AnyCredentials | None = None
+    """The profile as the check left it (an OAuth 2.0 token refreshed on the way), shown instead of the old one."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One profile as ``status`` shows it."""
+
+    name: str
+    active: bool
+    creds: AnyCredentials | None = None
+    error: str | None = None
+    """Why the file cannot be read; None for a readable profile or a missing one (``creds`` None too)."""
+    checked: Checked | None = None
+
+    @property
+    def missing(self) -> bool:
+        return self.creds is None and self.error is None
+
+
+@dataclass(frozen=True)
+class StatusCommand:
+    profile: str | None
+    json_out: bool
+    check: bool
+    timeout: float = CHECK_TIMEOUT
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> StatusCommand:
+        if not args.timeout > 0:
+            raise UsageError("--timeout must be a positive number of seconds")
+        if args.timeout != CHECK_TIMEOUT and not args.check:
+            raise UsageError("--timeout goes with --check")
+        return cls(args.profile, args.json, args.check, args.timeout)
+
+    def run(self) -> int:
+        store = CredentialStore()
+        active = store.active()
+        rows = self._rows(store, active)
+        if self.check:
+            rows = _checked(store, rows, self.timeout)
+        now = time.time()
+        if self.json_out:
+            print_json([_json(row, store, now) for row in rows])
+        elif rows:
+            stored = [row.name for row in rows if not row.missing]
+            print("\n\n".join(_block(row, store, now, stored) for row in rows))
+        if not rows:
+            raise NotLoggedIn(f"not logged in: no profiles yet in {store.profiles_dir}", profile=active)
+        failure = _failure(rows, now, store)
+        if failure is not None:
+            raise failure
+        return EXIT_OK
+
+    def _rows(self, store: CredentialStore, active: str) -> list[Row]:
+        if self.profile is not None:
+            name = store.resolve(self.profile)
+            try:
+                return [Row(name, name == active, creds=store.load(name))]
+            except NotLoggedIn:
+                return [Row(name, name == active)]
+            except StoreError as exc:
+                return [Row(name, name == active, error=exc.message)]
+        entries = store.profiles()
+        if not entries:
+            return []
+        rows = [Row(e.name, e.name == active, creds=e.credentials, error=e.error) for e in entries]
+        if active not in {e.name for e in entries}:
+            # Every command without --profile would fail: that is worth a row of its own.
+            rows.insert(0, Row(active, True))
+        return rows
+
+
+def needs_login(creds: AnyCredentials, now: float) -> bool:
+    """Whether only a new login can make this profile work: its refresh was refused, or its token is due with no
+    refresh token to renew it. An OAuth 1.0a token never expires."""
+    if not isinstance(creds, OAuth2Credentials):
+        return False
+    return creds.needs_login or (creds.due(now) and not creds.refresh_token)
+
+
+def expiry(creds: AnyCredentials, now: float) -> str:
+    """When the token expires, for a person: the local time and how far from now, and what happens then."""
+    if not isinstance(creds, OAuth2Credentials):
+        return "never (OAuth 1.0a tokens last until revoked)"
+    if creds.expires_at is None:
+        return "not said by the provider (used until it answers 401" + (
+            ", then refreshed)" if creds.refresh_token else ")"
+        )
+    when = f"{local_time(creds.expires_at)} ({relative(creds.expires_at - now)}"
+    if creds.needs_login:
+        return f"{when}; its refresh was refused: log in again)"
+    if not creds.due(now):
+        return when + ")"
+    if not creds.refresh_token:
+        return f"{when}; no refresh token: log in again)"
+    return f"{when}, refreshes on next use)"
+
+
+def local_time(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(epoch)).strip()
+
+
+def relative(seconds: float) -> str:
+    """``in 1 h 12 min`` or ``3 min ago``: a span rounded to its two largest units (seconds below a minute)."""
+    span = abs(int(seconds))
+    if span < 60:
+        text = f"{span} s"
+    elif span < 3600:
+        text = f"{span // 60} min"
+    elif span < 86400:
+        text = f"{span // 3600} h" + (f" {span % 3600 // 60} min" if span % 3600 // 60 else "")
+    else:
+        text = f"{span // 86400} d" + (f" {span % 86400 // 3600} h" if span % 86400 // 3600 else "")
+    return f"in {text}" if seconds >= 0 else f"{text} ago"
+
+
+def created(creds: AnyCredentials, now: float) -> str:
+    stamp = creds.created_at
+    if not stamp:
+        return "-"
+    try:
+        epoch = datetime.fromisoformat(stamp).timestamp()
+    except ValueError:
+        return clean(stamp)
+    return f"{local_time(epoch)} ({relative(epoch - now)})"
+
+
+def _active_note(row: Row) -> str:
+    if not row.active:
+        return ""
+    env = os.environ.get(ENV_PROFILE)
+    return " (active, from $LOOPAUTH_PROFILE)" if env == row.name else " (active)"
+
+
+def _state(row: Row, now: float, others: Sequence[str]) -> str:
+    if row.missing:
+        hint = f"run `loopauth login --profile {row.name}`"
+        if row.active:
+            hint += f", or `loopauth switch {others[0] if len(others) == 1 else 'NAME'}`"
+        return f"not logged in: no profile '{row.name}' ({hint})"
+    if row.creds is None:
+        return f"unreadable: {row.error}"
+    if needs_login(row.creds, now):
+        return f"needs a new login (run `loopauth login --profile {row.name}`)"
+    return "ok"
+
+
+def _block(row: Row, store: CredentialStore, now: float, others: Sequence[str] = ()) -> str:
+    """The lines of one profile, for a person."""
+    lines = [f"{row.name}{_active_note(row)}"]
+
+    def add(label: str, value: str) -> None:
+        lines.append(f"  {label:<9} {value}")
+
+    c = row.creds
+    if c is not None:
+        protocol = "OAuth 2.0" if c.protocol == "oauth2" else "OAuth 1.0a"
+        add("provider", f"{clean(c.provider)} ({protocol})")
+        add("account", account_with_id(c.screen_name, c.user_id) if c.screen_name or c.user_id else "-")
+    if not row.missing:
+        kind, where = store.storage_of(row.name)
+        add("stored", f"{kind} {where}")
+    if c is not None:
+        how = "added with `loopauth add`" if c.origin == "add" else "logged in"
+        add("created", f"{created(c, now)}, {how}")
+        add("expires", expiry(c, now))
+    add("status", _state(row, now, others))
+    if row.checked is not None:
+        add("check", _check_line(row.checked))
+    return "\n".join(lines)
+
+
+def _check_line(checked: Checked) -> str:
+    if checked.outcome == "ok":
+        who = account_with_id(checked.screen_name, checked.user_id) if checked.screen_name or checked.user_id else ""
+        return f"ok: the provider accepts the token{f' ({who})' if who else ''}"
+    return f"{checked.outcome.replace('_', ' ')}: {checked.message}"
+
+
+def _json(row: Row, store: CredentialStore, now: float) -> dict[str, Any]:
+    data: dict[str, Any]
+    if row.creds is not None:
+        data = {**row.creds.public_dict(), "needs_login": needs_login(row.creds, now)}
+    else:
+        data = {"profile": row.name, "error": row.error or f"not logged in: no profile '{row.name}'"}
+    data["active"] = row.active
+    data["state"] = "missing" if row.missing else "unreadable" if row.creds is None else _short_state(row, now)
+    if not row.missing:
+        kind, where = store.storage_of(row.name)
+        data["storage"] = kind
+        data["location"] = where
+    if row.checked is not None:
+        c = row.checked
+        data["check"] = {"outcome": c.outcome, "message": c.message, "screen_name": c.screen_name, "user_id": c.user_id}
+    return data
+
+
+def _short_state(row: Row, now: float) -> str:
+    assert row.creds is not None
+    if needs_login(row.creds, now):
+        return "needs_login"
+    if isinstance(row.creds, OAuth2Credentials) and row.creds.due(now):
+        return "due"  # refreshed by the next command that uses it
+    return "ok"
+
+
+def _failure(rows: Sequence[Row], now: float, store: CredentialStore) -> LoopAuthError | None:
+    """The error status exits with: the first of 7, 6, 5 that applies, its message naming every problem."""
+    # Short: the details are in the report above it.
+    problems: list[tuple[int, str, str]] = []
+    for row in rows:
+        outcome = row.checked.outcome if row.checked else None
+        if row.missing:
+            problems.append((EXIT_NOT_LOGGED_IN, row.name, f"no profile '{row.name}'"))
+        elif row.creds is None or outcome == "unreadable":
+            problems.append((EXIT_LOCAL, row.name, f"profile '{row.name}' is unreadable"))
+        elif needs_login(row.creds, now) or outcome == "needs_login":
+            problems.append((EXIT_NOT_LOGGED_IN, row.name, f"profile '{row.name}' needs a new login"))
+        elif outcome == "rejected":
+            problems.append((EXIT_PROVIDER, row.name, f"profile '{row.name}': the provider rejected its token"))
+        elif outcome == "failed":
+            problems.append((EXIT_PROVIDER, row.name, f"profile '{row.name}': its provider could not be asked"))
+    if not problems:
+        return None
+    code = next(c for c in (EXIT_NOT_LOGGED_IN, EXIT_LOCAL, EXIT_PROVIDER) if any(p[0] == c for p in problems))
+    message = "; ".join(text for _, _, text in problems)
+    first = next(name for c, name, _ in problems if c == code)
+    if code == EXIT_NOT_LOGGED_IN:
+        return NotLoggedIn(message, profile=first)
+    if code == EXIT_LOCAL:
+        return StoreError(message, path=store.path_for(first))
+    return ProviderError(message)
+
+
+# -- --check ----------------------------------------------------------------------------------------------------
+
+
+def _checked(store: CredentialStore, rows: list[Row], timeout: float) -> list[Row]:
+    """``rows``, each readable profile checked with its provider: all at once, none for longer than ``timeout``."""
+    todo = [row for row in rows if row.creds is not None]
+    if not todo:
+        return rows
+    pool = ThreadPoolExecutor(max_workers=min(8, len(todo)), thread_name_prefix="loopauth-check")
+    futures = {row.name: pool.submit(_check, store, row.name, timeout) for row in todo}
+    done, _ = wait(futures.values(), timeout=timeout)
+    # Whatever is still running is given up on: its thread ends at its own call's timeout, unwaited for.
+    pool.shutdown(wait=False, cancel_futures=True)
+    late = Checked("failed", f"no answer within {timeout:g} s")
+    results = {name: future.result() if future in done else late for name, future in futures.items()}
+    checked = []
+    for row in rows:
+        result = results.get(row.name)
+        creds = result.creds if result is not None and result.creds is not None else row.creds
+        checked.append(Row(row.name, row.active, creds, row.error, result))
+    return checked
+
+
+def _check(store: CredentialStore, profile: str, timeout: float) -> Checked:
+    from ..calls import verify
+    from ..fresh import load_fresh
+    from .errors import describe, profile_hint
+
+    creds: AnyCredentials | None = None
+    try:
+        creds = load_fresh(profile, store)
+        who = verify(creds, timeout=timeout, store=store)
+    except NotLoggedIn as exc:
+        return Checked("needs_login", one_line(exc.message))
+    except StoreError as exc:
+        return Checked("unreadable", one_line(exc.message))
+    except UsageError as exc:
+        return Checked("skipped", one_line(describe(exc)))
+    except ProviderError as exc:
+        if creds is not None:
+            exc = profile_hint(exc, creds)
+        outcome = "rejected" if exc.status in (401, 403) else "failed"
+        return Checked(outcome, one_line(exc.message, 300))
+    except Exception as exc:  # a bug in one check must not hide the others' answers
+        return Checked("failed", one_line(f"{type(exc).__name__}: {exc}"))
+    return Checked("ok", "", who.screen_name, who.user_id, creds)
