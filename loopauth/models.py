@@ -604,6 +604,10 @@ SECRET_FIELDS = {
     "oauth2": ("client_secret", "access_token", "refresh_token"),
 }
 """The fields of a profile that the keyring store keeps in the keyring, by protocol; the rest is not secret."""
+KEPT = "secrets"
+"""The field of a keyring profile's file that names (never holds) the secrets the keyring entry has."""
+ELSEWHERE = "(kept in the OS keyring)"
+"""What :func:`metadata_from_dict` puts where a secret would be."""
 
 
 def split_secrets(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -614,6 +618,9 @@ def split_secrets(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, st
     names = SECRET_FIELDS[_protocol_of(data)]
     public = {key: value for key, value in data.items() if key not in names}
     secret = {key: data[key] for key in names if data.get(key) is not None}
+    # Which secrets there are (not what they are): `status` can then say, unlocking nothing, whether an expired
+    # OAuth 2.0 token can be refreshed.
+    public[KEPT] = sorted(secret)
     return public, secret
 
 
@@ -626,17 +633,24 @@ def join_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[s
     for key, value in secret.items():
         if key not in names or not isinstance(value, str):
             raise ValueError(f"unexpected field {str(key)[:40]!r} among the secrets")
-    joined = {key: value for key, value in public.items() if key not in names}
+    joined = {key: value for key, value in public.items() if key not in names and key != KEPT}
     joined.update(secret)
     return joined
 
 
+def metadata_from_dict(data: Mapping[str, Any]) -> AnyCredentials:
+    """The credentials of a profile's object whose secrets are kept elsewhere (a keyring profile's file), each
+    secret it has replaced by :data:`ELSEWHERE`, checked as ``credentials_from_dict`` checks it: for showing a
+    profile (``list``, ``status``) without unlocking anything. Never for signing or sending: it holds no secret."""
+    names = SECRET_FIELDS[_protocol_of(data)]
+    kept = data.get(KEPT, names)
+    stand_ins = {key: ELSEWHERE if key in kept else None for key in names}
+    return credentials_from_dict({**data, **stand_ins})
+
+
 def public_from_dict(data: Mapping[str, Any]) -> dict[str, Any]:
-    """``public_dict()`` of a profile's object that may lack its secrets (a keyring profile's file), checked as
-    ``credentials_from_dict`` checks it: what ``loopauth list`` shows without unlocking anything."""
-    # Stand-ins for the secrets only so that the object can be checked and built; it never leaves this function.
-    stand_ins = {key: "-" for key in SECRET_FIELDS[_protocol_of(data)]}
-    return credentials_from_dict({**data, **stand_ins}).public_dict()
+    """``public_dict()`` of a profile's object that may lack its secrets (a keyring profile's file)."""
+    return metadata_from_dict(data).public_dict()
 
 
 def _protocol_of(data: Mapping[str, Any]) -> str:

@@ -53,7 +53,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from loopauth.errors import NotLoggedIn, StoreError, UsageError
-from loopauth.models import AnyCredentials, _Value, credentials_from_dict, join_secrets, public_from_dict, split_secrets
+from loopauth.models import (
+    AnyCredentials,
+    _Value,
+    credentials_from_dict,
+    join_secrets,
+    metadata_from_dict,
+    split_secrets,
+)
 
 TYPE_CHECKING = False  # not typing's: see loopauth.models
 if TYPE_CHECKING:
@@ -138,20 +145,20 @@ def validate_profile_name(name: str) -> str:
 class ProfileEntry(_Value):
     """One profile file as seen by ``CredentialStore.profiles()``: what can be shown, or why it cannot.
 
-    ``public`` is the profile's ``public_dict()`` (provider, account, expiry: never a secret), for either store;
-    ``credentials`` the whole credentials of a file profile (None for a keyring one: listing unlocks nothing);
-    ``store`` is ``"file"`` or ``"keyring"``. An unusable file has only its ``error``.
+    ``shown`` is the profile to show (provider, account, expiry; never to sign with), for either store: the whole
+    credentials of a file profile, which are also ``credentials``, or a keyring profile's metadata with its
+    secrets left in the keyring (``credentials`` None: listing unlocks nothing). ``store`` is ``"file"`` or
+    ``"keyring"``. An unusable file has only its ``error``.
     """
 
-    _fields = ("name", "path", "credentials", "error", "store", "public")
-    _unhashed = frozenset({"public"})
+    _fields = ("name", "path", "credentials", "error", "store", "shown")
 
     name: str
     path: Path
     credentials: AnyCredentials | None
     error: str | None
     store: str | None
-    public: dict[str, Any] | None
+    shown: AnyCredentials | None
 
     def __init__(
         self,
@@ -160,9 +167,14 @@ class ProfileEntry(_Value):
         credentials: AnyCredentials | None,
         error: str | None,
         store: str | None = None,
-        public: dict[str, Any] | None = None,
+        shown: AnyCredentials | None = None,
     ) -> None:
-        self._init(name=name, path=path, credentials=credentials, error=error, store=store, public=public)
+        self._init(name=name, path=path, credentials=credentials, error=error, store=store, shown=shown)
+
+    @property
+    def public(self) -> dict[str, Any] | None:
+        """What ``list`` shows: ``public_dict()`` of the profile, None when its file is unusable."""
+        return self.shown.public_dict() if self.shown is not None else None
 
 
 class Location(_Value):
@@ -304,16 +316,31 @@ class CredentialStore:
                     data = self._read_object(directory, name, path)
                     kind, _entry = _store_of(path, data)
                     creds = _credentials(path, data, name) if kind == FILE else None
-                    public = creds.public_dict() if creds is not None else _public(path, data, name)
+                    shown = creds if creds is not None else _metadata(path, data, name)
                 except NotLoggedIn:
                     continue  # removed since the listing, or a dangling symlink: nothing stored
                 except StoreError as exc:
                     entries.append(ProfileEntry(name=name, path=path, credentials=None, error=exc.message))
                 else:
-                    entries.append(ProfileEntry(name, path, creds, None, store=kind, public=public))
+                    entries.append(ProfileEntry(name, path, creds, None, store=kind, shown=shown))
             return entries
         finally:
             os.close(directory)
+
+    def metadata(self, profile: str) -> AnyCredentials:
+        """*profile* to show, from its file alone: a keyring profile's secrets stay in the keyring (never sign with
+        what this returns for one). NotLoggedIn / StoreError as :meth:`load`."""
+        path = self.path_for(profile)
+        try:
+            directory = self._open_profiles()
+        except FileNotFoundError:
+            raise _not_logged_in(profile) from None
+        try:
+            data = self._read_object(directory, profile, path)
+        finally:
+            os.close(directory)
+        kind, _entry = _store_of(path, data)
+        return _credentials(path, data, profile) if kind == FILE else _metadata(path, data, profile)
 
     def names(self) -> list[str]:
         """The stored profiles' names, sorted, from the directory listing alone (no file is read): for completion."""
@@ -327,11 +354,13 @@ class CredentialStore:
             os.close(directory)
 
     def storage_of(self, profile: str) -> tuple[str, str]:
-        """Where *profile* is kept, as ``loopauth status`` shows it: (kind, where), ``("file", "/…/work.json")``.
-
-        The one place that answers it, so that another kind of store adds its own answer here.
-        """
-        return "file", str(self.path_for(profile))
+        """Where *profile* is kept, as ``loopauth status`` shows it: (kind, where), ``("file", "/…/work.json")``
+        or ``("keyring", "the OS keyring (…); metadata in …")``. Reads the file only; an unreadable one is a file."""
+        try:
+            location = self.where(profile)
+        except (NotLoggedIn, StoreError):
+            return FILE, str(self.path_for(profile))
+        return location.kind, str(location.path) if location.kind == FILE else location.describe()
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -1148,9 +1177,10 @@ def _credentials(path: Path, data: dict[str, Any], profile: str) -> AnyCredentia
     return creds if creds.profile == profile else creds.replace(profile=profile)
 
 
-def _public(path: Path, data: dict[str, Any], profile: str) -> dict[str, Any]:
-    """What ``list`` shows of a profile file whose secrets are elsewhere (the keyring store)."""
-    return {**_checked(path, public_from_dict, data), "profile": profile}
+def _metadata(path: Path, data: dict[str, Any], profile: str) -> AnyCredentials:
+    """What ``list`` and ``status`` show of a profile file whose secrets are elsewhere (the keyring store)."""
+    creds = _checked(path, metadata_from_dict, data)
+    return creds if creds.profile == profile else creds.replace(profile=profile)
 
 
 def _checked(path: Path, read: Callable[[dict[str, Any]], T], data: dict[str, Any]) -> T:

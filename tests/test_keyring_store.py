@@ -100,7 +100,8 @@ async def test_a_keyring_login_keeps_every_secret_out_of_its_file(
     assert {key: printed[key] for key in secrets} == secrets
     assert printed["consumer_key"] == demo.consumer_key
     # Through the library too, and the entry is still the one and only.
-    public = {key: value for key, value in stored.items() if key not in ("store", "keyring")}
+    public = {key: value for key, value in stored.items() if key not in ("store", "keyring", "secrets")}
+    assert stored["secrets"] == sorted(secrets)  # which secrets the entry holds, never what they are
     assert CredentialStore().load("work").to_dict() == {**public, **secrets}
     assert list(entries()) == [name]
 
@@ -127,6 +128,11 @@ def test_list_and_where_read_only_the_file_and_token_fails_on_a_locked_keyring(
     assert (entry["store"], entry["screen_name"]) == ("keyring", "alice")
     where = store.where("work")
     assert (where.kind, where.entry) == ("keyring", entry_names()[0])
+    status = run_cli("status", "--profile", "work")
+    assert status.returncode == 0, status.stderr
+    assert "@alice" in status.stdout
+    assert "keyring the OS keyring" in status.stdout
+    assert secret_service.is_locked()  # listing and status unlocked nothing
 
     token = run_cli("token", "--profile", "work")
     assert token.returncode == EXIT_LOCAL
@@ -555,3 +561,18 @@ def test_keyring_property_variables_cannot_redirect_the_entry(
     assert list(entries(LOGIN_COLLECTION)) == entry_names()
     assert len(entry_names()) == 1
     assert store.load("work") == make_creds()
+
+
+def test_status_shows_each_profiles_store(secret_service: SecretServiceEnv, cli: Cli) -> None:
+    """`status` says a keyring profile is in the OS keyring (naming its entry) and a file profile is a file."""
+    store = CredentialStore()
+    store.save(make_creds("work"), kind="keyring")
+    store.save(make_creds("home"))
+    [name] = entry_names()
+    shown = cli("status")
+    assert f"entry '{name}'" in shown.stdout
+    assert "keyring the OS keyring (Secret Service" in shown.stdout
+    assert f"file {store.path_for('home')}" in shown.stdout
+    data = {e["profile"]: e for e in json.loads(cli("status", "--json").stdout)}
+    assert (data["work"]["storage"], data["home"]["storage"]) == ("keyring", "file")
+    assert SECRET not in shown.stdout

@@ -129,7 +129,7 @@ class StatusCommand:
         if self.profile is not None:
             name = store.resolve(self.profile)
             try:
-                return [Row(name, name == active, creds=store.load(name))]
+                return [Row(name, name == active, creds=store.metadata(name))]
             except NotLoggedIn:
                 return [Row(name, name == active)]
             except StoreError as exc:
@@ -137,7 +137,8 @@ class StatusCommand:
         entries = store.profiles()
         if not entries:
             return []
-        rows = [Row(e.name, e.name == active, creds=e.credentials, error=e.error) for e in entries]
+        # What the files say: a keyring profile is shown without unlocking the keyring (--check loads it for real).
+        rows = [Row(e.name, e.name == active, creds=e.shown, error=e.error) for e in entries]
         if active not in {e.name for e in entries}:
             # Every command without --profile would fail: that is worth a row of its own.
             rows.insert(0, Row(active, True))
