@@ -331,8 +331,12 @@ async def test_a_flood_of_idle_connections_neither_locks_out_the_callback_nor_fl
     try:
         await asyncio.gather(*(connect() for _ in range(1100)))
         assert len(held) > 1000
-        descriptors = len(os.listdir(f"/proc/{child.proc.pid}/fd"))
-        assert descriptors < MAX_CONNECTIONS + 64
+        # The login closes the excess as it accepts them; on a busy machine it may still be working through the
+        # backlog when the last client connected, so wait (boundedly) for it to settle below the cap.
+        deadline = time.monotonic() + 15
+        while (descriptors := len(os.listdir(f"/proc/{child.proc.pid}/fd"))) >= MAX_CONNECTIONS + 64:
+            assert time.monotonic() < deadline, f"{descriptors} descriptors open, cap {MAX_CONNECTIONS}"
+            await asyncio.sleep(0.1)
         await asyncio.wait_for(browse(start), 20)
         result = await child.finish()
     finally:
