@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import time
 
 from loopauth.demo import play_user
@@ -24,7 +23,8 @@ def main() -> int:
     try:
         asyncio.run(play_user(args.url, approve=not args.deny))
     except Exception as exc:
-        print(f"fake browser: {exc}", file=sys.stderr)
+        # One write: loopauth shares this stderr, and its line must not land inside ours.
+        os.write(2, f"fake browser: {exc}\n".encode())
     if args.linger:
         # Let go of loopauth's stdout/stderr pipes, so the test sees loopauth's own exit, not ours.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -113,6 +116,26 @@ def test_unknown_provider_host_exits_5() -> None:
                      "--timeout", "10")  # fmt: skip
     assert result.returncode == 5
     assert "cannot reach nonexistent.invalid: name lookup failed" in result.stderr.splitlines()[-1]
+
+
+def test_each_stderr_line_is_one_write() -> None:
+    """stderr is shared with the browser a login starts; each of our lines goes out in one write, so a
+    neighbour's line can never land between a line's text and its newline. A SOCK_SEQPACKET stderr keeps
+    every write a packet of its own."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with ours, theirs:
+        result = subprocess.run(
+            [sys.executable, "-m", "loopauth", "token", "--profile", "nobody"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=theirs.fileno(), timeout=60, check=False,
+        )  # fmt: skip
+        theirs.close()
+        writes = []
+        while packet := ours.recv(65536):
+            writes.append(packet.decode())
+    assert result.returncode == 7
+    assert len(writes) == 1
+    assert writes[0].startswith("loopauth: error: ")
+    assert writes[0].endswith("\n")
 
 
 def test_token_for_unknown_profile_exits_7() -> None:

@@ -17,6 +17,7 @@ Every failure is one line on stderr (``loopauth: error: …``) and a documented 
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -118,7 +119,13 @@ def run() -> None:
     waits. Everything that matters is done by then: main() has flushed the output, the
     credentials are fsynced, the sockets closed, and loopauth's threads are daemons. So leave
     with os._exit. Library callers use main(), which just returns.
+
+    stderr is shared with whatever else runs on the terminal (a browser the login started, often),
+    and ``print`` writes a line's text and its newline separately, so a neighbour's line could land
+    between them. Without write-through, the line-buffered stream sends each line in one write.
     """
+    if isinstance(sys.stderr, io.TextIOWrapper):
+        sys.stderr.reconfigure(write_through=False)
     code = main()
     try:
         import contextlib
