@@ -137,3 +137,19 @@ async def test_logging_in_over_a_profile_of_another_provider_says_so_in_one_line
     assert len(notes) == 1
     assert "held @loopauth_demo on demo" in notes[0]
     assert "now holds @loopauth_demo on elsewhere" in notes[0]
+
+
+async def test_the_demo_says_so_too_when_it_replaces_the_other_demos_profile() -> None:
+    """`loopauth demo --oauth2` after `loopauth demo` replaces the same 'demo' profile; one line says so."""
+    first = await run_cli_async("demo", "--auto")
+    assert first.returncode == 0, first.stderr
+    assert "note:" not in first.stderr
+    second = await run_cli_async("demo", "--oauth2", "--auto")
+    assert second.returncode == 0, second.stderr
+    notes = [line for line in second.stderr.splitlines() if "note:" in line]
+    assert notes == [
+        "loopauth: note: profile 'demo' held @loopauth_demo on demo; it now holds @loopauth_demo on demo-oauth2"
+    ]
+    again = await run_cli_async("demo", "--oauth2", "--auto")
+    assert again.returncode == 0, again.stderr
+    assert "note:" not in again.stderr

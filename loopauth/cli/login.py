@@ -599,7 +599,11 @@ class DemoCommand:
             return serve(self, self.serve, plays)
         store = CredentialStore()
         was = _store_of(store, self.options.profile)
+        stored = _stored(store, self.options.profile)
         creds = asyncio.run(self._login(plays))
+        note = replaced_note(stored, creds) if stored is not None else None
+        if note:
+            print(note, file=sys.stderr)
         _note_store_change(store, creds.profile, was)
         _print_result(creds, store, self.json_out)
         if not self.json_out:
