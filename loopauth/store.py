@@ -271,16 +271,12 @@ class CredentialStore:
         A keyring profile's secrets are read from the keyring (which may ask to unlock it).
         """
         path = self.path_for(profile)
-        try:
-            directory = self._open_profiles()
-        except FileNotFoundError:
-            raise _not_logged_in(profile) from None
-        try:
+        with self._reading() as directory:
+            if directory is None:
+                raise _not_logged_in(profile)
             creds = self._load_at(directory, profile, path).credentials
             assert creds is not None
             return creds
-        finally:
-            os.close(directory)
 
     def where(self, profile: str) -> Location:
         """Where *profile* is stored (its store, file and keyring entry), from its file alone: nothing is unlocked.
@@ -288,14 +284,10 @@ class CredentialStore:
         NotLoggedIn if there is no such profile, StoreError if its file is unusable.
         """
         path = self.path_for(profile)
-        try:
-            directory = self._open_profiles()
-        except FileNotFoundError:
-            raise _not_logged_in(profile) from None
-        try:
+        with self._reading() as directory:
+            if directory is None:
+                raise _not_logged_in(profile)
             loaded = self._peek_at(directory, profile, path)
-        finally:
-            os.close(directory)
         return Location(profile, loaded.kind, path, loaded.entry)
 
     def profiles(self) -> list[ProfileEntry]:
@@ -303,11 +295,9 @@ class CredentialStore:
 
         Only the files are read: a keyring profile is listed with its ``public`` fields and store, not unlocked.
         """
-        try:
-            directory = self._open_profiles()
-        except FileNotFoundError:
-            return []
-        try:
+        with self._reading() as directory:
+            if directory is None:
+                return []
             names = self._names_at(directory)
             entries: list[ProfileEntry] = []
             for name in names:
@@ -324,34 +314,22 @@ class CredentialStore:
                 else:
                     entries.append(ProfileEntry(name, path, creds, None, store=kind, shown=shown))
             return entries
-        finally:
-            os.close(directory)
 
     def metadata(self, profile: str) -> AnyCredentials:
         """*profile* to show, from its file alone: a keyring profile's secrets stay in the keyring (never sign with
         what this returns for one). NotLoggedIn / StoreError as :meth:`load`."""
         path = self.path_for(profile)
-        try:
-            directory = self._open_profiles()
-        except FileNotFoundError:
-            raise _not_logged_in(profile) from None
-        try:
+        with self._reading() as directory:
+            if directory is None:
+                raise _not_logged_in(profile)
             data = self._read_object(directory, profile, path)
-        finally:
-            os.close(directory)
         kind, _entry = _store_of(path, data)
         return _credentials(path, data, profile) if kind == FILE else _metadata(path, data, profile)
 
     def names(self) -> list[str]:
         """The stored profiles' names, sorted, from the directory listing alone (no file is read): for completion."""
-        try:
-            directory = self._open_profiles()
-        except FileNotFoundError:
-            return []
-        try:
-            return self._names_at(directory)
-        finally:
-            os.close(directory)
+        with self._reading() as directory:
+            return [] if directory is None else self._names_at(directory)
 
     def storage_of(self, profile: str) -> tuple[str, str]:
         """Where *profile* is kept, as ``loopauth status`` shows it: (kind, where), ``("file", "/…/work.json")``
@@ -405,12 +383,9 @@ class CredentialStore:
         cannot be deleted (a locked keyring), nothing is: StoreError.
         """
         path = self.path_for(profile)
-        try:
-            directory = self._open_profiles()
-        except FileNotFoundError:
-            return False  # nothing to do, so write nothing: no directories, no lock file (works read-only too)
-        try:
-            if not _exists(directory, path.name):
+        with self._reading() as directory:
+            # No profiles dir: nothing to do, so write nothing (no directories, no lock file; works read-only too).
+            if directory is None or not _exists(directory, path.name):
                 return False
             with self._locked(directory, profile):
                 self._delete_entry(directory, profile, path)
@@ -426,8 +401,6 @@ class CredentialStore:
                     os.unlink(_lock_name(profile), dir_fd=directory)
                 _fsync(directory)
                 return True
-        finally:
-            os.close(directory)
 
     def choose_store(self, profile: str, explicit: str | None = None) -> Choice:
         """The store a login of *profile* uses: ``explicit``, else ``$LOOPAUTH_STORE``, else the profile's own,
@@ -529,6 +502,19 @@ class CredentialStore:
             os.close(directory)
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[int | None]:
+        """A checked descriptor of ``profiles/`` for the block (closed after it), or None when there is none yet."""
+        try:
+            directory = self._open_profiles()
+        except FileNotFoundError:
+            yield None
+            return
+        try:
+            yield directory
+        finally:
+            os.close(directory)
 
     def _open_profiles(self, *, create: bool = False) -> int:
         """A descriptor of ``profiles/``, checked (and the config dir above it); FileNotFoundError if missing.
