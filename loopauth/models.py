@@ -648,11 +648,6 @@ def metadata_from_dict(data: Mapping[str, Any]) -> AnyCredentials:
     return credentials_from_dict({**data, **stand_ins})
 
 
-def public_from_dict(data: Mapping[str, Any]) -> dict[str, Any]:
-    """``public_dict()`` of a profile's object that may lack its secrets (a keyring profile's file)."""
-    return metadata_from_dict(data).public_dict()
-
-
 def _protocol_of(data: Mapping[str, Any]) -> str:
     protocol = data.get("protocol", "oauth1")
     if protocol not in SECRET_FIELDS:

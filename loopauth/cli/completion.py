@@ -69,9 +69,6 @@ class Subcommand:
     """What a word that is not an option completes to: ``profile``, ``choice``, ``method``, ``command`` or ``""``."""
     choices: tuple[str, ...] = ()
 
-    def taking(self, kind: str) -> list[str]:
-        return [flag for o in self.options if o.takes == kind for flag in o.flags]
-
     @property
     def flags(self) -> list[str]:
         return [flag for o in self.options for flag in o.flags]
