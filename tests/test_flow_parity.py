@@ -16,12 +16,12 @@ from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider, play_use
 
 from .conftest import oauth1, run_cli_async
 from .test_headless import approve_on_demo
-from .test_public_api import ThreadedDemo
+from .threaded_demos import in_a_thread
 
 
 @pytest.fixture
 def threaded_demo() -> Iterator[DemoProvider]:
-    with ThreadedDemo() as demo:
+    with in_a_thread(DemoProvider()) as demo:
         yield demo
 
 

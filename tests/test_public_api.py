@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 
 import aiohttp
@@ -12,30 +11,12 @@ import pytest
 import loopauth
 from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider, play_user
 
-
-class ThreadedDemo:
-    """The demo provider on its own event loop in a thread, for the blocking API (which runs asyncio.run)."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.demo = DemoProvider()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> DemoProvider:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.demo.start(), self.loop).result(10)
-        return self.demo
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.demo.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
+from .threaded_demos import in_a_thread
 
 
 @pytest.fixture
 def threaded_demo() -> Iterator[DemoProvider]:
-    with ThreadedDemo() as demo:
+    with in_a_thread(DemoProvider()) as demo:
         yield demo
 
 
