@@ -1,7 +1,7 @@
 """A stand-in for a terminal browser (w3m, lynx) run through ``BROWSER``: it owns the terminal until it is done.
 
-``BROWSER="python tests/terminal_browser.py [--pid FILE] [--hold | --idle] [--stubborn] KEYS_FILE %s"``: it reads
-one line typed on its stdin (the terminal it shares with loopauth, as w3m reads its keys), records it in
+``BROWSER="python tests/terminal_browser.py [--pid FILE] [--hold [--cooked] | --idle] [--stubborn] KEYS_FILE %s"``:
+it reads one line typed on its stdin (the terminal it shares with loopauth, as w3m reads its keys), records it in
 KEYS_FILE, then plays the user on the demo provider and exits, the way a person quits the browser once the page
 says they are logged in.
 
@@ -10,6 +10,7 @@ says they are logged in.
   stay until one more key is typed (the person quitting the browser), and exit leaving raw mode behind (as a
   browser that crashes or is killed does).
 - ``--idle``: raw mode at once, never play the user; stay until a key is typed (a browser nobody looks at).
+- ``--cooked``: with ``--hold``, leave the terminal's modes alone (a browser known by its name only).
 - ``--stubborn``: ignore SIGTERM and SIGHUP, so only SIGKILL ends it.
 """
 
@@ -35,6 +36,7 @@ def main() -> int:
     parser.add_argument("--pid", type=Path)
     parser.add_argument("--hold", action="store_true")
     parser.add_argument("--idle", action="store_true")
+    parser.add_argument("--cooked", action="store_true")
     parser.add_argument("--stubborn", action="store_true")
     parser.add_argument("keys_file", type=Path)
     parser.add_argument("url")
@@ -50,7 +52,7 @@ def main() -> int:
         return 0
     typed, _, _ = select.select([sys.stdin], [], [], 10)
     args.keys_file.write_text(sys.stdin.readline() if typed else "")
-    if args.hold:
+    if args.hold and not args.cooked:
         tty.setraw(0)
     asyncio.run(play_user(args.url))
     if args.hold:

@@ -112,15 +112,38 @@ async def browser_pid(tmp_path: Path) -> AsyncIterator[Callable[[], int]]:
                 os.kill(pid, signal.SIGKILL)
 
 
+def named_w3m(tmp_path: Path, *flags: str) -> dict[str, str]:
+    """``BROWSER=w3m``, with a ``w3m`` of ours first on PATH (the fake, run under that name)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "w3m"
+    command = console_browser(tmp_path, *flags)["BROWSER"].replace("%s", '"$1"')
+    script.write_text(f"#!/bin/sh\nexec {command}\n")
+    script.chmod(0o755)
+    return {"BROWSER": "w3m", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@pytest.mark.parametrize(
+    "browser",
+    [
+        lambda tmp_path: console_browser(tmp_path, "--hold"),  # a command that takes the terminal (raw mode)
+        lambda tmp_path: named_w3m(tmp_path, "--hold", "--cooked"),  # known by its name alone
+    ],
+    ids=["takes-the-terminal", "named-w3m"],
+)
 async def test_the_result_waits_for_the_console_browser_and_the_terminal_gets_its_modes_back(
-    demo: DemoProvider, tmp_path: Path, config_dir: Path, terminal: tuple[int, int]
+    demo: DemoProvider,
+    tmp_path: Path,
+    config_dir: Path,
+    terminal: tuple[int, int],
+    browser: Callable[[Path], dict[str, str]],
 ) -> None:
     """The tokens are saved when the callback arrives; the result is printed, and loopauth exits, only once the
     person has quit the browser that owns the terminal; the raw mode it left behind is undone."""
     controller, tty = terminal
     modes = termios.tcgetattr(tty)
     async with browser_pid(tmp_path) as pid:
-        proc = await on_terminal(tty, *demo_login_args(demo), env=console_browser(tmp_path, "--hold"))
+        proc = await on_terminal(tty, *demo_login_args(demo), env=browser(tmp_path))
         try:
             await until(lambda: (tmp_path / "browser.pid").exists())
             os.write(controller, b"j\n")  # a key for the browser; it then takes the screen (raw mode)
@@ -130,7 +153,7 @@ async def test_the_result_waits_for_the_console_browser_and_the_terminal_gets_it
                 await asyncio.wait_for(proc.stdout.read(1), 1.5)  # nothing printed under the browser's screen
             assert proc.returncode is None
             assert running(pid())
-            os.write(controller, b"q")  # the person quits the browser
+            os.write(controller, b"q\n")  # the person quits the browser
             out, err = await asyncio.wait_for(proc.communicate(), 20)
         finally:
             if proc.returncode is None:
