@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import pty
 import re
@@ -49,26 +48,38 @@ def terminal() -> Iterator[tuple[int, int]]:
             os.close(terminal)
 
 
-def _take_terminal() -> None:
-    # In the child, after setsid: make its stdin (the pty) its controlling terminal, as a login shell has.
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+# Run in a new session (start_new_session): make stdin, the pty, the controlling terminal, as a login shell
+# has one, then become loopauth. A separate program rather than a preexec_fn, which is unsafe in a threaded test.
+TAKE_TERMINAL = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'loopauth', *sys.argv[1:]])"
+)
 
 
 async def on_terminal(
-    terminal: int, *args: str, env: dict[str, str] | None = None, stderr: int = subprocess.PIPE
+    terminal: int,
+    *args: str,
+    env: dict[str, str] | None = None,
+    stderr: int = subprocess.PIPE,
+    desktop: bool = True,
 ) -> asyncio.subprocess.Process:
-    """``loopauth ARGS`` with ``terminal`` as its stdin and controlling terminal; stdout (and stderr) piped."""
+    """``loopauth ARGS`` with ``terminal`` as its stdin and controlling terminal; stdout (and stderr) piped.
+
+    ``desktop``: in a desktop session (DISPLAY set; nothing opens it), where a browser command could be a
+    desktop browser; else over SSH or in a container, where none can."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    if desktop:
+        environ["DISPLAY"] = ":99"
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "loopauth",
+        "-c",
+        TAKE_TERMINAL,
         *args,
         stdin=terminal,
         stdout=subprocess.PIPE,
         stderr=stderr,
-        env={**os.environ, **(env or {})},
+        env={**environ, **(env or {})},
         start_new_session=True,
-        preexec_fn=_take_terminal,  # one ioctl, in the child before it runs anything
     )
 
 
@@ -124,12 +135,13 @@ def named_w3m(tmp_path: Path, *flags: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "browser",
+    ("browser", "desktop"),
     [
-        lambda tmp_path: console_browser(tmp_path, "--hold"),  # a command that takes the terminal (raw mode)
-        lambda tmp_path: named_w3m(tmp_path, "--hold", "--cooked"),  # known by its name alone
+        (lambda tmp_path: console_browser(tmp_path, "--hold"), True),  # takes the terminal (raw mode)
+        (lambda tmp_path: named_w3m(tmp_path, "--hold", "--cooked"), True),  # known by its name alone
+        (lambda tmp_path: console_browser(tmp_path, "--hold", "--cooked"), False),  # no desktop: what else?
     ],
-    ids=["takes-the-terminal", "named-w3m"],
+    ids=["takes-the-terminal", "named-w3m", "no-desktop"],
 )
 async def test_the_result_waits_for_the_console_browser_and_the_terminal_gets_its_modes_back(
     demo: DemoProvider,
@@ -137,13 +149,14 @@ async def test_the_result_waits_for_the_console_browser_and_the_terminal_gets_it
     config_dir: Path,
     terminal: tuple[int, int],
     browser: Callable[[Path], dict[str, str]],
+    desktop: bool,
 ) -> None:
     """The tokens are saved when the callback arrives; the result is printed, and loopauth exits, only once the
     person has quit the browser that owns the terminal; the raw mode it left behind is undone."""
     controller, tty = terminal
     modes = termios.tcgetattr(tty)
     async with browser_pid(tmp_path) as pid:
-        proc = await on_terminal(tty, *demo_login_args(demo), env=browser(tmp_path))
+        proc = await on_terminal(tty, *demo_login_args(demo), env=browser(tmp_path), desktop=desktop)
         try:
             await until(lambda: (tmp_path / "browser.pid").exists())
             os.write(controller, b"j\n")  # a key for the browser; it then takes the screen (raw mode)
@@ -173,7 +186,7 @@ async def test_a_console_browser_is_stopped_when_the_login_fails(
     _, tty = terminal
     modes = termios.tcgetattr(tty)
     args = demo_login_args(demo)
-    args[args.index("--timeout") + 1] = "2" if ending == "timeout" else "60"
+    args[args.index("--timeout") + 1] = "8" if ending == "timeout" else "60"
     async with browser_pid(tmp_path) as pid:
         proc = await on_terminal(tty, *args, env=console_browser(tmp_path, "--idle", "--stubborn"))
         try:

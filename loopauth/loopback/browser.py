@@ -15,6 +15,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,8 @@ LAUNCHER_WAIT = 10.0
 STOP_GRACE = 2.0
 """How long a console browser has to quit after SIGTERM (w3m and lynx clean up their screen) before SIGKILL."""
 CONSOLE_BROWSERS = frozenset({"w3m", "lynx", "links", "links2", "elinks", "www-browser", "browsh"})
-"""Browsers known to draw in the terminal; any other foreground command counts as one once it changes its modes."""
+"""Browsers known to draw in the terminal; any other foreground command is one without a desktop, or on a
+desktop once it changes the terminal's modes."""
 
 RunForeground = Callable[[Sequence[str]], bool]
 
@@ -167,6 +169,12 @@ class Terminal:
                 termios.tcsetattr(self.fd, termios.TCSADRAIN, self.modes)
 
 
+def _desktop() -> bool:
+    """Whether a browser command we cannot name could be a desktop one, showing a window rather than using
+    the terminal (X11, Wayland, macOS)."""
+    return sys.platform == "darwin" or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _in_foreground(fd: int) -> bool:
     try:
         return os.tcgetpgrp(fd) == os.getpgrp()
@@ -214,14 +222,16 @@ class Browser:
                 self._proc = subprocess.Popen(command, close_fds=True)  # noqa: S603 - the user's own BROWSER
             except OSError:
                 return False
-            self._console = os.path.basename(command[0]) in CONSOLE_BROWSERS
+            # Without a desktop to show a window on, whatever runs in the foreground is a console browser.
+            self._console = os.path.basename(command[0]) in CONSOLE_BROWSERS or not _desktop()
         return self._proc.wait() == 0
 
     def in_terminal(self) -> bool:
         """Whether a console browser we started is still running in our terminal (its screen, its keyboard).
 
-        A command we cannot name counts as one once it has changed the terminal's modes (a full-screen
-        program sets raw or cbreak mode first thing); one that never touched them is a desktop browser.
+        On a desktop, a command we cannot name counts as one once it has changed the terminal's modes (a
+        full-screen program sets raw or cbreak mode first thing); one that never touched them is a desktop
+        browser, which is neither waited for nor stopped.
         """
         with self._lock:
             proc, console = self._proc, self._console
