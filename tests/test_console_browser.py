@@ -12,6 +12,7 @@ import contextlib
 import os
 import pty
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -44,8 +45,7 @@ def terminal() -> Iterator[tuple[int, int]]:
         yield controller, terminal
     finally:
         os.close(controller)
-        with contextlib.suppress(OSError):
-            os.close(terminal)
+        os.close(terminal)
 
 
 # Run in a new session (start_new_session): make stdin, the pty, the controlling terminal, as a login shell
@@ -272,15 +272,33 @@ async def test_the_pin_flow_says_it_waits_for_the_pin(demo: DemoProvider) -> Non
     assert "Waiting up to 1 s for the PIN (Ctrl-C to give up)." in said
 
 
-def _read_all(fd: int, into: bytearray) -> None:
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: every process has closed the terminal
-            return
-        if not chunk:
-            return
-        into.extend(chunk)
+class Screen:
+    """What is written to the terminal, read as it comes (a pty holds only a few kB); :meth:`text` once done."""
+
+    def __init__(self, controller: int) -> None:
+        self.controller = controller
+        self.data = bytearray()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        while True:
+            if select.select([self.controller], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(self.controller, 4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                self.data.extend(chunk)
+            elif self.done.is_set():
+                return  # the writers have exited and everything they wrote has been read
+
+    async def text(self) -> str:
+        self.done.set()
+        await asyncio.to_thread(self.thread.join, 10)
+        return self.data.decode()
 
 
 async def test_on_a_terminal_a_countdown_runs_and_is_gone_when_the_wait_ends(
@@ -292,17 +310,13 @@ async def test_on_a_terminal_a_countdown_runs_and_is_gone_when_the_wait_ends(
     args = demo_login_args(demo, "--no-browser")
     args[args.index("--timeout") + 1] = "3"
     proc = await on_terminal(tty, *args, stderr=tty)
-    os.close(tty)  # the child's alone now, so reading stops once it has exited
-    shown = bytearray()
-    reader = threading.Thread(target=_read_all, args=(controller, shown), daemon=True)
-    reader.start()
+    shown = Screen(controller)
     try:
         await asyncio.wait_for(proc.wait(), 25)
     finally:
         if proc.returncode is None:
             proc.kill()
-    await asyncio.to_thread(reader.join, 10)
-    screen = shown.decode()
+    screen = await shown.text()
     assert proc.returncode == 4, screen
     assert re.search(
         r"Waiting up to 3 s for the browser to come back to \S+, or for the address it lands on to be pasted here "
@@ -315,3 +329,25 @@ async def test_on_a_terminal_a_countdown_runs_and_is_gone_when_the_wait_ends(
     last = screen.rindex(" left ")
     assert screen.find(ERASE_LINE, last) < error  # gone before the error line is printed
     assert "loopauth: error:" in screen.split(ERASE_LINE)[-1]
+
+
+async def test_no_countdown_is_drawn_while_a_console_browser_owns_the_terminal(
+    demo: DemoProvider, tmp_path: Path, terminal: tuple[int, int]
+) -> None:
+    """The browser draws its screen on the terminal loopauth's stderr is on: the countdown stays out of it."""
+    controller, tty = terminal
+    args = demo_login_args(demo)
+    args[args.index("--timeout") + 1] = "4"
+    async with browser_pid(tmp_path) as pid:
+        proc = await on_terminal(tty, *args, env=console_browser(tmp_path, "--idle"), stderr=tty)
+        shown = Screen(controller)
+        try:
+            await asyncio.wait_for(proc.wait(), 25)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+        screen = await shown.text()
+        assert proc.returncode == 4, screen
+        assert "Waiting up to 4 s for the browser" in screen
+        assert " left " not in screen
+        assert not running(pid())
