@@ -35,10 +35,11 @@ from ..text import account_name, provider_message
 from ..urls import host_literal
 from . import wording
 from .background import Background
-from .browser import launch
+from .browser import Browser, launch
+from .countdown import Countdown, on_terminal
 from .dance import Approved, Denied, Failed, Rejected
 from .listen import Listeners
-from .options import Prepared
+from .options import Prepared, say_to_stderr
 
 if TYPE_CHECKING:
     import asyncio
@@ -68,7 +69,8 @@ class Login:
         self.client = client or Client()
         self.listeners: Listeners | None = None
         self.callback: str | None = None
-        self.browser: Background[bool] | None = None
+        self.browser: Browser | None = None
+        self.countdown: Countdown | None = None
         self.started: Background[str] | None = None
         self._bound = False
         self._launched = False
@@ -171,9 +173,11 @@ class Login:
                     if self.listeners is not None:
                         tasks += self._announce_served(interactive)
                         waiting_for = wording.waiting_for_browser(self.callback)
+                        self.say(wording.waiting(waiting_for, options.timeout, paste=interactive))
+                        tasks += self._start_countdown()
                     else:
-                        await self._announce_direct(begun, interactive)
                         waiting_for = wording.WAITING_FOR_PIN if self.plan.oob else wording.WAITING_FOR_PASTE
+                        await self._announce_direct(begun, interactive, waiting_for)
                     tries = TYPED_TRIES
                     while True:
                         outcome = await self._wait(begun, waiter, waiting_for)
@@ -196,6 +200,7 @@ class Login:
                                 raise ProviderError(final, status=exc.status, body=exc.body) from None
                             self.say(wording.typo_again(self.plan.oob, tries))
                             if interactive:
+                                self._stop_countdown()  # the prompt takes the line a person types on
                                 print(wording.prompt(self.plan.oob), end="", file=sys.stderr, flush=True)
                             waiter.rearm()
                             continue
@@ -203,6 +208,12 @@ class Login:
                     await self._save(creds)
                     account = account_name(creds.screen_name, creds.user_id)
                     waiter.finish(wording.success_page(self.dance.provider_name, account))
+                    for task in tasks:
+                        task.cancel()  # nothing more to announce, read or count down
+                    if self.browser is not None and self.browser.in_terminal():
+                        # A console browser owns the terminal: the result waits until its user quits it, rather
+                        # than being printed under its screen (the saved login no longer depends on it).
+                        await self.browser.wait()
                     return creds
                 except LoopAuthError as exc:
                     waiter.fail_start(exc)
@@ -223,13 +234,17 @@ class Login:
                 with contextlib.suppress(BaseException):
                     await task
             self.client.close()
+            self._stop_countdown()
             self.close()
         raise AssertionError("unreachable: the login above returns or raises")
 
     def close(self) -> None:
-        """Free the sockets (the server closes them too; this covers a login that never got to serve)."""
+        """Free the sockets (the server closes them too; this covers a login that never got to serve); end a
+        console browser still in the terminal and give the terminal its modes back."""
         if self.listeners is not None:
             self.listeners.close()
+        if self.browser is not None:
+            self.browser.stop()
 
     # -- helpers -------------------------------------------------------------------------------------------------
 
@@ -290,7 +305,24 @@ class Login:
         if not await opened:  # type: ignore[misc]
             self.say(wording.no_browser(url))
 
-    async def _announce_direct(self, begun: asyncio.Future[str], interactive: bool) -> None:
+    def _start_countdown(self) -> list[asyncio.Task[object]]:
+        """The time left, on a terminal the status lines go to (see :mod:`.countdown`); its lines go over it."""
+        import asyncio
+
+        if self.options.say is not say_to_stderr or not on_terminal(sys.stderr):
+            return []
+        browser = self.browser
+        # A browser we started may be drawing on this terminal until it returns (a desktop one returns at once).
+        countdown = Countdown(sys.stderr, self.deadline, hidden=lambda: browser is not None and not browser.done())
+        self.countdown = countdown
+        self.say = countdown.line
+        return [asyncio.ensure_future(countdown.run())]
+
+    def _stop_countdown(self) -> None:
+        if self.countdown is not None:
+            self.countdown.stop()
+
+    async def _announce_direct(self, begun: asyncio.Future[str], interactive: bool, waiting_for: str) -> None:
         """Without a server of ours the browser goes straight to the provider, once its page is known."""
         url = await begun
         name = self.dance.provider_name
@@ -300,7 +332,8 @@ class Login:
         else:
             self.say(wording.opening_provider(name))
             if opener is True:
-                opened = await launch(url).wait()
+                self.browser = launch(url)
+                opened = await self.browser.wait()
             else:
                 opened = await opener(url)
             self.say(wording.if_not_opened(url) if opened else wording.no_browser(url))
@@ -310,6 +343,7 @@ class Login:
             assert self.callback is not None
             for line in wording.paste_next(self.callback, self.plan.why_not):
                 self.say(line)
+        self.say(wording.waiting(waiting_for, self.options.timeout, paste=False))
         if interactive:
             print(wording.prompt(self.plan.oob), end="", file=sys.stderr, flush=True)
 
@@ -346,6 +380,8 @@ class Login:
         if interactive and self.served:
             self.say(wording.PASTE_INVITE)
         async for line in lines:
+            if interactive and self.countdown is not None:
+                self.countdown.newline()  # its Enter moved the cursor below the countdown
             if not line.strip():
                 continue
             match = waiter.offer_pasted(line)

@@ -194,5 +194,22 @@ def waiting_for_browser(callback: str) -> str:
     return f"the browser to come back to {callback}"
 
 
+def duration(seconds: float) -> str:
+    if seconds >= 120 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+def waiting(waiting_for: str, timeout: float, *, paste: bool) -> str:
+    also = ", or for the address it lands on to be pasted here" if paste else ""
+    return f"Waiting up to {duration(timeout)} for {waiting_for}{also} (Ctrl-C to give up)."
+
+
+def countdown(left: float) -> str:
+    # Fixed width, so a redraw covers the last one without erasing what a person typed after it.
+    seconds = max(0, int(left + 0.999))
+    return f"waiting, {seconds // 60:2d}:{seconds % 60:02d} left "
+
+
 WAITING_FOR_PIN = "the PIN"
 WAITING_FOR_PASTE = "the address the browser landed on to be pasted"
