@@ -17,7 +17,7 @@ from .parser import Commands
 from .token import ENV_FIELDS, ENV_FIELDS_OAUTH2
 
 SHELLS = ("bash", "zsh", "fish")
-FILE_OPTIONS = frozenset({"--consumer-secret-file", "--rsa-key", "--tls-cert", "--tls-key"})
+FILE_OPTIONS = frozenset({"--consumer-secret-file", "--client-secret-file", "--rsa-key", "--tls-cert", "--tls-key"})
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 
 
