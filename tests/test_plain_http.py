@@ -64,7 +64,7 @@ def test_uppercase_scheme_is_plain_http_too(cli: Cli) -> None:
 
 def test_the_adapters_raise_usage_error_before_the_library_connects(profile: str) -> None:
     """requests, httpx (sync and async) and aiohttp_headers: UsageError, not the library's connection error."""
-    with pytest.raises(UsageError, match="refusing to send .* over plain http to host.invalid"):
+    with pytest.raises(UsageError, match=r"refusing to send .* over plain http to host\.invalid"):
         requests.get(OFF_LOOPBACK, auth=loopauth.auth.requests(), timeout=5)
     with pytest.raises(UsageError, match="over plain http"):
         httpx.get(OFF_LOOPBACK, auth=loopauth.auth.httpx(), timeout=5)
