@@ -35,7 +35,7 @@ _DANGEROUS_PREFIXES = (
     "PYTHON", "PERL", "RUBY", "NODE_", "LUA_", "JAVA_", "_JAVA_", "JDK_JAVA_", "DOTNET_", "COMPLUS_",  # interpreters
     "GIT_",  # GIT_SSH_COMMAND, GIT_ASKPASS, GIT_CONFIG_*, GIT_EXEC_PATH, ...
     "LC_", "OPENSSL_", "SSL_",  # locale files, OpenSSL engines and trust
-)
+)  # fmt: skip
 _DANGEROUS_NAMES = frozenset(
     {
         # shells
