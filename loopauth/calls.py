@@ -21,7 +21,7 @@ from .oauth1.signing import FORM_CONTENT_TYPE, Consumer, consumer_for, form_enco
 from .providers import ALIASES, PRESETS
 from .store import CredentialStore
 from .text import provider_message
-from .urls import normalize_url
+from .urls import normalize_url, refuse_plain_http
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ def sign_for(
     (RFC 6750 §2.1), which it must already have refreshed (:func:`loopauth.fresh.load_fresh`).
     """
     url = normalize_url(url)
+    refuse_plain_http(url, "a bearer token" if isinstance(creds, OAuth2Credentials) else "an OAuth 1.0a signature")
     if isinstance(creds, OAuth2Credentials):
         method = method.upper()
         body = None

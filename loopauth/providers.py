@@ -179,10 +179,26 @@ def load_custom(path: Path) -> dict[str, AnyProvider]:
     lines = text.splitlines()
     found: dict[str, AnyProvider] = {}
     for name, table in data.items():
+        _check_name(name, f"{path}:{_line_of(lines, name)}")
         if not isinstance(table, dict):
             raise UsageError(f"{path}:{_line_of(lines, name)}: [{name}] must be a table of endpoints")
         found[name] = _from_table(name, table, lambda key=None, name=name: f"{path}:{_line_of(lines, name, key)}")
     return found
+
+
+def _check_name(name: str, at: str) -> None:
+    """A table's name must look like a profile's: completion scripts, messages and ``loopauth providers`` print it,
+    so it holds nothing a shell or a terminal acts on (``$(…)``, quotes, spaces, escapes)."""
+    from .store import validate_profile_name
+
+    try:
+        validate_profile_name(name)
+    except UsageError:
+        shown = repr(name if len(name) <= 64 else name[:64] + "…")
+        raise UsageError(
+            f"{at}: invalid provider name {shown}: use 1-64 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit"
+        ) from None
 
 
 def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> AnyProvider:
@@ -232,6 +248,8 @@ def _line_of(lines: list[str], name: str, key: str | None = None) -> int:
         (number for number, line in enumerate(lines, start=1) if header.match(line) or inline.match(line)), None
     )
     if start is None:
+        start = _escaped_header(lines, name)
+    if start is None:
         return 1
     if key is None:
         return start
@@ -246,6 +264,20 @@ def _line_of(lines: list[str], name: str, key: str | None = None) -> int:
         if field.search(line):
             return number
     return start
+
+
+def _escaped_header(lines: list[str], name: str) -> int | None:
+    """The line of a ``["…"]`` header that names ``name`` through TOML escapes (``"\\u001b"``), if any."""
+    import tomllib
+
+    for number, line in enumerate(lines, start=1):
+        if line.lstrip().startswith("["):
+            try:
+                if name in tomllib.loads(line.strip()):
+                    return number
+            except tomllib.TOMLDecodeError:
+                continue
+    return None
 
 
 def _oauth2_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> OAuth2Provider:

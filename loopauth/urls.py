@@ -41,6 +41,20 @@ def check_endpoint(url: str, what: str) -> str:
     return url
 
 
+def refuse_plain_http(url: str, what: str) -> None:
+    """UsageError when ``what`` (a profile's credentials) would go to ``url`` over plain http off loopback.
+
+    Anyone on the path would read a bearer token, or change what an OAuth 1.0a signature leaves unsigned (a
+    JSON body, a file) and read the answer. Loopback stays open for tests, as for a login's endpoints.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname or ""):
+        raise UsageError(
+            f"refusing to send {what} over plain http to {parts.hostname}: use https "
+            "(plain http is allowed only to loopback, for testing)"
+        )
+
+
 def with_query(url: str, params: Mapping[str, str] | None) -> str:
     """``url`` with ``params`` appended to its query, its own query kept exactly as written."""
     if not params:

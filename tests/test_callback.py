@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -236,16 +238,41 @@ async def test_localhost_server_still_rejects_foreign_host_headers() -> None:
     assert not waiter.result.done()
 
 
-async def test_callback_at_the_root_moves_the_start_page_to_start() -> None:
-    """With the callback at "/", /start forwards to the provider and "/" is the callback."""
+async def test_callback_at_the_root_keeps_the_start_page_at_its_own_path() -> None:
+    """With the callback at "/", the start page still forwards from its random path and "/" is the callback."""
     waiter = waiter_for()
     waiter.finish(Page(200, "done"))
     async with serving(waiter, path="/") as srv:
-        assert srv.start_url == f"http://127.0.0.1:{srv.port}/start"
         status, headers, _ = await get(srv.start_url)
         assert (status, headers["Location"]) == (302, AUTHORIZE)
         status, _, body = await get(f"{srv.origin}/?oauth_token={TOKEN}&oauth_verifier=v")
     assert (status, body) == (200, "done")
+
+
+async def test_the_start_page_is_at_a_random_path_and_root_is_404() -> None:
+    """Each login's start page has 128 random bits of path; "/" reveals nothing (no redirect, no token)."""
+    async with serving(waiter_for()) as one, serving(waiter_for()) as two:
+        paths = [urlsplit(srv.start_url).path for srv in (one, two)]
+        assert all(re.fullmatch(r"/[A-Za-z0-9_-]{22}", path) for path in paths)
+        assert paths[0] != paths[1]
+        for url in (f"{one.origin}/", f"{one.origin}/start", f"{one.origin}{paths[1]}"):
+            status, headers, body = await get(url)
+            assert status == 404, url
+            assert "Location" not in headers
+            assert TOKEN not in body
+
+
+async def test_the_start_page_forwards_once() -> None:
+    """A second visit, whoever makes it, gets a 410 page that says the link was used, and no provider URL."""
+    async with serving(waiter_for()) as srv:
+        status, headers, _ = await get(srv.start_url)
+        assert (status, headers["Location"]) == (302, AUTHORIZE)
+        status, headers, body = await get(srv.start_url)
+        assert status == 410
+        assert "Location" not in headers
+        assert "already used" in body
+        assert TOKEN not in body
+        assert not srv.waiter.result.done()
 
 
 async def test_pasted_bare_verifier_is_paired_with_our_token() -> None:

@@ -27,7 +27,9 @@ def _env(config_dir: Path) -> dict[str, str]:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "LOOPAUTH_CONFIG_DIR": str(config_dir)}
 
 
-def bash_complete(config_dir: Path, *words: str) -> list[str]:
+def bash_complete(
+    config_dir: Path, *words: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> list[str]:
     """What `_loopauth` offers for a command line whose last word is being completed, in a real bash that sourced
     `loopauth completion bash` as the README says."""
     script = (
@@ -40,7 +42,7 @@ def bash_complete(config_dir: Path, *words: str) -> list[str]:
     )
     result = subprocess.run(
         ["bash", "--norc", "--noprofile", "-c", script],
-        env=_env(config_dir), capture_output=True, text=True, timeout=30,
+        env=env or _env(config_dir), cwd=cwd, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -220,3 +222,76 @@ def test_fish_completes_profiles_providers_and_options(config_dir: Path, profile
     assert "switch" in fish_complete("loopauth sw")
     assert "--check" in fish_complete("loopauth status --")
     assert fish_complete("loopauth switch ") == profiles
+
+
+# -- names are never run, whatever they hold ------------------------------------------------------------------------
+# loopauth refuses such names in providers.toml and for profiles; the scripts must not depend on it. A `loopauth`
+# first on PATH answers `completion --profiles|--providers` with names that are shell code, and otherwise is the
+# real one. Each shell completes in an empty directory, which must stay empty.
+
+HOSTILE = ["$(touch${IFS}pwned)", "`touch pwned2`", "x;touch pwned3", "a b", "*", "ok"]
+
+
+@pytest.fixture
+def hostile(tmp_path: Path, config_dir: Path) -> tuple[dict[str, str], Path]:
+    """The environment whose `loopauth` prints HOSTILE as names, and the empty directory to complete in."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    names = "".join(f"{shlex.quote(name)} " for name in HOSTILE)
+    program = bin_dir / "loopauth"
+    program.write_text(
+        "#!/bin/sh\n"
+        'case "$1 $2" in\n'
+        f'"completion --profiles"|"completion --providers") printf "%s\\n" {names};;\n'
+        f'*) exec {shlex.quote(BIN)}/loopauth "$@";;\n'
+        "esac\n"
+    )
+    program.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    return {**_env(config_dir), "PATH": f"{bin_dir}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}"}, work
+
+
+@pytest.mark.parametrize("words", [("token", "--profile", ""), ("login", "--provider", ""), ("switch", "")])
+def test_bash_offers_names_quoted_and_never_runs_them(
+    config_dir: Path, hostile: tuple[dict[str, str], Path], words: tuple[str, ...]
+) -> None:
+    """No `compgen -W "$(…)"`: nothing runs, nothing is globbed, and each name is offered quoted for the line."""
+    env, work = hostile
+    offered = bash_complete(config_dir, "loopauth", *words, env=env, cwd=work)
+    assert list(work.iterdir()) == []
+    assert offered == [shlex_bash(name) for name in HOSTILE]
+
+
+def shlex_bash(name: str) -> str:
+    """`printf %q`'s quoting, from bash itself."""
+    result = subprocess.run(["bash", "-c", 'printf %q "$1"', "_", name], capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+@needs_zsh
+def test_zsh_never_runs_names(config_dir: Path, hostile: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    """In a real interactive zsh: the names are offered as they are (compadd quotes them) and none runs."""
+    env, work = hostile
+    for line in ("loopauth token --profile ", "loopauth login --provider "):
+        out = tmp_path / "matches"
+        out.unlink(missing_ok=True)
+        zenv = {**env, "OUT": str(out), "DUMP": str(tmp_path / "zcompdump"), "LINE": line}
+        subprocess.run(["zsh", "-f", "-c", ZSH_DRIVER], env=zenv, cwd=work, timeout=60, check=True, capture_output=True)
+        matches = [m for m in out.read_text().splitlines() if m != "--end--"]
+        assert sorted(matches) == sorted(HOSTILE), line
+        assert list(work.iterdir()) == [], line
+
+
+@needs_fish
+def test_fish_never_runs_names(config_dir: Path, hostile: tuple[dict[str, str], Path]) -> None:
+    """fish's `complete -C`: the names as they are, and none runs."""
+    env, work = hostile
+    for line in ("loopauth token --profile ", "loopauth login --provider "):
+        script = f"loopauth completion fish | source; complete -C {shlex.quote(line)}"
+        result = subprocess.run(
+            ["fish", "--no-config", "-c", script], env=env, cwd=work, capture_output=True, text=True, timeout=30
+        )
+        assert result.returncode == 0, result.stderr
+        assert sorted(c.split("\t")[0] for c in result.stdout.splitlines()) == sorted(HOSTILE), line
+        assert list(work.iterdir()) == [], line

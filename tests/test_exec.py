@@ -77,6 +77,13 @@ def test_map_renames_fields_and_stale_values_from_the_parent_are_cleared() -> No
     assert "LOOPAUTH_SCREEN_NAME" not in _env_of(env=parent)
 
 
+_DANGEROUS = (
+    "PATH", "BASH_ENV", "ENV", "IFS", "PYTHONPATH", "PYTHONSTARTUP", "PERL5OPT", "PERL5LIB", "NODE_OPTIONS",
+    "SHELLOPTS", "PS4", "GCONV_PATH", "LOCPATH", "JAVA_TOOL_OPTIONS", "RUBYOPT", "GIT_SSH_COMMAND", "GIT_ASKPASS",
+    "GLIBC_TUNABLES", "https_proxy", "BROWSER", "HOME",
+)  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -85,14 +92,27 @@ def test_map_renames_fields_and_stale_values_from_the_parent_are_cleared() -> No
         (("--map", "oauth_token=1X"), "--map takes FIELD=VAR"),
         (("--map", "oauth_token"), "--map takes FIELD=VAR"),
         (("--prefix", "1X"), "--prefix must be"),
+        (("--map", "oauth_token=A-B"), "--map takes FIELD=VAR"),
+        (("--map", "oauth_token=LD_PRELOAD"), "refusing $LD_PRELOAD"),
+        (("--map", "screen_name=ld_audit"), "refusing $ld_audit"),
+        (("--map", "oauth_token=DYLD_INSERT_LIBRARIES"), "refusing $DYLD_INSERT_LIBRARIES"),
+        *((("--map", f"user_id={name}"), f"refusing ${name}") for name in _DANGEROUS),
+        (("--prefix", "LD_"), "refusing $LD_CONSUMER_KEY"),
+        (("--prefix", "PYTHON"), "refusing $PYTHONCONSUMER_KEY"),
     ],
 )
 def test_bad_maps_are_usage_errors_before_anything_runs(
-    cli: Cli, tmp_path: Path, args: tuple[str, ...], words: str
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], words: str
 ) -> None:
     """Exit 2, one line; the command never ran."""
     CredentialStore().save(make_creds("default"))
     marker = tmp_path / "ran"
+
+    def execvpe(*args: object) -> None:
+        # In process, a real exec would replace the test run itself with `touch`.
+        raise AssertionError("the command was run")
+
+    monkeypatch.setattr("os.execvpe", execvpe)
     result = cli("exec", *args, "--", "touch", str(marker))
     assert result.returncode == 2
     assert words in result.stderr

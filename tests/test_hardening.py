@@ -11,6 +11,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -31,7 +32,7 @@ async def _start_login(demo: DemoProvider, *extra: str) -> tuple[asyncio.subproc
     )  # fmt: skip
     assert proc.stderr is not None
     line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
-    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    match = re.search(r"http://127\.0\.0\.1:\d+/[\w-]+", line)
     assert match, line
     return proc, match.group(0)
 
@@ -148,7 +149,8 @@ async def test_unusable_config_dir_exits_6_before_the_browser(demo: DemoProvider
 async def test_ctrl_c_while_waiting_exits_130_and_frees_the_port(demo: DemoProvider, config_dir: Path) -> None:
     """SIGINT during the wait: exit 130, no traceback, the port released, nothing written."""
     proc, start_url = await _start_login(demo)
-    port = int(start_url.rsplit(":", 1)[1].rstrip("/"))
+    port = urlsplit(start_url).port
+    assert port is not None
     proc.send_signal(signal.SIGINT)
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 130

@@ -226,10 +226,10 @@ async def test_pin_typed_after_oob_is_the_verifier(demo: DemoProvider, login: St
 async def test_paste_wins_while_the_loopback_server_also_waits(demo: DemoProvider, login: StartLogin) -> None:
     """With the server listening, the callback address pasted on stdin completes first, and the server closes."""
     child = await login(*demo_login_args(demo, "--no-browser"))
-    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
+    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/[\w-]+) "))[1]
     authorize = (await child.expect(r"Or open the provider's page: " + URL_PATTERN))[1]
     landed = await approve_on_demo(authorize)
-    assert landed.startswith(start + "callback?")
+    assert landed.startswith(urljoin(start, "/callback?"))
     await child.paste(landed)
     assert_logged_in(await child.finish(), secret=verifier_of(landed))
     with pytest.raises(aiohttp.ClientConnectionError):
@@ -272,7 +272,7 @@ async def test_no_stdin_at_all_does_not_disturb_the_browser_login(demo: DemoProv
 async def test_no_browser_prints_a_local_url_that_completes_the_login(demo: DemoProvider, login: StartLogin) -> None:
     """--no-browser runs no browser; visiting the short local URL it prints logs in."""
     child = await login(*demo_login_args(demo, "--no-browser"), env=browser_env("--deny"))
-    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
+    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/[\w-]+) "))[1]
     page = await play_user(start)
     assert "Logged in" in page
     result = await child.finish()
@@ -283,11 +283,11 @@ async def test_no_browser_prints_a_local_url_that_completes_the_login(demo: Demo
 async def test_callback_url_at_the_root_is_served_with_the_start_page_aside(
     demo: DemoProvider, login: StartLogin
 ) -> None:
-    """A loopback --callback-url with path / is served; the start page moves to /start."""
+    """A loopback --callback-url with path / is served; the start page has its own random path beside it."""
     child = await login(*demo_login_args(demo, "--callback-url", "http://127.0.0.1:0/", "--no-browser"))
     registered = (await child.expect(r"register this exact URL with demo\): (http://127\.0\.0\.1:\d+/)$"))[1]
     start = (await child.expect(r"Open this URL in a browser to log in: (\S+) "))[1]
-    assert start == registered + "start"
+    assert re.fullmatch(re.escape(registered) + r"[\w-]{22}", start)
     assert "Logged in" in await play_user(start)
     assert_logged_in(await child.finish())
 
@@ -301,7 +301,7 @@ async def test_localhost_callback_is_reached_over_ipv6_loopback(demo: DemoProvid
         pytest.skip("this machine has no IPv6 loopback")
     child = await login(*demo_login_args(demo, "--callback-url", "http://localhost:0/callback", "--no-browser"))
     await child.expect(r"register this exact URL with demo\): http://localhost:\d+/callback$")
-    start = (await child.expect(r"Open this URL in a browser to log in: (http://localhost:\d+/) "))[1]
+    start = (await child.expect(r"Open this URL in a browser to log in: (http://localhost:\d+/[\w-]+) "))[1]
     assert "Logged in" in await browse(start, via="[::1]")
     assert_logged_in(await child.finish())
 
@@ -342,7 +342,7 @@ async def test_ssh_session_prints_the_tunnel_command_with_the_real_port(demo: De
     env = {"SSH_CONNECTION": "192.0.2.7 51000 192.0.2.1 2222", "LOGNAME": "dev", "USER": "dev"}
     child = await login(*demo_login_args(demo, "--no-browser"), env=env)
     tunnel = await child.expect(r"^  ssh -N -L (\d+):127\.0\.0\.1:(\d+) -p 2222 dev@192\.0\.2\.1$")
-    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
+    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/[\w-]+) "))[1]
     assert tunnel[1] == tunnel[2] == str(URL(start).port)
     await play_user(start)
     assert_logged_in(await child.finish())
@@ -439,7 +439,7 @@ async def test_tls_callback_with_a_given_certificate(demo: DemoProvider, login: 
     ca, cert, key = write_test_pki(tmp_path)
     child = await login(*demo_login_args(demo, "--tls-cert", str(cert), "--tls-key", str(key), "--no-browser"))
     await child.expect(r"register this exact URL with demo\): https://127\.0\.0\.1:\d+/callback$")
-    start = (await child.expect(r"Open this URL in a browser to log in: (https://127\.0\.0\.1:\d+/) "))[1]
+    start = (await child.expect(r"Open this URL in a browser to log in: (https://127\.0\.0\.1:\d+/[\w-]+) "))[1]
     trusting = ssl.create_default_context(cafile=str(ca))
     trusting.verify_flags |= ssl.VERIFY_X509_STRICT  # 3.13's default, asked for so every Python checks the same
     assert "Logged in" in await browse(start, ssl_context=trusting)
@@ -450,7 +450,7 @@ async def test_tls_self_signed_warns_and_serves_https(demo: DemoProvider, login:
     """--tls-self-signed warns about the browser prompt; a client accepting the certificate completes the login."""
     child = await login(*demo_login_args(demo, "--tls-self-signed", "--no-browser"))
     await child.expect(r"self-signed certificate: the browser will warn")
-    start = (await child.expect(r"Open this URL in a browser to log in: (https://127\.0\.0\.1:\d+/) "))[1]
+    start = (await child.expect(r"Open this URL in a browser to log in: (https://127\.0\.0\.1:\d+/[\w-]+) "))[1]
     with pytest.raises(aiohttp.ClientConnectorCertificateError):
         await browse(start)  # a verifying client refuses it, as a browser would until told to go on
     assert "Logged in" in await browse(start, ssl_context=False)  # the user clicking "accept the risk"
@@ -652,7 +652,7 @@ async def test_wsl_opens_the_short_local_url_with_the_windows_launchers(
     assert_logged_in(result)
     opened = (bin_dir / "wslview.log").read_text().split()
     assert len(opened) == 1
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", opened[0])
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/[\w-]{22}", opened[0])
     assert (bin_dir / "explorer.exe.log").exists() is not wslview_works
 
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -67,7 +68,7 @@ async def test_a_bare_word_does_not_complete_a_served_login(word: str) -> None:
 async def test_stray_words_on_stdin_never_reach_the_provider(demo: DemoProvider, login: StartLogin) -> None:
     """`(sleep 2; echo y) | loopauth login`: 'y' and 'ok' get one line each; the browser then logs in."""
     child = await login(*demo_login_args(demo, "--no-browser"))
-    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
+    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/[\w-]+) "))[1]
     await child.expect(r"Or open the provider's page: ")
     for word in ("y", "ok"):
         await child.paste(word)
@@ -289,9 +290,11 @@ async def test_a_provider_trickling_its_answer_is_cut_off_at_the_timeout() -> No
 async def _served_login(demo: DemoProvider, login: StartLogin) -> tuple[Login, str, int]:
     """`loopauth login --no-browser`, once it serves: the child, its start URL and its port."""
     child = await login(*demo_login_args(demo, "--no-browser"))
-    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
+    start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/[\w-]+) "))[1]
     await child.expect(r"Or open the provider's page: ")
-    return child, start, int(start.rsplit(":", 1)[1].rstrip("/"))
+    port = urlsplit(start).port
+    assert port is not None
+    return child, start, port
 
 
 async def test_a_malformed_request_puts_nothing_on_stderr(demo: DemoProvider, login: StartLogin) -> None:
@@ -350,7 +353,7 @@ async def test_a_flood_of_idle_connections_neither_locks_out_the_callback_nor_fl
 
 async def test_the_oldest_idle_connection_makes_way_and_busy_ones_are_kept() -> None:
     """At the limit, a new connection closes the oldest idle one; when every one is mid-request, it gets a 503."""
-    waiter = waiter_for(started=False)  # so "/" waits: each request to it keeps its connection busy
+    waiter = waiter_for(started=False)  # so the start page waits: each request to it keeps its connection busy
     async with serving(waiter) as server:
         idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(MAX_CONNECTIONS)]
         await asyncio.sleep(0.1)  # let the server take them all in
@@ -361,7 +364,7 @@ async def test_the_oldest_idle_connection_makes_way_and_busy_ones_are_kept() -> 
             writer.transport.abort()
         await asyncio.sleep(0.1)
 
-        head = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+        head = f"GET {urlsplit(server.start_url).path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
         busy = []
         for _ in range(MAX_CONNECTIONS):
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
@@ -372,9 +375,11 @@ async def test_the_oldest_idle_connection_makes_way_and_busy_ones_are_kept() -> 
         assert (await asyncio.wait_for(reader.read(), 5)).startswith(b"HTTP/1.1 503 ")
         writer.close()
         waiter.ready(AUTHORIZE)
-        for reader, writer in busy:  # none was cut off: each gets its redirect now
-            assert (await asyncio.wait_for(reader.readuntil(b"\r\n"), 5)).startswith(b"HTTP/1.1 302")
+        answers = []
+        for reader, writer in busy:  # none was cut off: each gets its answer now, and one the redirect
+            answers.append((await asyncio.wait_for(reader.readuntil(b"\r\n"), 5))[:12])
             writer.transport.abort()
+        assert sorted(answers) == [b"HTTP/1.1 302"] + [b"HTTP/1.1 410"] * (MAX_CONNECTIONS - 1)
 
 
 async def test_loop_errors_about_the_server_are_dropped_others_passed_on() -> None:
@@ -486,7 +491,7 @@ async def test_a_missing_secret_is_asked_for_on_the_terminal_without_echo(demo: 
                 prompt += await asyncio.wait_for(proc.stderr.read(1), 20) or b"<EOF>"
                 assert not prompt.endswith(b"<EOF>"), prompt
             os.write(controller, demo.consumer_secret.encode() + b"\n")
-            start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/) "))[1]
+            start = (await child.expect(r"Open this URL in a browser to log in: (http://127\.0\.0\.1:\d+/[\w-]+) "))[1]
             await asyncio.wait_for(browse(start), 20)
             result = await child.finish()
         finally:

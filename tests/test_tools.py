@@ -326,12 +326,13 @@ async def test_plaintext_login_then_signed_request(demo: DemoProvider) -> None:
 
 
 async def test_plaintext_is_refused_over_plain_http_off_loopback(demo: DemoProvider) -> None:
-    """PLAINTEXT would send the secrets in clear: refused (exit 2) for http off loopback, before any network."""
+    """PLAINTEXT would send the secrets in clear: refused (exit 2) for http off loopback, before any network (as
+    every signature and bearer is)."""
     await _login(demo, "--signature-method", "PLAINTEXT")
     for args in (("request", "http://example.com/1.1/echo"), ("header", "GET", "http://example.com/x")):
         result = await run_cli_async(*args)
         assert result.returncode == 2, result.stderr
-        assert "PLAINTEXT signatures need https" in result.stderr
+        assert "refusing to send an OAuth 1.0a signature over plain http to example.com" in result.stderr
         assert result.stdout == ""
 
 

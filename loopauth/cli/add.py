@@ -20,7 +20,7 @@ from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provider, Provider
 from ..store import CredentialStore
 from ..text import account_with_id, clean, has_control
-from .login import _foreground_terminal, replaced_note
+from .login import _foreground_terminal, add_client_secret_options, replaced_note
 from .output import print_json
 from .parser import Commands
 
@@ -54,11 +54,7 @@ def register(commands: Commands) -> None:
     )
     p.add_argument("--rsa-key", metavar="FILE", help="OAuth 1.0a: PEM private key for RSA-SHA1 (needs loopauth[rsa])")
     p.add_argument("--client-id", metavar="ID", help="OAuth 2.0: the app's client id (default: $LOOPAUTH_CLIENT_ID)")
-    p.add_argument(
-        "--client-secret",
-        metavar="S",
-        help="OAuth 2.0: a confidential client's secret, for refreshes (default: $LOOPAUTH_CLIENT_SECRET)",
-    )
+    add_client_secret_options(p, "(for refreshes; default: $LOOPAUTH_CLIENT_SECRET)")
     p.add_argument("--scope", metavar="'A B C'", help="OAuth 2.0: the scopes the token was granted, if you know them")
     p.add_argument("--no-verify", action="store_true", help="store them without asking the provider first")
     p.add_argument("--json", action="store_true", help="print the stored profile (no secret) as one JSON object")
@@ -79,7 +75,7 @@ class AddCommand:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AddCommand:
-        from .login import _consumer_secret
+        from .login import _consumer_secret, client_secret
 
         return cls(
             args.profile,
@@ -88,7 +84,7 @@ class AddCommand:
             _consumer_secret(args),
             args.rsa_key,
             args.client_id,
-            args.client_secret,
+            client_secret(args),
             args.scope,
             not args.no_verify,
             args.json,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from .parser import Commands
 from .token import ENV_FIELDS, ENV_FIELDS_OAUTH2
 
 SHELLS = ("bash", "zsh", "fish")
-FILE_OPTIONS = frozenset({"--consumer-secret-file", "--rsa-key", "--tls-cert", "--tls-key"})
+FILE_OPTIONS = frozenset({"--consumer-secret-file", "--client-secret-file", "--rsa-key", "--tls-cert", "--tls-key"})
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 
 
@@ -98,7 +99,8 @@ def spec(parser: argparse.ArgumentParser) -> list[Subcommand]:
 def _option(action: argparse.Action) -> Option:
     flags = tuple(action.option_strings)
     repeats = isinstance(action, argparse._AppendAction)
-    if action.nargs == 0:
+    if action.nargs in (0, argparse.OPTIONAL):
+        # An optional value (`--client-secret` alone asks for it) is never completed: offer what follows instead.
         return Option(flags, action.help or "", "")
     if action.choices:
         return Option(flags, action.help or "", "choice", tuple(str(c) for c in action.choices), repeats)
@@ -144,9 +146,9 @@ def bash(commands: Sequence[Subcommand]) -> str:
 
     value_cases = []
     for kind, reply in (
-        ("profile", 'COMPREPLY=($(compgen -W "$(_loopauth_names --profiles)" -- "$cur"))'),
-        ("provider", 'COMPREPLY=($(compgen -W "$(_loopauth_names --providers)" -- "$cur"))'),
-        ("file", 'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))'),
+        ("profile", "_loopauth_offer_names --profiles"),
+        ("provider", "_loopauth_offer_names --providers"),
+        ("file", 'compopt -o filenames 2>/dev/null; _loopauth_read < <(compgen -f -- "$cur")'),
     ):
         if pairs(kind):
             value_cases.append(f"        {pairs(kind)})\n            {reply}\n            return ;;")
@@ -154,29 +156,33 @@ def bash(commands: Sequence[Subcommand]) -> str:
         for o in c.options:
             if o.takes == "choice":
                 patterns = "|".join(f'"{c.name} {flag}"' for flag in o.flags)
-                reply = f'COMPREPLY=($(compgen -W "{" ".join(o.choices)}" -- "$cur"))'
+                reply = f"_loopauth_offer {_bash_words(o.choices)}"
                 value_cases.append(f"        {patterns})\n            {reply}\n            return ;;")
     # Any other value (a URL, a key, a number): nothing to offer, and certainly not the options.
     value_cases.append(f"        {pairs('value')})\n            return ;;")
     positional_cases = []
     for c in commands:
         if c.positional == "profile":
-            reply = 'COMPREPLY=($(compgen -W "$(_loopauth_names --profiles)" -- "$cur"))'
+            reply = "_loopauth_offer_names --profiles"
         elif c.positional in ("choice", "method"):
-            reply = f'COMPREPLY=($(compgen -W "{" ".join(c.choices)}" -- "$cur"))'
+            reply = f"_loopauth_offer {_bash_words(c.choices)}"
         elif c.positional == "command":
-            reply = 'COMPREPLY=($(compgen -c -- "$cur"))'
+            reply = '_loopauth_read < <(compgen -c -- "$cur")'
         else:
             continue
         positional_cases.append(f"            {c.name})\n                {reply}\n                return ;;")
-    flag_cases = [f'        {c.name}) opts="{" ".join(f for f in c.flags if f != "-h")}" ;;' for c in commands]
+    flag_cases = [f"        {c.name}) opts=({_bash_words([f for f in c.flags if f != '-h'])}) ;;" for c in commands]
     return _BASH.format(
-        commands=" ".join(c.name for c in commands),
+        commands=_bash_words([c.name for c in commands]),
         value_pairs=pairs(None),
         value_cases="\n".join(value_cases),
         positional_cases="\n".join(positional_cases),
         flag_cases="\n".join(flag_cases),
     )
+
+
+def _bash_words(words: Sequence[str]) -> str:
+    return " ".join(shlex.quote(word) for word in words)
 
 
 _BASH = """\
@@ -189,6 +195,35 @@ _loopauth_names() {{
     command "$program" completion "$1" 2>/dev/null
 }}
 
+# COMPREPLY gets each word that starts with $cur, quoted for the command line. Never `compgen -W`, which
+# expands its words again: a name such as $(cmd) would run cmd at <TAB>.
+_loopauth_offer() {{
+    local word quoted
+    for word in "$@"; do
+        if [[ $word == "$cur"* ]]; then
+            printf -v quoted %q "$word"
+            COMPREPLY+=("$quoted")
+        fi
+    done
+}}
+
+# The names `loopauth completion --profiles|--providers` prints, one a line, offered as they are.
+_loopauth_offer_names() {{
+    local name names=()
+    while IFS= read -r name; do
+        names+=("$name")
+    done < <(_loopauth_names "$1")
+    _loopauth_offer ${{names[@]+"${{names[@]}}"}}
+}}
+
+# COMPREPLY gets each line of stdin (file or command names from compgen), unsplit and unglobbed.
+_loopauth_read() {{
+    local line
+    while IFS= read -r line; do
+        COMPREPLY+=("$line")
+    done
+}}
+
 # Whether option $2 of subcommand $1 takes a value (the next word, or the one after `=`).
 _loopauth_takes_value() {{
     case "$1 $2" in
@@ -199,7 +234,7 @@ _loopauth_takes_value() {{
 }}
 
 _loopauth() {{
-    local cur=${{COMP_WORDS[COMP_CWORD]}} prev= cmd= at=0 i word opts= positionals=0 start=0
+    local cur=${{COMP_WORDS[COMP_CWORD]}} prev= cmd= at=0 i word opts=() positionals=0 start=0
     ((COMP_CWORD > 0)) && prev=${{COMP_WORDS[COMP_CWORD - 1]}}
     # --option=value: bash splits the word at '=' (COMP_WORDBREAKS) into --option, =, value.
     if [[ $cur == = ]]; then
@@ -218,9 +253,9 @@ _loopauth() {{
     done
     if [[ -z $cmd ]]; then
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W "--help --version" -- "$cur"))
+            _loopauth_offer --help --version
         else
-            COMPREPLY=($(compgen -W "{commands}" -- "$cur"))
+            _loopauth_offer {commands}
         fi
         return
     fi
@@ -246,7 +281,7 @@ _loopauth() {{
     done
     if ((start > 0)); then
         if ((COMP_CWORD == start)); then
-            COMPREPLY=($(compgen -c -- "$cur"))
+            _loopauth_read < <(compgen -c -- "$cur")
         else
             compopt -o default 2>/dev/null
         fi
@@ -263,7 +298,7 @@ _loopauth() {{
     case $cmd in
 {flag_cases}
     esac
-    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    _loopauth_offer ${{opts[@]+"${{opts[@]}}"}}
 }}
 
 complete -F _loopauth loopauth

@@ -25,6 +25,43 @@ from .token import DEFAULT_PREFIX, ENV_FIELDS, ENV_FIELDS_OAUTH2, env_pairs
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+# Variables whose value makes the dynamic loader, a shell, an interpreter or a tool load or run code, or send
+# traffic or trust elsewhere. A credential must never land in one: its value is the provider's to choose (an
+# access token may be "/tmp/x.so"; an account name may be anything), so `--map screen_name=LD_PRELOAD` would let
+# the provider pick a library for every program CMD starts. Compared case-insensitively (http_proxy, Windows).
+_DANGEROUS_PREFIXES = (
+    "LD_", "DYLD_", "_RLD", "GLIBC_", "MALLOC_",  # ld.so and glibc (glibc's unsecvars.h, Looney Tunables)
+    "BASH_FUNC_",  # exported bash functions
+    "PYTHON", "PERL", "RUBY", "NODE_", "LUA_", "JAVA_", "_JAVA_", "JDK_JAVA_", "DOTNET_", "COMPLUS_",  # interpreters
+    "GIT_",  # GIT_SSH_COMMAND, GIT_ASKPASS, GIT_CONFIG_*, GIT_EXEC_PATH, ...
+    "LC_", "OPENSSL_", "SSL_",  # locale files, OpenSSL engines and trust
+)  # fmt: skip
+_DANGEROUS_NAMES = frozenset(
+    {
+        # shells
+        "PATH", "IFS", "ENV", "BASH_ENV", "CDPATH", "SHELLOPTS", "BASHOPTS", "GLOBIGNORE", "PROMPT_COMMAND",
+        "PS1", "PS2", "PS3", "PS4", "ZDOTDIR", "HOME", "SHELL", "TMPDIR", "INPUTRC", "HISTFILE",
+        # glibc: modules, locales, resolver (unsecvars.h)
+        "GCONV_PATH", "GETCONF_DIR", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "NIS_PATH", "NLSPATH",
+        "RESOLV_HOST_CONF", "RES_OPTIONS", "TZDIR", "LANG", "LANGUAGE", "TERMINFO", "TERMINFO_DIRS",
+        # interpreters and their search paths
+        "CLASSPATH", "PHPRC", "PHP_INI_SCAN_DIR", "TCLLIBPATH",
+        # programs that other programs run
+        "EDITOR", "VISUAL", "PAGER", "MANPAGER", "BROWSER", "LESSOPEN", "LESSCLOSE", "SSH_ASKPASS", "SUDO_ASKPASS",
+        "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "XDG_DATA_HOME", "XDG_DATA_DIRS",
+        # where traffic goes and whom it trusts
+        "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        # which profiles and providers a loopauth that CMD runs would use
+        "LOOPAUTH_CONFIG_DIR", "LOOPAUTH_STORE", "LOOPAUTH_PROFILE",
+    }
+)  # fmt: skip
+
+
+def dangerous_variable(name: str) -> bool:
+    """Whether a credential must not be put in ``$name`` (see ``_DANGEROUS_NAMES``)."""
+    upper = name.upper()
+    return upper in _DANGEROUS_NAMES or upper.startswith(_DANGEROUS_PREFIXES)
+
 
 class CommandNotFound(LoopAuthError):
     """``exec``'s command is not on PATH (or not at the path given): exit 127, as a shell's."""
@@ -72,8 +109,22 @@ def parse_maps(pairs: Sequence[str]) -> list[tuple[str, str]]:
         field, sep, var = pair.partition("=")
         if not sep or not field or not _VARIABLE.fullmatch(var):
             raise UsageError(f"--map takes FIELD=VAR, VAR an environment variable name, got {pair!r}")
+        if dangerous_variable(var):
+            raise UsageError(
+                f"--map {field}={var}: refusing ${var}, which makes programs load or run code (or send traffic) "
+                "from its value; choose a name of your own"
+            )
         maps.append((field, var))
     return maps
+
+
+def check_prefix(prefix: str) -> str:
+    """--prefix, refused when one of the names it makes (for either protocol) is a dangerous variable."""
+    for field in dict.fromkeys(ENV_FIELDS + ENV_FIELDS_OAUTH2):
+        name = f"{prefix}{field.upper()}"
+        if dangerous_variable(name):
+            raise UsageError(f"--prefix {prefix}: refusing ${name}, which makes programs load or run code")
+    return prefix
 
 
 def exec_environment(
@@ -118,7 +169,7 @@ class ExecCommand:
             command = command[1:]
         if not command:
             raise UsageError("exec needs a command to run: loopauth exec [--profile P] -- CMD [ARGS...]")
-        return cls(args.profile, args.prefix, parse_maps(args.map), command)
+        return cls(args.profile, check_prefix(args.prefix), parse_maps(args.map), command)
 
     def run(self) -> int:
         # Everything that can fail for loopauth's own reasons does so before anything runs.

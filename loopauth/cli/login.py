@@ -118,10 +118,8 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="OAuth 2.0: the app's client id (default: $LOOPAUTH_CLIENT_ID)",
     )
-    p.add_argument(
-        "--client-secret",
-        metavar="S",
-        help="OAuth 2.0: a confidential client's secret (default: $LOOPAUTH_CLIENT_SECRET; none for a public client)",
+    add_client_secret_options(
+        p, "(default: an existing profile's, else $LOOPAUTH_CLIENT_SECRET; none for a public client)"
     )
     p.add_argument(
         "--scope", metavar="'A B C'", help="OAuth 2.0: the scopes to ask for, space separated (default: the provider's)"
@@ -158,6 +156,23 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
         "--rsa-key",
         metavar="FILE",
         help="PEM private key for RSA-SHA1 (implies --signature-method RSA-SHA1; needs loopauth[rsa])",
+    )
+
+
+def add_client_secret_options(p: argparse.ArgumentParser, default: str) -> None:
+    """``--client-secret [S]`` (alone: asked for without echo) or ``--client-secret-file FILE``."""
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--client-secret",
+        metavar="S",
+        nargs="?",
+        const=ASK,
+        help="OAuth 2.0: a confidential client's secret; every local user can read a command line (ps, "
+        "/proc/PID/cmdline), so prefer $LOOPAUTH_CLIENT_SECRET, --client-secret-file, or --client-secret alone, "
+        f"which asks for it on the terminal without echo {default}",
+    )
+    secret.add_argument(
+        "--client-secret-file", metavar="FILE", help="OAuth 2.0: read the client secret from FILE (its first line)"
     )
 
 
@@ -243,24 +258,47 @@ def _provider(args: argparse.Namespace) -> AnyProvider | str:
 
 
 MAX_SECRET_FILE = 64 * 1024
+ASK = "\0ask"
+"""``--client-secret`` given alone: ask for it on the terminal (no real secret has a NUL in it)."""
 
 
 def _consumer_secret(args: argparse.Namespace) -> str | None:
     """--consumer-secret, else the first line of --consumer-secret-file (the environment comes later, after a
     stored profile's own secret)."""
-    if args.consumer_secret is not None:
-        return str(args.consumer_secret)
-    if args.consumer_secret_file is None:
+    return _secret_option(args.consumer_secret, args.consumer_secret_file, "--consumer-secret-file")
+
+
+def client_secret(args: argparse.Namespace) -> str | None:
+    """--client-secret S, or alone (asked for without echo), else the first line of --client-secret-file."""
+    if args.client_secret == ASK:
+        if not _foreground_terminal():
+            raise UsageError(
+                "--client-secret without a value asks on a terminal, and there is none: "
+                "use $LOOPAUTH_CLIENT_SECRET or --client-secret-file FILE"
+            )
+        import getpass
+
+        try:
+            return getpass.getpass("OAuth 2.0 client secret (not shown): ", stream=sys.stderr).strip() or None
+        except EOFError:
+            return None  # Ctrl-D: no secret, as for a public client
+    return _secret_option(args.client_secret, args.client_secret_file, "--client-secret-file")
+
+
+def _secret_option(value: str | None, path: str | None, flag: str) -> str | None:
+    """A secret given as an option's value, else the first line of the file ``flag`` names, else None."""
+    if value is not None:
+        return str(value)
+    if path is None:
         return None
-    path = args.consumer_secret_file
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_SECRET_FILE + 1)
     except OSError as exc:
-        raise UsageError(f"--consumer-secret-file {path}: cannot read: {exc.strerror or exc}") from None
+        raise UsageError(f"{flag} {path}: cannot read: {exc.strerror or exc}") from None
     lines = raw.decode("utf-8", "replace").splitlines()
     if len(raw) > MAX_SECRET_FILE or not lines or not lines[0].strip():
-        raise UsageError(f"--consumer-secret-file {path}: expected the secret on its first line")
+        raise UsageError(f"{flag} {path}: expected the secret on its first line")
     return lines[0].strip()
 
 
@@ -441,7 +479,7 @@ class LoginCommand:
             consumer_key=args.consumer_key,
             consumer_secret=_consumer_secret(args),
             client_id=args.client_id,
-            client_secret=args.client_secret,
+            client_secret=client_secret(args),
             scopes=args.scope.split() if args.scope is not None else None,
             client_auth=args.client_auth,
             signature_method=args.signature_method,

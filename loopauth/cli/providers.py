@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import EXIT_OK
 from ..providers import ALIASES, PRESETS, load_custom, providers_file
 from ..store import CredentialStore
+from ..text import clean
 from .output import print_json
 from .parser import Commands
 
@@ -69,14 +70,15 @@ class ProvidersCommand:
                 notes.append(f"alias {', '.join(entry['aliases'])}")
             if entry.get("overridden_by"):
                 notes.append("overridden by providers.toml")
-            print(("\n" if i else "") + f"{entry['name']} ({'; '.join(notes)})")
+            # Whatever providers.toml holds reaches the terminal without a control character (--json escapes them).
+            print(("\n" if i else "") + f"{clean(entry['name'])} ({'; '.join(notes)})")
             for key, label in _LABELS.items():
                 if entry.get(key):
-                    print(f"  {label:<14} {entry[key]}")
+                    print(f"  {label:<14} {clean(entry[key])}")
             if entry.get("scopes"):
-                print(f"  {'scopes':<14} {' '.join(entry['scopes'])}")
+                print(f"  {'scopes':<14} {clean(' '.join(entry['scopes']))}")
             if entry.get("authorize_params"):
                 params = " ".join(f"{k}={v}" for k, v in entry["authorize_params"].items())
-                print(f"  {'authorize with':<14} {params}")
+                print(f"  {'authorize with':<14} {clean(params)}")
         print(f"\nCustom providers: {path}", file=sys.stderr)
         return EXIT_OK

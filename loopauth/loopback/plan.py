@@ -1,16 +1,17 @@
-"""Where the provider sends the browser back, and whether a loopback server of ours catches it. Pure."""
+"""Where the provider sends the browser back, and whether a loopback server of ours catches it.
+
+Pure, but for the start page's random path, drawn when a plan is made.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..errors import UsageError
 from ..urls import host_literal, is_loopback_host
-
-START_PATH_FOR_ROOT = "/start"
-"""Where the local start page lives when the callback itself is at "/"."""
 
 _PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
 
@@ -31,6 +32,9 @@ class CallbackPlan:
     query: str = ""
     why_not: str = ""
     tls: bool = False
+    start_token: str = field(default_factory=lambda: secrets.token_urlsafe(16), compare=False, repr=False)
+    """The start page's path: 128 random bits, so only who was given the start URL (the browser, the terminal)
+    can fetch it and read the ``state`` or request token in its redirect; "/" is never it."""
 
     @property
     def oob(self) -> bool:
@@ -38,8 +42,8 @@ class CallbackPlan:
 
     @property
     def start_path(self) -> str:
-        """The local start page's path: "/", unless the callback itself is registered at the root."""
-        return START_PATH_FOR_ROOT if self.path == "/" else "/"
+        """The local start page's path, one of its own (served once: see the callback server)."""
+        return f"/{self.start_token}"
 
     def origin(self, port: int) -> str:
         return f"{'https' if self.tls else 'http'}://{host_literal(self.host)}:{port}"
@@ -63,10 +67,10 @@ def check_host_and_path(host: str, path: str) -> None:
         )
     # Plain path characters only (RFC 3986 pchar without %-escapes): the router matches the decoded
     # path, so an escaped one would never match and the login would wait for nothing.
-    if not _PATH.fullmatch(path) or path == START_PATH_FOR_ROOT:
+    if not _PATH.fullmatch(path):
         raise UsageError(
-            f"the callback path must start with '/', not be {START_PATH_FOR_ROOT!r}, and use only letters, "
-            f"digits and -._~!$&'()*+,;=:@/ (no query, no %-escapes): {path!r}"
+            "the callback path must start with '/' and use only letters, digits and -._~!$&'()*+,;=:@/ "
+            f"(no query, no %-escapes): {path!r}"
         )
 
 

@@ -1,12 +1,13 @@
 """The short-lived loopback server that catches the provider's redirect.
 
 It binds before anything else happens and keeps that socket (RFC 8252 §8.3;
-never probe-then-rebind), serves GET on exactly two paths (``/``, which
-forwards to the provider's authorize page once the request token is known, or
-``/start`` when the callback itself is at ``/``; and the callback path),
-rejects foreign ``Host`` headers (DNS rebinding), and hands the first valid
-callback to the login through a one-shot future. Any other request is
-answered with a 4xx page and changes nothing.
+never probe-then-rebind), serves GET on exactly two paths (the start page, at
+a random path of its own, which forwards to the provider's authorize page once
+it is known, once only; and the callback path), rejects foreign ``Host``
+headers (DNS rebinding), and hands the first valid callback to the login
+through a one-shot future. Any other request is answered with a 4xx page and
+changes nothing: ``/`` included, so another local user cannot read the
+``state`` or request token there and end the login with a denial.
 
 Nothing it sees is logged: aiohttp's tracebacks quote the raw request line (a malformed callback
 carries the verifier), so its handlers log to a logger that prints nothing, and while the server
@@ -125,8 +126,8 @@ class CallbackServer:
         self.waiter = waiter
         self.plan = plan
         self.path = plan.path
-        # A callback registered at the root (``https://localhost/``) takes "/", so the start page moves aside.
         self.start_path = plan.start_path
+        self._start_claimed = False
         self.ssl_context = ssl_context
         self._listeners = listeners
         self._runner: web.AppRunner | None = None
@@ -260,6 +261,11 @@ class CallbackServer:
             self.waiter.start_page_served.set()
             return _html(wording.start_failed_page(str(exc)))
         self.waiter.start_page_served.set()
+        # One redirect only: whoever else learns the start URL (a browser's command line is public) after the
+        # browser has used it gets nothing; one who comes first leaves the browser a page that says so.
+        if self._start_claimed:
+            return _html(wording.START_USED)
+        self._start_claimed = True
         # The one redirect we serve goes to the URL we built, never to anything taken from the request.
         return web.Response(status=302, headers={"Location": url})
 

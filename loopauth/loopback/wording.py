@@ -68,6 +68,13 @@ FROM_ANOTHER_SITE = page(
     403, "error", "Not from another site", "This address answers your browser's own navigation, not other web pages."
 )
 NOT_FOUND = page(404, "error", "Not found", "There is nothing at this address.")
+START_USED = page(
+    410,
+    "error",
+    "This link was already used",
+    "Each login's start link opens the provider's page once. If this tab did not get there, something else "
+    "opened the link first: cancel the login in your terminal and start it again.",
+)
 METHOD_NOT_ALLOWED = page(405, "error", "Method not allowed", "Only GET is served here.")
 BROKEN = page(500, "error", "Something went wrong", "Return to your terminal.")
 

@@ -332,7 +332,7 @@ async def test_loopauth_opens_chromium_itself_and_the_login_completes(demo: Demo
                 await process.communicate()
         assert process.returncode == 0, err.decode()
         assert f"Logged in to demo as @{DEMO_SCREEN_NAME}" in out.decode()
-        assert len(re.findall(r"^Opening http://127\.0\.0\.1:\d+/ in your browser", err.decode(), re.M)) == 1
+        assert len(re.findall(r"^Opening http://127\.0\.0\.1:\d+/[\w-]+ in your browser", err.decode(), re.M)) == 1
     browser.watch.assert_clean()
 
 
