@@ -83,7 +83,9 @@ def git(server: GitServer, env: dict[str, str], *args: str, host: bool = True) -
     """``git ARGS`` with loopauth as the only credential helper (``--host`` naming the server unless ``host`` is
     False)."""
     named = ("--host", f"127.0.0.1:{server.port}") if host else ()
-    return run(["git", "-c", "credential.helper=", "-c", f"credential.helper={helper(*named)}", *args], env, check=False)
+    return run(
+        ["git", "-c", "credential.helper=", "-c", f"credential.helper={helper(*named)}", *args], env, check=False
+    )
 
 
 def stored() -> OAuth2Credentials:
@@ -132,7 +134,8 @@ def test_an_expired_token_is_refreshed_once_before_git_sends_it(
     assert cloned.returncode == 0, cloned.stderr
     assert demo2.refreshes == 1
     new = stored().access_token
-    assert new != old and set(server.accepted) == {new}
+    assert new != old
+    assert set(server.accepted) == {new}
     again = git(server, env, "ls-remote", f"{server.base_url}/project.git")
     assert again.returncode == 0, again.stderr
     assert demo2.refreshes == 1
@@ -146,14 +149,16 @@ def test_a_refused_token_is_erased_and_the_next_get_refreshes_once(
     revoked = requests.post(
         demo2.endpoints.revoke_url, data={"token": creds.access_token, "client_id": demo2.public_client_id}, timeout=10
     )
-    assert revoked.status_code == 200 and not demo2.access_token_is_valid(creds.access_token)
+    assert revoked.status_code == 200
+    assert not demo2.access_token_is_valid(creds.access_token)
     url = f"{server.base_url}/project.git"
     failed = git(server, env, "ls-remote", url)
     assert failed.returncode != 0
     assert creds.access_token in server.refused
     assert demo2.refreshes == 0  # erase deletes nothing and refreshes nothing; it leaves a note
     notes = json.loads((CredentialStore().root / REFUSED_FILE).read_text())
-    assert set(notes) == {"default"} and creds.access_token not in json.dumps(notes)
+    assert set(notes) == {"default"}
+    assert creds.access_token not in json.dumps(notes)
     assert stored().access_token == creds.access_token
     cloned = git(server, env, "clone", "-q", url, str(tmp_path / "work"))
     assert cloned.returncode == 0, cloned.stderr
@@ -193,5 +198,6 @@ def test_a_host_not_named_gets_no_token(server: GitServer, demo2: DemoOAuth2Prov
     log_in_oauth2(demo2)
     failed = git(server, env, "ls-remote", f"{server.base_url}/project.git", host=False)
     assert failed.returncode != 0
-    assert server.accepted == [] and set(server.refused) == {""}
+    assert server.accepted == []
+    assert set(server.refused) == {""}
     assert demo2.refreshes == 0

@@ -157,8 +157,10 @@ def test_kubectl_gets_a_refreshed_token_after_expiry(
     done = kubectl(kubeconfig(tmp_path, api), tmp_path)
     assert done.returncode == 0, done.stderr
     fresh = CredentialStore().load("default")
-    assert isinstance(fresh, OAuth2Credentials) and fresh.access_token != creds.access_token
-    assert api.bearers == [fresh.access_token] and demo2.refreshes == 1
+    assert isinstance(fresh, OAuth2Credentials)
+    assert fresh.access_token != creds.access_token
+    assert api.bearers == [fresh.access_token]
+    assert demo2.refreshes == 1
 
 
 def test_kubectl_shows_a_dead_profiles_hint(demo2: DemoOAuth2Provider, api: FakeApiServer, tmp_path: Path) -> None:

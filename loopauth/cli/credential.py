@@ -144,7 +144,7 @@ class _Tool:
 
             for server, entry in sorted(docker.registries().items()):
                 user = f" (user {entry['username']})" if entry.get("username") else ""
-                print(clean(f"{server}\tprofile {entry['profile']}{user}"))
+                print(clean(f"{server}  profile {entry['profile']}{user}"))
             return EXIT_OK
         if a.remove is not None:
             if not docker.remove_registry(a.remove):

@@ -30,6 +30,7 @@ from . import oauth2_only, username_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import TextIO
 
 REGISTRIES_FILE = "docker-registries.json"
@@ -71,10 +72,10 @@ def registries(store: CredentialStore | None = None) -> dict[str, dict[str, str]
 
         path = store.root / REGISTRIES_FILE
         raise StoreError(f"cannot read {path}: {exc.strerror or exc}", path=path) from exc
-    return _parse(raw)
+    return _parse(raw, store.root / REGISTRIES_FILE)
 
 
-def _parse(raw: bytes | None) -> dict[str, dict[str, str]]:
+def _parse(raw: bytes | None, path: Path) -> dict[str, dict[str, str]]:
     try:
         data = json.loads(raw or b"{}")
     except ValueError:
@@ -82,7 +83,7 @@ def _parse(raw: bytes | None) -> dict[str, dict[str, str]]:
     if not isinstance(data, dict):
         from ..errors import StoreError
 
-        raise StoreError(f"{_WHAT} ({REGISTRIES_FILE}) is not a JSON object: fix or remove it")
+        raise StoreError(f"{path} is not a JSON object: fix or remove it", path=path)
     return {
         str(server): {k: v for k, v in entry.items() if k in ("profile", "username") and isinstance(v, str)}
         for server, entry in data.items()
@@ -95,7 +96,7 @@ def _update(store: CredentialStore, server: str, entry: dict[str, str] | None) -
     before: list[bool] = []
 
     def change(raw: bytes | None) -> bytes:
-        mapped = _parse(raw)
+        mapped = _parse(raw, store.root / REGISTRIES_FILE)
         before.append(server in mapped)
         if entry is None:
             mapped.pop(server, None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 
 from ..errors import EXIT_OK, UsageError
