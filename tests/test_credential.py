@@ -1,8 +1,7 @@
 """``loopauth credential git|kubectl|docker`` and ``docker-credential-loopauth``: their protocols, in process and,
 for what only a process shows (exit codes of the console script, the imports of the fast path), as processes.
 
-The real clients are in test_credential_git.py and test_credential_kubectl.py. Docker's own CLI needs a
-running engine for ``docker login`` or a pull, and none runs here: the docker helper is tested on its protocol.
+The real clients are in test_credential_git.py, test_credential_kubectl.py and test_credential_docker.py.
 """
 
 from __future__ import annotations
