@@ -175,6 +175,16 @@ def test_git_get_answers_only_the_hosts_it_was_given(
     assert done.stdout == "" or answered
 
 
+@pytest.mark.parametrize("host", ["https://git.example.com", "git.example.com/group", "user@git.example.com", ""])
+def test_git_host_must_be_a_host(cli: Cli, monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    """A --host that is a URL or has a path or user can never match: exit 2 with one line, before reading."""
+    oauth2_profile()
+    done = git(cli, monkeypatch, GET_GITLAB, "--host", host, "get")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.count("\n") == 1
+    assert "--host takes HOST or HOST:PORT" in done.stderr
+
+
 def test_git_never_sends_a_token_over_plain_http_off_loopback(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """Even a host named with --host gets no token over http unless it is loopback; stderr says why."""
     oauth2_profile()

@@ -42,6 +42,9 @@ def git_credential(
     stdout: TextIO | None = None,
 ) -> int:
     """Answer git's ``action`` for ``profile`` (the active one when None); ``hosts`` are ``--host`` values."""
+    for host in hosts:
+        if not host or any(c in host for c in "/@ ") or not host.isprintable():
+            raise UsageError(f"--host takes HOST or HOST:PORT (no scheme or path), got {host[:80]!r}")
     request = read_request(stdin or sys.stdin)
     if action not in ("get", "erase"):
         return EXIT_OK  # store, and any action a newer git invents: git asks helpers to ignore those
