@@ -86,7 +86,7 @@ def register(commands: Commands) -> None:
         lambda args: _Tool(args),
         example="git config --global credential.https://gitlab.com.helper '!loopauth credential git --profile gitlab'",
     )
-    tools = p.add_subparsers(dest="tool", metavar="TOOL", parser_class=Parser)
+    tools = p.add_subparsers(dest="tool", metavar="TOOL", parser_class=Parser, help="the tool that asks")
     tools.required = True
     git = tools.add_parser(
         "git", help="git's credential helper: get, store, erase on stdin/stdout (git help credential)"
