@@ -445,8 +445,21 @@ class CredentialStore:
             _fsync(root)
             return True
 
+    def update_config_file(self, name: str, change: Callable[[bytes | None], bytes], *, what: str) -> None:
+        """Replace ``<config dir>/<name>`` with ``change(its bytes, or None when there is none)``, as ``active`` is
+        written (atomic, 0600, trusted), holding ``.<name>.lock`` from the read to the write so no update is lost."""
+        path = self.root / name
+        with self._active_locked(lock=f".{name}.lock", what=what) as root:
+            try:
+                current: bytes | None = _read_at(root, name, path, what)
+            except FileNotFoundError:
+                current = None
+            except OSError as exc:
+                raise StoreError(f"cannot read {path}: {_os_reason(exc)}", path=path) from exc
+            _write_atomic(root, path, change(current), what=what)
+
     @contextlib.contextmanager
-    def _active_locked(self) -> Iterator[int]:
+    def _active_locked(self, *, lock: str = _ACTIVE_LOCK, what: str = "the active profile") -> Iterator[int]:
         """The checked config directory's descriptor, with ``.active.lock`` held: one writer of ``active`` at a time
         (a write removes the temp files a killed writer left, which is only safe under the lock)."""
         root = self.root
@@ -456,7 +469,7 @@ class CredentialStore:
         except OSError as exc:
             raise StoreError(f"cannot use config directory {root}: {_os_reason(exc)}", path=root) from exc
         try:
-            with self._locked(fd, "the active profile", lockpath=root / _ACTIVE_LOCK):
+            with self._locked(fd, what, lockpath=root / lock):
                 yield fd
         finally:
             os.close(fd)

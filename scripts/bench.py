@@ -93,16 +93,39 @@ AGE = 10_000
 """Seconds a profile's issue and expiry times are moved back to make its token due."""
 
 
-def _medians_ms(cmds: list[tuple[list[str], dict[str, str]]], runs: int = RUNS) -> list[float]:
+def _medians_ms(
+    cmds: list[tuple[list[str], dict[str, str]]], runs: int = RUNS, inputs: dict[int, bytes] | None = None
+) -> list[float]:
     """The median wall time of each (command, environment), run round-robin: drift on a shared box (another
-    job starting, a cache warming) then hits every row alike, and the ratios between rows stay fair."""
+    job starting, a cache warming) then hits every row alike, and the ratios between rows stay fair.
+    ``inputs`` gives some commands (by index) their stdin; the others inherit it."""
+    inputs = inputs or {}
     samples: list[list[float]] = [[] for _ in cmds]
     for _ in range(runs):
-        for (cmd, env), times in zip(cmds, samples, strict=True):
+        for i, ((cmd, env), times) in enumerate(zip(cmds, samples, strict=True)):
             t0 = time.perf_counter()
-            subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            subprocess.run(
+                cmd, env=env, input=inputs.get(i), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+            )
             times.append((time.perf_counter() - t0) * 1000)
     return [statistics.median(times) for times in samples]
+
+
+GIT_GET = b"protocol=https\nhost=api.x.com\npath=project.git\n\n"
+"""What git sends ``loopauth credential git get`` for a fetch from the bench profile's provider host."""
+
+
+def _credential_rows_answer(env: dict[str, str]) -> str | None:
+    """Why ``credential git get`` or ``credential kubectl`` did not answer with the fresh profile's token (None: both
+    did), so a row never times a failure."""
+    bench = _fresh_oauth2_profile()["access_token"]
+    for args, stdin in ((["credential", "git", "get"], GIT_GET), (["credential", "kubectl"], None)):
+        proc = subprocess.run(
+            [str(BIN / "loopauth"), *args], env=env, input=stdin or b"", capture_output=True, check=False
+        )
+        if proc.returncode != 0 or bench.encode() not in proc.stdout:
+            return f"loopauth {' '.join(args)}: exit {proc.returncode}, {proc.stderr.decode()[-200:].strip()!r}"
+    return None
 
 
 def install_for_users(tmp: Path) -> Path:
@@ -219,11 +242,16 @@ def token_table(runs: int) -> None:
                 # Fresh for two hours, so not refreshed: the fast path of OAuth 1.0a (read, check the clock, print).
                 ([str(BIN / "loopauth"), "token", "--json"], env2),
                 ([str(BIN / "loopauth"), "token", "--json"], env_active),
+                # What git runs at every fetch, and kubectl at every expiry, on the fresh OAuth 2.0 profile.
+                ([str(BIN / "loopauth"), "credential", "git", "get"], env2),
+                ([str(BIN / "loopauth"), "credential", "kubectl"], env2),
                 # The OAuth 1.0a profile again, its secrets in the Secret Service (gnome-keyring on a private bus).
                 *([([str(BIN / "loopauth"), "token", "--json"], env3)] if env3 else []),
                 *([([gh, "auth", "token"], env)] if gh else []),
             ]
-            bare, load, token, token2, token_active, *rest = _medians_ms(cmds, runs)
+            credential_failure = _credential_rows_answer(env2)
+            times = _medians_ms(cmds, runs, inputs={5: GIT_GET})
+            bare, load, token, token2, token_active, git_get, kubectl, *rest = times
         rows = [
             ("python json.load (baseline)", bare, 1.0, "-"),
             ("import loopauth; load()", load, load / bare, "<= 2.0x"),
@@ -236,6 +264,11 @@ def token_table(runs: int) -> None:
                 f"<= gh ({token_active / token:.2f}x OAuth 1.0a)",
             ),
         ]
+        if credential_failure is None:
+            rows += [
+                ("loopauth credential git get", git_get, git_get / bare, f"<= gh ({git_get / token2:.2f}x token)"),
+                ("loopauth credential kubectl", kubectl, kubectl / bare, f"<= gh ({kubectl / token2:.2f}x token)"),
+            ]
         if env3:
             token3 = rest.pop(0)
             rows.append(
@@ -250,6 +283,8 @@ def token_table(runs: int) -> None:
             print("(gh not installed: no gh comparison)")
         if not env3:
             print(f"(no keyring row: {no_keyring})")
+        if credential_failure is not None:
+            print(f"(no credential rows: {credential_failure})")
 
 
 @contextlib.contextmanager

@@ -64,6 +64,11 @@ def test_token_rows_are_kept(bench_output: str) -> None:
     # The OAuth 2.0 row's target names its ratio to the OAuth 1.0a row.
     assert re.search(r"<= gh \(\d+\.\d\dx OAuth 1\.0a\)$", _row(bench_output, "loopauth token --json, OAuth 2.0"))
     assert "gh auth token" in bench_output or "(gh not installed: no gh comparison)" in bench_output
+    # What git runs at every fetch and kubectl at every expiry, timed only once they printed the token.
+    assert "(no credential rows" not in bench_output
+    for label in ("loopauth credential git get", "loopauth credential kubectl"):
+        row = _row(bench_output, label)
+        assert re.match(rf"{re.escape(label)}\s+{NUMBER}\s+\d+\.\d\dx  <= gh \(\d+\.\d\dx token\)$", row)
     # A keyring profile's token, next to the file store's, wherever there is a Secret Service to run (the bench
     # starts a throwaway one with the tests' harness); elsewhere one line says why there is no such row.
     keyring_rows = [line for line in bench_output.splitlines() if line.startswith("loopauth token --json, keyring")]

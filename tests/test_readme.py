@@ -34,7 +34,15 @@ def _subcommands() -> dict[str, argparse.ArgumentParser]:
 
 
 def _subparser_flags(command: str) -> set[str]:
-    return {opt for action in _subcommands()[command]._actions for opt in action.option_strings}
+    parsers = [_subcommands()[command]]
+    if command:  # `credential git|kubectl|docker`: the flags of a subcommand's own subcommands count too
+        parsers += [
+            nested
+            for action in parsers[0]._actions
+            if isinstance(action, argparse._SubParsersAction)
+            for nested in action.choices.values()
+        ]
+    return {opt for parser in parsers for action in parser._actions for opt in action.option_strings}
 
 
 @pytest.mark.parametrize("command", sorted(_synopsis()))

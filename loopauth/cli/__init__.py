@@ -9,6 +9,7 @@ One module per verb group, each with a typed value for its command's options:
 - :mod:`.providers`: ``providers``;
 - :mod:`.switch`: ``switch`` and the active profile; :mod:`.status`: ``status``;
 - :mod:`.execute`: ``exec``; :mod:`.add`: ``add``;
+- :mod:`.credential`: ``credential git|kubectl|docker`` (read without argparse, as ``token``);
 - :mod:`.completion`: ``completion`` (:mod:`.names`: the names it offers, read without argparse);
 - :mod:`.parser`: the argparse tree, which only routes.
 
@@ -88,6 +89,13 @@ def _dispatch(argv: Sequence[str]) -> int:
         from .names import print_names
 
         return print_names(argv[1])
+    if argv[:1] == ["credential"]:
+        # git and kubectl call at every fetch and expiry: read without argparse, like `token` below.
+        from .credential import plain_credential_args, run_credential
+
+        args = plain_credential_args(argv)
+        if args is not None:
+            return run_credential(args)
     from .token import plain_token_args, print_token
 
     plain = plain_token_args(argv)

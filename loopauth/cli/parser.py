@@ -83,7 +83,7 @@ class Commands:
 
 
 def build_parser() -> Parser:
-    from . import add, calls, completion, execute, login, profiles, providers, status, switch
+    from . import add, calls, completion, credential, execute, login, profiles, providers, status, switch
 
     parser = Parser(
         prog="loopauth",
@@ -104,6 +104,7 @@ def build_parser() -> Parser:
     calls.register(commands)
     providers.register(commands)
     completion.register(commands)
+    credential.register(commands)
     return parser
 
 
