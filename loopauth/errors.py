@@ -6,7 +6,7 @@
     ├── UsageError (2)
     ├── AuthorizationDenied (3)
     ├── LoginTimeout (4)
-    ├── ProviderError (5)         .status, .body
+    ├── ProviderError (5)         .status, .body, .url
     ├── LocalError (6)
     │   ├── PortInUse             .port
     │   └── StoreError            .path
@@ -89,10 +89,12 @@ class ProviderError(LoopAuthError):
 
     exit_code = EXIT_PROVIDER
 
-    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+    def __init__(self, message: str, *, status: int | None = None, body: str = "", url: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
+        self.url = url
+        """The URL that could not be reached or answered wrongly (scheme, host, port, path), when one did."""
 
 
 class LocalError(LoopAuthError):
