@@ -205,12 +205,16 @@ class Client:
                 conn = self._connect(key, deadline)
             watchdog = _Watchdog(conn, deadline)
             self._active = watchdog
+            sent = False
             try:
                 if self._aborted:
-                    raise ProviderError(f"the request to {where} was cancelled", url=where)
+                    raise ProviderError(f"the request to {where} was cancelled", url=where, sent=False)
                 conn.timeout = watchdog.left()
-                if conn.sock is not None:
+                if conn.sock is None:
+                    conn.connect()  # here rather than in request(): a failure now means nothing was sent
+                else:
                     conn.sock.settimeout(conn.timeout)
+                sent = True
                 conn.request(request.method, target, body=request.body, headers=headers)
                 # http.client lets go of the socket (conn.sock = None) as soon as an answer says the connection
                 # closes after it (HTTP/1.0, `Connection: close`), yet still reads that answer from it: keep it
@@ -225,13 +229,13 @@ class Client:
                 self._drop(key)
                 if reused and attempt == 0 and not watchdog.fired:
                     continue  # the provider closed an idle kept-alive connection: one fresh try, as browsers do
-                raise _failure(exc, where, timeout, watchdog.fired or self._aborted) from exc
+                raise _failure(exc, where, timeout, watchdog.fired or self._aborted, sent) from exc
             except ProviderError:
                 self._drop(key)
                 raise
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 self._drop(key)
-                raise _failure(exc, where, timeout, watchdog.fired or self._aborted) from exc
+                raise _failure(exc, where, timeout, watchdog.fired or self._aborted, sent) from exc
             finally:
                 watchdog.cancel()
                 self._active = None
@@ -340,8 +344,14 @@ def _where(scheme: str, hostname: str, port: int | None, path: str) -> str:
     return f"{scheme}://{host}{f':{port}' if port else ''}{path or '/'}"
 
 
-def _failure(exc: BaseException, where: str, timeout: float, cut_off: bool) -> ProviderError:
-    """One line for a call to ``where`` that got no usable answer."""
+def _failure(exc: BaseException, where: str, timeout: float, cut_off: bool, sent: bool) -> ProviderError:
+    """One line for a call to ``where`` that got no usable answer (``sent``: the request may have reached it)."""
+    error = _failure_line(exc, where, timeout, cut_off)
+    error.sent = sent
+    return error
+
+
+def _failure_line(exc: BaseException, where: str, timeout: float, cut_off: bool) -> ProviderError:
     if cut_off or isinstance(exc, TimeoutError):
         return ProviderError(f"{where} did not answer within {timeout:g} s", url=where)
     if isinstance(exc, socket.gaierror):

@@ -85,6 +85,7 @@ class OAuth1Dance:
                 response.text(),
                 step="request token",
                 require_callback_confirmed=True,
+                sent=response.request,
             )
         except ProviderError as exc:
             raise _with_hint(exc, callback) from None
@@ -125,7 +126,9 @@ class OAuth1Dance:
         )
         response = client.send(request, timeout=timeout)
         try:
-            fields = parse_token_response(response.status, response.content_type, response.text(), step="access token")
+            fields = parse_token_response(
+                response.status, response.content_type, response.text(), step="access token", sent=response.request
+            )
         except ProviderError as exc:
             raise _with_hint(exc, None) from None
         self.request_token = None  # a request token is good for one exchange
