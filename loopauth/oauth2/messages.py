@@ -166,18 +166,17 @@ class RefusedAnswer(ProviderError):
     at a login they are revoked; at a refresh, :attr:`kept_refresh_token` is saved.
     """
 
-    def __init__(self, message: str, *, status: int, access_token: object, refresh_token: object) -> None:
+    def __init__(
+        self, message: str, *, status: int, access_token: object, refresh_token: object, unread: bool = False
+    ) -> None:
         super().__init__(message, status=status)
         self.access_token = access_token if isinstance(access_token, str) and access_token else None
         self.refresh_token = refresh_token if isinstance(refresh_token, str) and refresh_token else None
-        self.answered_refresh_token = refresh_token is not None
-        """Whether the answer had a ``refresh_token`` at all (RFC 6749 §6: without one, the old stays good)."""
-
-    @property
-    def kept_refresh_token(self) -> str | None:
+        self.kept_refresh_token = self.refresh_token if is_printable_token(self.refresh_token or "") else None
         """The answer's refresh token, if it is one loopauth can store and send: a rotated token to keep."""
-        token = self.refresh_token
-        return token if token is not None and is_printable_token(token) else None
+        self.lost_refresh_token = unread or (refresh_token is not None and self.kept_refresh_token is None)
+        """Whether the answer held, or may have held (``unread``: not a JSON object), a refresh token loopauth
+        cannot keep. Otherwise it had none, and the old one stays good (RFC 6749 §6)."""
 
 
 def parse_token_response(response: Response, *, step: str) -> dict[str, Any]:
@@ -210,6 +209,7 @@ def parse_token_response(response: Response, *, step: str) -> dict[str, Any]:
             status=response.status,
             access_token=None,
             refresh_token=None,
+            unread=True,
         )
     access_token, refresh_token = data.get("access_token"), data.get("refresh_token")
 

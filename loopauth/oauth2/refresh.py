@@ -92,11 +92,10 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
     try:
         data = messages.parse_token_response(response, step="refresh")
     except messages.RefusedAnswer as exc:
-        kept = exc.kept_refresh_token
-        if kept is None and exc.answered_refresh_token:
+        if exc.lost_refresh_token:
             raise ProviderError(f"{exc.message}; {_uncertain(creds)}", status=exc.status) from None
         # A rotated refresh token is saved, whatever else was wrong; without one the old stays good (RFC 6749 §6).
-        held.save(creds.replace(refresh_token=kept or creds.refresh_token))
+        held.save(creds.replace(refresh_token=exc.kept_refresh_token or creds.refresh_token))
         raise
     except ProviderError as exc:
         if exc.status is not None and 400 <= exc.status < 500 and messages.error_code(exc) in _DEAD:
