@@ -283,7 +283,9 @@ class Client:
                 return b"".join(chunks)
             size += len(chunk)
             if size > self.max_body:
-                raise ProviderError(f"{where} sent an answer larger than {_mib(self)}; loopauth reads no more", url=where)
+                raise ProviderError(
+                    f"{where} sent an answer larger than {_mib(self)}; loopauth reads no more", url=where
+                )
             chunks.append(chunk)
 
     def _drop(self, key: tuple[str, str, int]) -> None:

@@ -3,6 +3,7 @@ server does, and an answer cut short is an error, never a shorter answer."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -39,10 +40,8 @@ def raw_server(serve: Serve) -> Iterator[str]:
                 if not data:
                     return
                 request += data
-            try:
+            with contextlib.suppress(OSError):  # the client hung up, as it should at its deadline
                 serve(conn)
-            except OSError:
-                pass  # the client hung up, as it should at its deadline
 
     def accept() -> None:
         while not stop.is_set():
@@ -121,9 +120,12 @@ def _short_chunk(conn: socket.socket) -> None:
 @pytest.mark.parametrize("serve", [_short, _short_chunked, _short_chunk], ids=["content-length", "chunks", "a chunk"])
 def test_an_answer_cut_short_is_an_error_not_a_shorter_answer(serve: Serve) -> None:
     """13 of 1000 promised bytes, or a chunked body without its last chunk, then a close: an error (curl's 18)."""
-    with raw_server(serve) as url, Client() as client:
-        with pytest.raises(ProviderError, match=rf"^{url} closed the connection before the end of its answer$"):
-            client.send(Request("GET", url), timeout=5)
+    with (
+        raw_server(serve) as url,
+        Client() as client,
+        pytest.raises(ProviderError, match=rf"^{url} closed the connection before the end of its answer$"),
+    ):
+        client.send(Request("GET", url), timeout=5)
 
 
 def test_request_exits_5_with_one_line_for_a_cut_short_answer(cli: Cli) -> None:
