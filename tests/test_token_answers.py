@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import loopauth
-from loopauth.demo import Failure, play_user
+from loopauth.demo import DemoProvider, Failure, play_user
 from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.errors import ProviderError
 from loopauth.http import Request, Response
@@ -24,7 +24,7 @@ from loopauth.oauth1 import messages as oauth1_messages
 from loopauth.oauth2 import messages, refresh
 from loopauth.store import CredentialStore
 
-from .conftest import Cli, run_cli_async
+from .conftest import Cli, browser_env, demo_login_args, run_cli_async
 
 GOOD = {"access_token": "AT-good", "token_type": "bearer"}
 
@@ -393,3 +393,17 @@ def test_request_carries_what_was_sent() -> None:
     assert Response(200, "", "HTTP/1.1", (), b"").request is None
     request = Request("GET", "https://x.example/")
     assert Response(200, "", "HTTP/1.1", (), b"", request).request is request
+
+
+async def test_an_oauth1_token_refused_at_login_is_revoked_where_the_provider_allows(demo: DemoProvider) -> None:
+    """An access-token answer with a token that is not printable ASCII: refused, and revoked at the revoke_url."""
+    demo.failures["access_token"] = Failure(
+        200, "oauth_token=t-%E4%B8%AD&oauth_token_secret=s", "application/x-www-form-urlencoded"
+    )
+    args = [*demo_login_args(demo), "--revoke-url", demo.provider.revoke_url or ""]
+    result = await run_cli_async(*args, env=browser_env())
+    assert result.returncode == 5
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("loopauth: error:")]
+    assert "token that is not printable ASCII; the new token" in error
+    assert demo.calls["revoke"] == 1
+    assert CredentialStore().names() == []

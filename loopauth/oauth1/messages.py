@@ -27,6 +27,15 @@ def authorize_url(provider: Provider, request_token: str, extra: Mapping[str, st
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
+class RefusedTokens(ProviderError):
+    """A 2xx token answer with tokens loopauth will not store (not printable ASCII): ``fields`` holds them, so that
+    an access token the provider issued can be revoked."""
+
+    def __init__(self, message: str, *, status: int, fields: Mapping[str, str]) -> None:
+        super().__init__(message, status=status)
+        self.fields = dict(fields)
+
+
 def parse_token_response(
     status: int,
     content_type: str,
@@ -72,10 +81,10 @@ def parse_token_response(
     if not all(is_printable_token(fields[key]) for key in ("oauth_token", "oauth_token_secret")):
         # `loopauth token` prints them for other tools and the Authorization header carries the token: printable
         # ASCII only, so no terminal escape and nothing a header cannot carry (U+2028, CJK) is ever stored.
-        raise ProviderError(
+        raise RefusedTokens(
             f"{step} failed: provider answered {status} with a token that is not printable ASCII",
             status=status,
-            body=text,
+            fields=fields,
         )
     if require_callback_confirmed and fields.get("oauth_callback_confirmed", "").lower() != "true":
         # RFC 5849 §2.1: MUST be present and "true". Without it the provider speaks OAuth 1.0,
