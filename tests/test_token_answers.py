@@ -99,6 +99,18 @@ def test_oauth1_tokens_are_printable_ascii(token: str) -> None:
         oauth1_messages.parse_token_response(200, "", body, step="access token")
 
 
+def test_an_oauth1_token_secret_only_keys_the_signature_so_it_may_be_any_text_without_controls() -> None:
+    """Secrets never go in a header as they are (percent-encoded first): ` & = + % é` pass, an escape does not."""
+    from urllib.parse import urlencode
+
+    body = urlencode({"oauth_token": "t", "oauth_token_secret": "s & = + % é~/"})
+    assert oauth1_messages.parse_token_response(200, "", body, step="x")["oauth_token_secret"] == "s & = + % é~/"
+    with pytest.raises(ProviderError, match="not printable ASCII"):
+        oauth1_messages.parse_token_response(
+            200, "", urlencode({"oauth_token": "t", "oauth_token_secret": "s\x1b"}), step="x"
+        )
+
+
 def test_the_scope_is_stored_without_control_characters() -> None:
     """A scope carrying OSC 52 and a screen clear reached `token --env` raw; it is cleaned as account names are."""
     scope = "read \x1b]52;c;aGk=\x07\x1b[2J write\u202e"
@@ -404,6 +416,6 @@ async def test_an_oauth1_token_refused_at_login_is_revoked_where_the_provider_al
     result = await run_cli_async(*args, env=browser_env())
     assert result.returncode == 5
     [error] = [line for line in result.stderr.splitlines() if line.startswith("loopauth: error:")]
-    assert "token that is not printable ASCII; the new token" in error
+    assert "token that is not printable ASCII or a secret with control characters; the new token" in error
     assert demo.calls["revoke"] == 1
     assert CredentialStore().names() == []

@@ -220,8 +220,8 @@ def _read_tokens(
     """The token and its secret (or the refresh token): prompted without echo on a terminal, else two lines of stdin.
 
     Never from argv, where `ps` and the shell's history would keep them. Neither value is ever printed, not
-    even in an error. Both must be printable ASCII, and a ``bearer`` token (the first) an RFC 6750 b64token: what
-    a request's header can carry.
+    even in an error. The token must be printable ASCII (a ``bearer`` one an RFC 6750 b64token), as must a refresh
+    token: what a request can carry. An OAuth 1.0a token secret only keys the signature.
     """
     if os.isatty(0):
         if not _foreground_terminal():
@@ -243,7 +243,7 @@ def _read_tokens(
             raise UsageError(f"the {name} has spaces or control characters: a token has none (a paste gone wrong?)")
     if bearer and not is_b64token(token):
         raise UsageError(f"the {first} has characters a bearer token cannot carry (RFC 6750: A-Z a-z 0-9 -._~+/ =)")
-    for name, value in ((first, token), (second, secret)):
+    for name, value in ((first, token), (second, secret) if bearer else (first, token)):
         if value and not is_printable_token(value):
             raise UsageError(f"the {name} is not printable ASCII: a token is (a paste gone wrong?)")
     return token, secret or None

@@ -14,7 +14,7 @@ from ..errors import ProviderError
 from ..http import Request
 from ..loopback.dance import Approved, Denied, Outcome, Rejected
 from ..models import Provider
-from ..text import is_printable_token, parse_json, provider_message
+from ..text import has_control, is_printable_token, parse_json, provider_message
 
 
 def authorize_url(provider: Provider, request_token: str, extra: Mapping[str, str] | None = None) -> str:
@@ -78,11 +78,13 @@ def parse_token_response(
             status=status,
             body=shown,
         )
-    if not all(is_printable_token(fields[key]) for key in ("oauth_token", "oauth_token_secret")):
-        # `loopauth token` prints them for other tools and the Authorization header carries the token: printable
-        # ASCII only, so no terminal escape and nothing a header cannot carry (U+2028, CJK) is ever stored.
+    if not is_printable_token(fields["oauth_token"]) or has_control(fields["oauth_token_secret"]):
+        # The Authorization header carries the token: printable ASCII only, nothing a header cannot carry (U+2028,
+        # CJK). The secret only keys the signature (any text, percent-encoded first), but `loopauth token` prints
+        # both for other tools: no terminal escape in either.
         raise RefusedTokens(
-            f"{step} failed: provider answered {status} with a token that is not printable ASCII",
+            f"{step} failed: provider answered {status} with a token that is not printable ASCII "
+            "or a secret with control characters",
             status=status,
             fields=fields,
         )
