@@ -46,8 +46,8 @@ def is_b64token(value: str) -> bool:
 
 
 def is_printable_token(value: str) -> bool:
-    """Whether ``value`` is printable ASCII without spaces: what an OAuth 1.0a token, a token secret or an
-    OAuth 2.0 refresh token (RFC 6749 Appendix A.17, less the space) may hold."""
+    """Whether ``value`` is printable ASCII without spaces: what an OAuth 1.0a token (the Authorization header
+    carries it) or an OAuth 2.0 refresh token (RFC 6749 Appendix A.17, less the space) may hold."""
     return bool(value) and all("!" <= char <= "~" for char in value)
 
 
