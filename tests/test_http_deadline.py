@@ -14,7 +14,7 @@ import pytest
 
 from loopauth.errors import ProviderError
 from loopauth.http import Client, Request
-from loopauth.models import Credentials
+from loopauth.models import Credentials, OAuth2Credentials, OAuth2Provider
 from loopauth.store import CredentialStore
 
 from .conftest import Cli
@@ -147,4 +147,28 @@ def test_request_exits_5_in_time_against_a_close_delimited_drip(cli: Cli) -> Non
         took = time.monotonic() - started
     assert result.returncode == 5
     assert result.stderr.splitlines() == [f"loopauth: error: {url} did not answer within 1 s"]
+    assert took < 8
+
+
+def test_a_due_refresh_against_a_dripping_token_endpoint_ends_at_its_timeout(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `Connection: close` drip held a due `loopauth token` (and the profile's lock) for minutes: now exit 5 at
+    the refresh timeout, one line, and the profile says its refresh token may be spent."""
+    from loopauth.oauth2 import refresh
+
+    monkeypatch.setattr(refresh, "REFRESH_TIMEOUT", 1.0)
+    with raw_server(DRIPS["Connection: close"]) as url:
+        endpoints = OAuth2Provider("slow", "http://127.0.0.1:9/authorize", url)
+        CredentialStore().save(
+            OAuth2Credentials("default", "slow", "id", "AT", endpoints, refresh_token="RT", expires_at=1, issued_at=0)
+        )
+        started = time.monotonic()
+        result = cli("token")
+        took = time.monotonic() - started
+    assert result.returncode == 5
+    assert result.stderr.splitlines() == [
+        f"loopauth: error: {url} did not answer within 1 s; profile 'default' must log in again: whether the "
+        "provider spent its refresh token is unknown"
+    ]
     assert took < 8
