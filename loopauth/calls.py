@@ -8,7 +8,6 @@ event loop and no aiohttp, so ``loopauth header`` and ``loopauth request`` start
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,8 @@ from .models import AnyCredentials, Credentials, OAuth2Credentials, Provider
 from .oauth1.signing import FORM_CONTENT_TYPE, Consumer, consumer_for, form_encode, sign
 from .providers import ALIASES, PRESETS
 from .store import CredentialStore
-from .text import provider_message
+from .text import parse_json, provider_message
+from .trace import echo_free
 from .urls import normalize_url, refuse_plain_http
 
 
@@ -135,7 +135,7 @@ def _send(
 
 
 def _failure(step: str, creds: AnyCredentials, response: Response) -> ProviderError:
-    text = response.text()
+    text = echo_free(response)
     said = provider_message(response.content_type, text)
     message = f"{step} failed: {creds.provider} answered {response.status}: {said}"
     if response.status == 401:
@@ -167,7 +167,7 @@ def verify(
     if not response.ok:
         raise _failure("verify", creds, response)
     try:
-        data: Any = json.loads(response.text())
+        data: Any = parse_json(response.text())
     except ValueError:
         return Identity(None, None, response.text())
     return Identity(*account_of(data), data)

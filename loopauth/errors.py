@@ -6,7 +6,7 @@
     ├── UsageError (2)
     ├── AuthorizationDenied (3)
     ├── LoginTimeout (4)
-    ├── ProviderError (5)         .status, .body
+    ├── ProviderError (5)         .status, .body, .url, .sent
     ├── LocalError (6)
     │   ├── PortInUse             .port
     │   └── StoreError            .path
@@ -89,10 +89,16 @@ class ProviderError(LoopAuthError):
 
     exit_code = EXIT_PROVIDER
 
-    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, body: str = "", url: str | None = None, sent: bool = True
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
+        self.url = url
+        """The URL that could not be reached or answered wrongly (scheme, host, port, path), when one did."""
+        self.sent = sent
+        """False only when the request surely never reached the provider (no connection could be made)."""
 
 
 class LocalError(LoopAuthError):

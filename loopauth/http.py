@@ -4,10 +4,11 @@ Every call to a provider goes through :class:`Client`: the login's request-token
 calls, ``header``/``request``/``verify``/``logout --revoke``, and (for OAuth 2.0) token refreshes. So
 there is one behaviour for errors, timeouts and redirects:
 
-- a failure is a :class:`ProviderError` with one line naming the host and what went wrong;
+- a failure is a :class:`ProviderError` with one line naming the URL (port included) and what went wrong;
 - ``timeout`` bounds the whole call, connecting and reading included, not each read: a provider
   that trickles its answer is cut off at the deadline like one that never answers;
-- an answer larger than ``max_body`` (1 MiB) is refused, not buffered;
+- an answer larger than ``max_body`` (1 MiB) is refused, not buffered, and one cut short (fewer bytes than
+  its ``Content-Length``, a chunked body without its last chunk) is an error, never a shorter answer;
 - redirects are never followed (a token endpoint that redirects is misconfigured, and a signed
   request must not be replayed elsewhere);
 - connections are kept alive per origin, so a login's second call skips the TCP and TLS handshakes.
@@ -70,18 +71,28 @@ class Request(_Value):
 class Response(_Value):
     """A provider's answer as received: the body stays bytes."""
 
-    _fields = ("status", "reason", "version", "headers", "body")
+    _fields = ("status", "reason", "version", "headers", "body", "request")
+    _hidden = frozenset({"request"})
+    _unhashed = frozenset({"request"})
 
     status: int
     reason: str
     version: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    request: Request | None
+    """What was sent to get this answer: an error quoting the answer leaves out the secrets it carried."""
 
     def __init__(
-        self, status: int, reason: str, version: str, headers: tuple[tuple[str, str], ...], body: bytes
+        self,
+        status: int,
+        reason: str,
+        version: str,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes,
+        request: Request | None = None,
     ) -> None:
-        self._init(status=status, reason=reason, version=version, headers=headers, body=body)
+        self._init(status=status, reason=reason, version=version, headers=headers, body=body, request=request)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -143,7 +154,7 @@ class Client:
         self.tls_context = tls_context
         """Whom https providers must prove themselves to (default: the system's CAs); the demo's own certificate."""
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
-        self._active: http.client.HTTPConnection | None = None
+        self._active: _Watchdog | None = None
         self._aborted = False
 
     def __enter__(self) -> Client:
@@ -160,9 +171,9 @@ class Client:
     def abort(self) -> None:
         """Make the call in progress (in another thread) fail now, and every later one."""
         self._aborted = True
-        conn = self._active
-        if conn is not None and conn.sock is not None:
-            _shutdown(conn.sock)
+        active = self._active
+        if active is not None:
+            active.shut()
 
     def send(self, request: Request, *, timeout: float = REQUEST_TIMEOUT) -> Response:
         """Send ``request`` and read the whole answer, whatever its status; ProviderError if there is none."""
@@ -179,9 +190,9 @@ class Client:
 
     def _send(self, request: Request, timeout: float) -> Response:
         parts = urlsplit(request.url)
-        host = parts.hostname or "?"
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ProviderError(f"cannot send a request to {request.url!r}: not an http(s) URL")
+            raise ProviderError(f"cannot send a request to {request.url!r}: not an http(s) URL", url=request.url)
+        where = _where(parts.scheme, parts.hostname, parts.port, parts.path)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         key = (parts.scheme, parts.hostname, port)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -193,27 +204,38 @@ class Client:
             if conn is None:
                 conn = self._connect(key, deadline)
             watchdog = _Watchdog(conn, deadline)
-            self._active = conn
+            self._active = watchdog
+            sent = False
             try:
                 if self._aborted:
-                    raise ProviderError(f"the request to {host} was cancelled")
+                    raise ProviderError(f"the request to {where} was cancelled", url=where, sent=False)
                 conn.timeout = watchdog.left()
-                if conn.sock is not None:
+                if conn.sock is None:
+                    conn.connect()  # here rather than in request(): a failure now means nothing was sent
+                else:
                     conn.sock.settimeout(conn.timeout)
+                sent = True
                 conn.request(request.method, target, body=request.body, headers=headers)
+                # http.client lets go of the socket (conn.sock = None) as soon as an answer says the connection
+                # closes after it (HTTP/1.0, `Connection: close`), yet still reads that answer from it: keep it
+                # from here on, so the read timeout and the watchdog reach it whatever the answer says.
+                sock = watchdog.hold(conn.sock)
                 raw = conn.getresponse()
-                body = self._read_body(raw, host, conn, deadline)
+                body = self._read_body(raw, where, sock, deadline)
+                if watchdog.fired or self._aborted:
+                    # The watchdog's shutdown reads as the end of a close-delimited answer: that is no answer.
+                    raise TimeoutError
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self._drop(key)
                 if reused and attempt == 0 and not watchdog.fired:
                     continue  # the provider closed an idle kept-alive connection: one fresh try, as browsers do
-                raise _failure(exc, host, timeout, watchdog.fired or self._aborted) from exc
+                raise _failure(exc, where, timeout, watchdog.fired or self._aborted, sent) from exc
             except ProviderError:
                 self._drop(key)
                 raise
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 self._drop(key)
-                raise _failure(exc, host, timeout, watchdog.fired or self._aborted) from exc
+                raise _failure(exc, where, timeout, watchdog.fired or self._aborted, sent) from exc
             finally:
                 watchdog.cancel()
                 self._active = None
@@ -227,6 +249,7 @@ class Client:
                 version="HTTP/1.1" if raw.version == 11 else "HTTP/1.0",
                 headers=tuple(raw.getheaders()),
                 body=body,
+                request=request,
             )
         raise AssertionError("unreachable: the loop above returns or raises")
 
@@ -238,26 +261,31 @@ class Client:
         return http.client.HTTPConnection(hostname, port, timeout=left)
 
     def _read_body(
-        self, raw: http.client.HTTPResponse, host: str, conn: http.client.HTTPConnection, deadline: float
+        self, raw: http.client.HTTPResponse, where: str, sock: socket.socket | None, deadline: float
     ) -> bytes:
         declared = raw.getheader("Content-Length")
         if declared is not None and declared.strip().isdigit() and int(declared) > self.max_body:
             raise ProviderError(
-                f"{host} sent an answer of {int(declared):,} bytes; loopauth reads at most {_mib(self)}"
+                f"{where} sent an answer of {int(declared):,} bytes; loopauth reads at most {_mib(self)}", url=where
             )
         chunks: list[bytes] = []
         size = 0
         while True:
-            if conn.sock is not None:
-                conn.sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            if sock is not None:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
             chunk = raw.read1(_CHUNK)
             if not chunk:
+                # http.client ends a body cut short by a close without a word (a chunked one raises IncompleteRead).
+                if raw.length:
+                    raise http.client.IncompleteRead(b"", raw.length)
                 # Done with it: a kept-alive connection takes the next request only once the answer is closed.
                 raw.close()
                 return b"".join(chunks)
             size += len(chunk)
             if size > self.max_body:
-                raise ProviderError(f"{host} sent an answer larger than {_mib(self)}; loopauth reads no more")
+                raise ProviderError(
+                    f"{where} sent an answer larger than {_mib(self)}; loopauth reads no more", url=where
+                )
             chunks.append(chunk)
 
     def _drop(self, key: tuple[str, str, int]) -> None:
@@ -277,6 +305,7 @@ class _Watchdog:
         self.conn = conn
         self.deadline = deadline
         self.fired = False
+        self._sock: socket.socket | None = None
         self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
         self._timer.daemon = True
         self._timer.start()
@@ -284,10 +313,22 @@ class _Watchdog:
     def left(self) -> float:
         return max(self.deadline - time.monotonic(), 0.001)
 
+    def hold(self, sock: socket.socket | None) -> socket.socket | None:
+        """Watch ``sock`` itself from now on, even once the connection has let go of it; returns it."""
+        self._sock = sock
+        if self.fired and sock is not None:
+            _shutdown(sock)
+        return sock
+
+    def shut(self) -> None:
+        """Wake the call blocked on this connection's socket (the one held, else the connection's)."""
+        sock = self._sock or self.conn.sock
+        if sock is not None:
+            _shutdown(sock)
+
     def _fire(self) -> None:
         self.fired = True
-        if self.conn.sock is not None:
-            _shutdown(self.conn.sock)
+        self.shut()
 
     def cancel(self) -> None:
         self._timer.cancel()
@@ -299,23 +340,40 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-def _failure(exc: BaseException, host: str, timeout: float, cut_off: bool) -> ProviderError:
-    """One line for a call that got no usable answer."""
+def _where(scheme: str, hostname: str, port: int | None, path: str) -> str:
+    """The URL a call went to, as errors name it: with its port, without userinfo, query or fragment."""
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    return f"{scheme}://{host}{f':{port}' if port else ''}{path or '/'}"
+
+
+def _failure(exc: BaseException, where: str, timeout: float, cut_off: bool, sent: bool) -> ProviderError:
+    """One line for a call to ``where`` that got no usable answer (``sent``: the request may have reached it)."""
+    error = _failure_line(exc, where, timeout, cut_off)
+    error.sent = sent
+    return error
+
+
+def _failure_line(exc: BaseException, where: str, timeout: float, cut_off: bool) -> ProviderError:
     if cut_off or isinstance(exc, TimeoutError):
-        return ProviderError(f"{host} did not answer within {timeout:.0f} s")
+        return ProviderError(f"{where} did not answer within {timeout:g} s", url=where)
     if isinstance(exc, socket.gaierror):
-        return ProviderError(f"cannot reach {host}: name lookup failed ({exc.strerror or exc})")
+        return ProviderError(f"cannot reach {where}: name lookup failed ({exc.strerror or exc})", url=where)
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return ProviderError(f"cannot reach {host}: its TLS certificate is not trusted ({exc.verify_message})")
+        return ProviderError(
+            f"cannot reach {where}: its TLS certificate is not trusted ({exc.verify_message})", url=where
+        )
     if isinstance(exc, ssl.SSLError):
-        return ProviderError(f"cannot reach {host}: TLS failed ({exc.reason or exc})")
+        return ProviderError(f"cannot reach {where}: TLS failed ({exc.reason or exc})", url=where)
     if isinstance(exc, http.client.RemoteDisconnected):
-        return ProviderError(f"{host} closed the connection without answering")
+        return ProviderError(f"{where} closed the connection without answering", url=where)
+    if isinstance(exc, http.client.IncompleteRead):
+        # curl's exit 18: what came may be any prefix of the answer, so none of it is used.
+        return ProviderError(f"{where} closed the connection before the end of its answer", url=where)
     if isinstance(exc, ConnectionRefusedError | ConnectionResetError | BrokenPipeError) or (
         isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNABORTED)
     ):
         assert isinstance(exc, OSError)
-        return ProviderError(f"cannot reach {host}: {os.strerror(exc.errno or 0).lower()}")
+        return ProviderError(f"cannot reach {where}: {os.strerror(exc.errno or 0).lower()}", url=where)
     if isinstance(exc, http.client.HTTPException):
-        return ProviderError(f"{host} sent an answer that is not valid HTTP ({exc.__class__.__name__})")
-    return ProviderError(f"request to {host} failed: {exc.__class__.__name__}: {exc}")
+        return ProviderError(f"{where} sent an answer that is not valid HTTP ({exc.__class__.__name__})", url=where)
+    return ProviderError(f"request to {where} failed: {exc.__class__.__name__}: {exc}", url=where)

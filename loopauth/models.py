@@ -429,6 +429,7 @@ class OAuth2Credentials(_Value):
         "endpoints",
         "needs_login",
         "origin",
+        "refreshing",
     )
     _hidden = frozenset({"client_secret", "access_token", "refresh_token", "endpoints"})
 
@@ -449,6 +450,9 @@ class OAuth2Credentials(_Value):
     needs_login: bool
     origin: str | None
     """How the profile was made: None for a login (and older files), ``"add"`` for ``loopauth add``."""
+    refreshing: bool
+    """A refresh was sent and its outcome is unknown (killed, timed out, an answer that could not be used): the
+    refresh token may be spent, and sending it again could end the login (RFC 9700 §4.14.2)."""
 
     def __init__(
         self,
@@ -468,6 +472,7 @@ class OAuth2Credentials(_Value):
         created_at: str | None = None,
         needs_login: bool = False,
         origin: str | None = None,
+        refreshing: bool = False,
     ) -> None:
         self._init(
             profile=profile,
@@ -486,6 +491,7 @@ class OAuth2Credentials(_Value):
             endpoints=endpoints,
             needs_login=needs_login,
             origin=origin,
+            refreshing=refreshing,
         )
 
     @property
@@ -526,6 +532,8 @@ class OAuth2Credentials(_Value):
             data["needs_login"] = True
         if self.origin:
             data["origin"] = self.origin
+        if self.refreshing:
+            data["refreshing"] = True
         return data
 
     def token_dict(self) -> dict[str, Any]:
@@ -569,6 +577,7 @@ class OAuth2Credentials(_Value):
             endpoints=OAuth2Provider.from_dict(endpoints),
             needs_login=bool(data.get("needs_login")),
             origin=_opt_str(data.get("origin")),
+            refreshing=data.get("refreshing") is True,
         )
 
     def public_dict(self) -> dict[str, Any]:

@@ -18,6 +18,9 @@ _SPACE = re.compile(r"\s+")
 # C0 and C1 controls, DEL, and the bidirectional overrides that can make text read differently than it is.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_MESSAGE = 200
+MAX_JSON_DEPTH = 64
+"""Deeper JSON from a provider is refused: real answers nest a few levels, and walking 100,000 raises RecursionError."""
+_B64TOKEN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/")
 
 
 def clean(value: str) -> str:
@@ -28,6 +31,49 @@ def clean(value: str) -> str:
 def has_control(value: str) -> bool:
     """Whether ``value`` holds anything :func:`clean` would replace."""
     return _CONTROL.search(value) is not None
+
+
+def clean_words(value: str) -> str:
+    """A space-separated list (a scope) without control characters: each becomes a space, runs of them one."""
+    return " ".join(clean(value).split())
+
+
+def is_b64token(value: str) -> bool:
+    """Whether ``value`` is an RFC 6750 §2.1 ``b64token``, all an OAuth 2.0 bearer header can carry:
+    ``1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="``."""
+    body = value.rstrip("=")
+    return bool(body) and all(char in _B64TOKEN for char in body)
+
+
+def is_printable_token(value: str) -> bool:
+    """Whether ``value`` is printable ASCII without spaces: what an OAuth 1.0a token (the Authorization header
+    carries it) or an OAuth 2.0 refresh token (RFC 6749 Appendix A.17, less the space) may hold."""
+    return bool(value) and all("!" <= char <= "~" for char in value)
+
+
+def parse_json(text: str) -> Any:
+    """A provider's JSON, or ValueError: also for NaN and Infinity (not JSON) and for nesting deeper than
+    MAX_JSON_DEPTH (which would otherwise end in RecursionError here or in whatever walks it)."""
+    try:
+        data = json.loads(text, parse_constant=_not_json)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+    level = [data]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return data
+    raise ValueError("the JSON is nested too deeply")
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
@@ -61,7 +107,7 @@ def provider_message(content_type: str, text: str) -> str:
 
 def _json_message(text: str) -> str:
     try:
-        data: Any = json.loads(text)
+        data: Any = parse_json(text)
     except ValueError:
         return ""
     if isinstance(data, dict):

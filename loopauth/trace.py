@@ -19,15 +19,16 @@ cut at 2 kB. Everything secret is redacted *here*, in one place:
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 from .http import Request, Response
-from .text import clean
+from .text import clean, parse_json
 
 REDACTED = "[redacted]"
 BODY_LIMIT = 2048
@@ -130,6 +131,8 @@ class Tracer:
         params = re.findall(r'([A-Za-z0-9_.~-]+)="([^"]*)"', rest)
         if not params:
             self._remember(rest)
+            if scheme.lower() == "basic":
+                self._remember_basic(rest)
             return f"{clean(scheme)} {REDACTED}"
         shown = []
         for name, raw in params:
@@ -137,8 +140,22 @@ class Tracer:
                 shown.append(f"{name}={clean(raw)}")
             else:
                 self._remember(raw)
+                # As the provider reads it; a PLAINTEXT signature is the two secrets themselves, "cs&ts".
+                self._remember(unquote(raw))
+                for part in unquote(raw).split("&"):
+                    self._remember(unquote(part))
                 shown.append(name)
         return f"{clean(scheme)} " + ", ".join(shown)
+
+    def _remember_basic(self, credentials: str) -> None:
+        """HTTP Basic's id and secret (each form-encoded, RFC 6749 §2.3.1) as a provider may echo them."""
+        try:
+            pair = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except ValueError:
+            return
+        _, _, secret = pair.partition(":")
+        self._remember(secret)
+        self._remember(unquote_plus(secret))
 
     def _url(self, url: str) -> str:
         parts = urlsplit(url)
@@ -170,7 +187,7 @@ class Tracer:
         stripped = text.strip()
         if stripped.startswith(("{", "[")):
             try:
-                data: Any = json.loads(stripped)
+                data: Any = parse_json(stripped)
             except ValueError:
                 pass
             else:
@@ -197,6 +214,21 @@ _FORM = re.compile(r"[^\s=&]+=[^\s&]*(?:&[^\s=&]+=[^\s&]*)*")
 
 def _header_value(headers: Iterable[tuple[str, str]], name: str) -> str:
     return next((v for k, v in headers if k.lower() == name.lower()), "")
+
+
+def echo_free(response: Response) -> str:
+    """``response``'s text without the secret values its request carried (refresh token, client secret, code,
+    verifiers, token secret): a provider that echoes the request in its error shows ``[redacted]`` instead."""
+    text = response.text()
+    return text if response.request is None else without_sent(response.request, text)
+
+
+def without_sent(request: Request, text: str) -> str:
+    """``text`` (a provider's answer) with each secret value ``request`` carried replaced by ``[redacted]``: the
+    values this module redacts from the request in a trace, wherever the answer repeats them."""
+    tracer = Tracer(lambda _: None)
+    tracer.request_lines(request)
+    return tracer._scrub(text)
 
 
 def trace_lines(request: Request, *, secrets: Sequence[str | None] = ()) -> list[str]:

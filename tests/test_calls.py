@@ -80,5 +80,5 @@ def test_urls_are_encoded_once_before_signing() -> None:
 
 def test_unreachable_host_is_a_provider_error() -> None:
     """Connection refused becomes ProviderError (exit 5) naming the host, not a traceback."""
-    with pytest.raises(ProviderError, match=r"cannot reach 127\.0\.0\.1"):
+    with pytest.raises(ProviderError, match=r"cannot reach http://127\.0\.0\.1:9/x: connection refused"):
         request(_creds(), "GET", "http://127.0.0.1:9/x", timeout=5)

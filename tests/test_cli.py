@@ -104,7 +104,7 @@ def test_unreachable_provider_exits_5() -> None:
         "5",
     )
     assert result.returncode == 5
-    assert "cannot reach 127.0.0.1: connection refused" in result.stderr
+    assert "cannot reach http://127.0.0.1:9/rt: connection refused" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -115,7 +115,7 @@ def test_unknown_provider_host_exits_5() -> None:
                      "https://nonexistent.invalid/a", "--access-token-url", "https://nonexistent.invalid/at",
                      "--timeout", "10")  # fmt: skip
     assert result.returncode == 5
-    assert "cannot reach nonexistent.invalid: name lookup failed" in result.stderr.splitlines()[-1]
+    assert "cannot reach https://nonexistent.invalid/rt: name lookup failed" in result.stderr.splitlines()[-1]
 
 
 def test_each_stderr_line_is_one_write() -> None:

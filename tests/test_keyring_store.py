@@ -246,32 +246,35 @@ async def test_a_refresh_whose_file_cannot_be_written_removes_the_new_entry_and_
     secret_service: SecretServiceEnv, demo2: DemoOAuth2Provider, config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The new pair is in the keyring, then the rename of the file fails: the new entry is removed, so the file and
-    the keyring still agree on the old pair (exactly what the file store keeps when its write fails)."""
+    the keyring still agree on the old pair (exactly what the file store keeps when its write fails), marked as
+    refreshing by the save made before the refresh was sent: that refresh token is spent."""
     await login2(demo2, Browser(), storage="keyring")
     aged = _age()
-    before = profile_file(config_dir, "default").read_bytes()
     [old_name] = entry_names()
     written: list[str] = []
     real_set: Callable[[Any, str, str, str], None] = keyring.backends.SecretService.Keyring.set_password
+    real_write: Callable[..., None] = loopauth.store._write_atomic
 
     def set_password(self: Any, service: str, username: str, password: str) -> None:
         written.append(username)
         real_set(self, service, username, password)
 
-    def no_rename(*args: object) -> None:
+    def no_rename_after_the_mark(*args: Any, **kwargs: Any) -> None:
+        if len(written) < 2:
+            return real_write(*args, **kwargs)  # the mark, saved before the refresh is sent
         raise StoreError("cannot save credentials: disk full (test)", path=config_dir)
 
     with monkeypatch.context() as patched:
         patched.setattr(keyring.backends.SecretService.Keyring, "set_password", set_password)
-        patched.setattr("loopauth.store._write_atomic", no_rename)
+        patched.setattr("loopauth.store._write_atomic", no_rename_after_the_mark)
         with pytest.raises(StoreError, match="disk full"):
             await asyncio.to_thread(loopauth.load)
     assert demo2.refreshes == 1
-    assert len(written) == 1
-    assert written[0] != old_name  # a new entry was written ...
-    assert entry_names() == [old_name]  # ... and removed again
-    assert profile_file(config_dir, "default").read_bytes() == before
-    assert CredentialStore().load("default") == aged
+    assert len(written) == 2
+    marked, new = written
+    assert old_name not in (marked, new)  # the mark and the new pair each got a new entry ...
+    assert entry_names() == [marked]  # ... and the new pair's was removed again
+    assert CredentialStore().load("default") == aged.replace(refreshing=True)
 
 
 async def test_a_refresh_whose_keyring_write_fails_changes_nothing(

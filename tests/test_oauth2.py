@@ -111,7 +111,7 @@ def _answer(status: int, body: str, content_type: str = "application/json") -> R
         (200, '{"access_token":"SECRET-TOKEN","token_type":"bearer","expires_in":"soon"}', "application/json",
          "expires_in"),
         (200, '{"access_token":"SECRET-TOKEN\\u001b]52;c;aGk=\\u0007","token_type":"bearer"}', "application/json",
-         "control characters"),
+         "characters a bearer token cannot carry"),
     ],
     ids=["rfc-error", "form", "no-token", "mac", "no-type", "bad-expiry", "escapes"],
 )  # fmt: skip

@@ -75,6 +75,11 @@ def test_expiry_says_when_and_what_happens_then() -> None:
     refused = _oauth2(needs_login=True)
     assert expiry(refused, NOW).endswith("; its refresh was refused: log in again)")
     assert needs_login(refused, NOW)
+    uncertain = expired.replace(refreshing=True)
+    assert expiry(uncertain, NOW).endswith(
+        "(3 min ago; its last refresh may have spent the refresh token: log in again)"
+    )
+    assert needs_login(uncertain, NOW)
     assert expiry(_oauth2(expires_at=None), NOW).startswith("not said by the provider")
 
 

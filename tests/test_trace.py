@@ -95,7 +95,8 @@ async def test_an_unanswered_call_is_traced_with_its_reason(demo: DemoProvider) 
     await demo.close()
     result = await run_cli_async("verify", "-v")
     assert result.returncode == 5
-    assert re.search(r"^< no answer in \d+ ms: cannot reach 127\.0\.0\.1: connection refused$", result.stderr, re.M)
+    unreachable = r"^< no answer in \d+ ms: cannot reach http://127\.0\.0\.1:\d+/\S*: connection refused$"
+    assert re.search(unreachable, result.stderr, re.M)
 
 
 def _response(body: bytes, content_type: str, *headers: tuple[str, str]) -> Response:

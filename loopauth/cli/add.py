@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provider, Provider
 from ..store import CredentialStore
-from ..text import account_with_id, clean, has_control
+from ..text import account_with_id, clean, has_control, is_b64token, is_printable_token
 from .login import _foreground_terminal, add_client_secret_options, replaced_note
 from .output import print_json
 from .parser import Commands
@@ -157,7 +157,9 @@ class AddCommand:
         if not client_id:
             raise UsageError("no client id: give --client-id (or $LOOPAUTH_CLIENT_ID)")
         client_secret = _first(self.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET"))
-        access_token, refresh_token = _read_tokens(provider.name, "access token", "refresh token", second_optional=True)
+        access_token, refresh_token = _read_tokens(
+            provider.name, "access token", "refresh token", second_optional=True, bearer=True
+        )
         return OAuth2Credentials(
             profile=profile,
             provider=provider.name,
@@ -208,11 +210,14 @@ def _summary(creds: AnyCredentials, path: object, verified: bool, asked: bool) -
     )
 
 
-def _read_tokens(provider: str, first: str, second: str, *, second_optional: bool) -> tuple[str, str | None]:
+def _read_tokens(
+    provider: str, first: str, second: str, *, second_optional: bool, bearer: bool = False
+) -> tuple[str, str | None]:
     """The token and its secret (or the refresh token): prompted without echo on a terminal, else two lines of stdin.
 
     Never from argv, where `ps` and the shell's history would keep them. Neither value is ever printed, not
-    even in an error.
+    even in an error. The token must be printable ASCII (a ``bearer`` one an RFC 6750 b64token), as must a refresh
+    token: what a request can carry. An OAuth 1.0a token secret only keys the signature.
     """
     if os.isatty(0):
         if not _foreground_terminal():
@@ -232,6 +237,11 @@ def _read_tokens(provider: str, first: str, second: str, *, second_optional: boo
     for name, value in ((first, token), (second, secret)):
         if has_control(value) or " " in value:
             raise UsageError(f"the {name} has spaces or control characters: a token has none (a paste gone wrong?)")
+    if bearer and not is_b64token(token):
+        raise UsageError(f"the {first} has characters a bearer token cannot carry (RFC 6750: A-Z a-z 0-9 -._~+/ =)")
+    for name, value in ((first, token), (second, secret) if bearer else (first, token)):
+        if value and not is_printable_token(value):
+            raise UsageError(f"the {name} is not printable ASCII: a token is (a paste gone wrong?)")
     return token, secret or None
 
 

@@ -68,7 +68,10 @@ def profile_hint(exc: ProviderError, creds: AnyCredentials) -> ProviderError:
 
 
 def demo_not_running(exc: ProviderError, creds: AnyCredentials) -> str | None:
-    """For a profile of the embedded demo provider that did not answer: that it is not running, and how to start it."""
+    """For a profile of the embedded demo provider that did not answer: that it is not running, and how to start it.
+
+    Only when the call that failed went to the demo's own address (``exc.url``).
+    """
     from ..demo.constants import DEMO_CONSUMER_KEY
 
     if not isinstance(creds, Credentials):
@@ -79,6 +82,9 @@ def demo_not_running(exc: ProviderError, creds: AnyCredentials) -> str | None:
     parts = urlsplit(endpoints.request_token_url)
     if not is_loopback_host(parts.hostname or "") or not parts.port:
         return None
+    failed = urlsplit(exc.url or "")
+    if (failed.scheme, failed.hostname, failed.port) != (parts.scheme, parts.hostname, parts.port):
+        return None  # another address failed (`request` to some other server): the demo is not to blame
     if _listening(parts.hostname or "", parts.port):
         # It runs, but the call failed anyway: with --https, most likely its certificate is not trusted here.
         if parts.scheme != "https":

@@ -147,10 +147,11 @@ class StatusCommand:
 
 def needs_login(creds: AnyCredentials, now: float) -> bool:
     """Whether only a new login can make this profile work: its refresh was refused, or its token is due with no
-    refresh token to renew it. An OAuth 1.0a token never expires."""
+    refresh token to renew it, or none loopauth will send (its last refresh's outcome is unknown). An OAuth 1.0a
+    token never expires."""
     if not isinstance(creds, OAuth2Credentials):
         return False
-    return creds.needs_login or (creds.due(now) and not creds.refresh_token)
+    return creds.needs_login or (creds.due(now) and (not creds.refresh_token or creds.refreshing))
 
 
 def expiry(creds: AnyCredentials, now: float) -> str:
@@ -168,6 +169,8 @@ def expiry(creds: AnyCredentials, now: float) -> str:
         return when + ")"
     if not creds.refresh_token:
         return f"{when}; no refresh token: log in again)"
+    if creds.refreshing:
+        return f"{when}; its last refresh may have spent the refresh token: log in again)"
     return f"{when}, refreshes on next use)"
 
 

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 # What json.dumps(ensure_ascii=False) leaves raw and a terminal may act on: DEL and the C1 controls (0x9b is a
 # CSI) and the bidirectional overrides. As \uXXXX escapes the JSON means exactly the same; C0 it escapes itself.
 _JSON_RAW = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# The same and C0 (text._CONTROL, not imported: this is the fast path): never printed raw by --env or --field.
+# Providers' values are cleaned before they are stored; this covers profiles stored before that (a raw scope).
+_TERMINAL_RAW = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def json_text(data: object) -> str:
@@ -59,10 +62,10 @@ def print_token(
         if field not in data or isinstance(data[field], dict):
             raise UsageError(f"unknown field {field!r} (choose from {', '.join(names)})")
         value = data[field]
-        print("" if value is None else value)
+        print("" if value is None else _TERMINAL_RAW.sub(" ", str(value)))
     else:
         for name, value in env_pairs(data, names, prefix):
-            print(f"export {name}={_quote(value)}")
+            print(f"export {name}={_quote(_TERMINAL_RAW.sub(' ', value))}")
     return EXIT_OK
 
 

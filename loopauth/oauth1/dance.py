@@ -12,11 +12,19 @@ from datetime import UTC, datetime
 
 from ..errors import ProviderError, UsageError
 from ..http import Client
+from ..loopback import wording
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import AnyCredentials, AnyProvider, Credentials, Provider, RequestToken
 from ..text import clean
 from ..urls import with_query
-from .messages import authorize_url, hint_for, match_callback, parse_token_response, user_id_from_token
+from .messages import (
+    RefusedTokens,
+    authorize_url,
+    hint_for,
+    match_callback,
+    parse_token_response,
+    user_id_from_token,
+)
 from .signing import Consumer, consumer_for, sign
 
 
@@ -85,6 +93,7 @@ class OAuth1Dance:
                 response.text(),
                 step="request token",
                 require_callback_confirmed=True,
+                sent=response.request,
             )
         except ProviderError as exc:
             raise _with_hint(exc, callback) from None
@@ -125,7 +134,14 @@ class OAuth1Dance:
         )
         response = client.send(request, timeout=timeout)
         try:
-            fields = parse_token_response(response.status, response.content_type, response.text(), step="access token")
+            fields = parse_token_response(
+                response.status, response.content_type, response.text(), step="access token", sent=response.request
+            )
+        except RefusedTokens as exc:
+            # Issued, but not stored: revoke it, as a login whose save failed does.
+            issued = self.credentials(exc.fields, profile=profile)
+            note = wording.discarded if self.discard(client, issued, timeout=timeout) else wording.not_discarded
+            raise ProviderError(f"{exc.message}; {note(self.provider.name)}", status=exc.status) from None
         except ProviderError as exc:
             raise _with_hint(exc, None) from None
         self.request_token = None  # a request token is good for one exchange

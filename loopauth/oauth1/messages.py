@@ -6,15 +6,15 @@ No I/O here; :mod:`loopauth.oauth1.dance` does the calls.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import ProviderError
+from ..http import Request
 from ..loopback.dance import Approved, Denied, Outcome, Rejected
 from ..models import Provider
-from ..text import has_control, provider_message
+from ..text import has_control, is_printable_token, parse_json, provider_message
 
 
 def authorize_url(provider: Provider, request_token: str, extra: Mapping[str, str] | None = None) -> str:
@@ -27,6 +27,15 @@ def authorize_url(provider: Provider, request_token: str, extra: Mapping[str, st
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
+class RefusedTokens(ProviderError):
+    """A 2xx token answer with tokens loopauth will not store (not printable ASCII): ``fields`` holds them, so that
+    an access token the provider issued can be revoked."""
+
+    def __init__(self, message: str, *, status: int, fields: Mapping[str, str]) -> None:
+        super().__init__(message, status=status)
+        self.fields = dict(fields)
+
+
 def parse_token_response(
     status: int,
     content_type: str,
@@ -34,35 +43,50 @@ def parse_token_response(
     *,
     step: str,
     require_callback_confirmed: bool = False,
+    sent: Request | None = None,
 ) -> dict[str, str]:
     """Parse a request-token or access-token response (RFC 5849 §2.1, §2.3).
 
     Raises :class:`ProviderError` carrying the status and the provider's own message for anything
-    that is not a 2xx form-encoded body with ``oauth_token`` and ``oauth_token_secret``.
+    that is not a 2xx form-encoded body with ``oauth_token`` and ``oauth_token_secret``; the secret values
+    of ``sent`` (the request, when given) are left out of both, should the provider echo them.
     """
+
+    def echo_free() -> str:
+        if sent is None:
+            return text
+        from ..trace import without_sent
+
+        return without_sent(sent, text)
+
     if not 200 <= status < 300:
+        shown = echo_free()
         raise ProviderError(
-            f"{step} failed: provider answered {status}: {provider_message(content_type, text)}",
+            f"{step} failed: provider answered {status}: {provider_message(content_type, shown)}",
             status=status,
-            body=text,
+            body=shown,
         )
     try:
         fields = dict(parse_qsl(text.strip(), keep_blank_values=True, strict_parsing=True))
     except ValueError:
         fields = {}
     if not fields.get("oauth_token") or not fields.get("oauth_token_secret"):
+        shown = echo_free()
         raise ProviderError(
             f"{step} failed: provider answered {status} without oauth_token and oauth_token_secret: "
-            f"{provider_message(content_type, text)}",
+            f"{provider_message(content_type, shown)}",
             status=status,
-            body=text,
+            body=shown,
         )
-    if any(has_control(fields[key]) for key in ("oauth_token", "oauth_token_secret")):
-        # `loopauth token` prints them for other tools; nothing a terminal would act on may be in them.
-        raise ProviderError(
-            f"{step} failed: provider answered {status} with a token that contains control characters",
+    if not is_printable_token(fields["oauth_token"]) or has_control(fields["oauth_token_secret"]):
+        # The Authorization header carries the token: printable ASCII only, nothing a header cannot carry (U+2028,
+        # CJK). The secret only keys the signature (any text, percent-encoded first), but `loopauth token` prints
+        # both for other tools: no terminal escape in either.
+        raise RefusedTokens(
+            f"{step} failed: provider answered {status} with a token that is not printable ASCII "
+            "or a secret with control characters",
             status=status,
-            body=text,
+            fields=fields,
         )
     if require_callback_confirmed and fields.get("oauth_callback_confirmed", "").lower() != "true":
         # RFC 5849 §2.1: MUST be present and "true". Without it the provider speaks OAuth 1.0,
@@ -79,7 +103,7 @@ def parse_token_response(
 def twitter_error_codes(text: str) -> set[int]:
     """The numeric codes of a Twitter-shaped JSON error body."""
     try:
-        data: Any = json.loads(text)
+        data: Any = parse_json(text)
     except ValueError:
         return set()
     errors = data.get("errors") if isinstance(data, dict) else None

@@ -7,7 +7,6 @@ a worker thread. Nothing here ever puts the code, the verifier or a token in a m
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -16,8 +15,10 @@ from typing import Any
 from ..errors import ProviderError, UsageError
 from ..http import Client, Request
 from ..identity import account_of
+from ..loopback import wording
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider
+from ..text import parse_json
 from . import messages
 
 
@@ -119,9 +120,30 @@ class OAuth2Dance:
         started = int(time.time())
         response = client.send(self._token_request(fields), timeout=timeout)
         self.verifier = None  # a code is exchanged once; so is its verifier
-        data = messages.parse_token_response(response, step="token request")
+        try:
+            data = messages.parse_token_response(response, step="token request")
+        except messages.RefusedAnswer as exc:
+            raise self._discard_refused(client, exc, profile=profile, timeout=timeout) from None
         creds = self.credentials(data, profile=profile, issued_at=started)
         return self.identify(client, creds, timeout=timeout)
+
+    def _discard_refused(
+        self, client: Client, exc: messages.RefusedAnswer, *, profile: str, timeout: float
+    ) -> ProviderError:
+        """The error for a 200 answer loopauth refuses, once the tokens in it are revoked where the provider allows
+        (as for a login whose save failed): nothing valid is left behind that nobody holds."""
+        if exc.access_token is None and exc.refresh_token is None:
+            return exc
+        issued = OAuth2Credentials(
+            profile=profile,
+            provider=self.provider.name,
+            client_id=self.client_id,
+            access_token=exc.access_token or "",
+            refresh_token=exc.refresh_token,
+            endpoints=self.provider,
+        )
+        note = wording.discarded if self.discard(client, issued, timeout=timeout) else wording.not_discarded
+        return ProviderError(f"{exc.message}; {note(self.provider.name)}", status=exc.status)
 
     def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
         """Revoke tokens that could not be stored (RFC 7009: the refresh token, then the access token)."""
@@ -174,7 +196,7 @@ class OAuth2Dance:
         if not response.ok:
             return creds
         try:
-            name, user_id = account_of(json.loads(response.text()))
+            name, user_id = account_of(parse_json(response.text()))
         except ValueError:
             return creds
         return creds.replace(screen_name=name, user_id=user_id)

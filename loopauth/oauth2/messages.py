@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from ..errors import ProviderError
 from ..http import Request, Response
 from ..models import OAuth2Provider
-from ..text import has_control, one_line, provider_message
+from ..text import clean_words, is_b64token, is_printable_token, one_line, parse_json, provider_message
 
 if TYPE_CHECKING:
     # match_callback imports the login's outcomes itself: they are dataclasses, and a due refresh loads this
@@ -156,58 +155,111 @@ def revoke_requests(
     ]
 
 
+MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
+"""The longest token lifetime believed (ten years): a larger ``expires_in`` is an answer gone wrong."""
+
+
+class RefusedAnswer(ProviderError):
+    """A 2xx token answer that loopauth refuses, though the provider may have issued the tokens in it.
+
+    ``access_token`` and ``refresh_token`` are the strings the answer held under those names (None otherwise):
+    at a login they are revoked; at a refresh, :attr:`kept_refresh_token` is saved.
+    """
+
+    def __init__(
+        self, message: str, *, status: int, access_token: object, refresh_token: object, unread: bool = False
+    ) -> None:
+        super().__init__(message, status=status)
+        self.access_token = access_token if isinstance(access_token, str) and access_token else None
+        self.refresh_token = refresh_token if isinstance(refresh_token, str) and refresh_token else None
+        self.kept_refresh_token = self.refresh_token if is_printable_token(self.refresh_token or "") else None
+        """The answer's refresh token, if it is one loopauth can store and send: a rotated token to keep."""
+        self.lost_refresh_token = unread or (refresh_token is not None and self.kept_refresh_token is None)
+        """Whether the answer held, or may have held (``unread``: not a JSON object), a refresh token loopauth
+        cannot keep. Otherwise it had none, and the old one stays good (RFC 6749 §6)."""
+
+
 def parse_token_response(response: Response, *, step: str) -> dict[str, Any]:
     """A token endpoint's answer (RFC 6749 §5.1): JSON with ``access_token`` and ``token_type`` bearer.
 
     Raises ProviderError naming what was wrong, never quoting a token: the provider's error
-    (§5.2 ``error``/``error_description``) for a non-2xx answer, or what the answer lacked.
+    (§5.2 ``error``/``error_description``, without the values loopauth sent) for a non-2xx answer, or
+    :class:`RefusedAnswer` for a 2xx one it cannot use. What it returns is checked: the access token is an
+    RFC 6750 ``b64token``, the refresh token printable ASCII, ``expires_in`` a whole number of seconds from 0
+    to ten years, and ``scope`` has no control characters.
     """
-    text = response.text()
     if not response.ok:
+        from ..trace import echo_free  # only on the error path: a due refresh in `loopauth token` skips it
+
+        text = echo_free(response)
         raise ProviderError(
             f"{step} failed: provider answered {response.status}: {provider_message(response.content_type, text)}",
             status=response.status,
             body=text,
         )
     try:
-        data: Any = json.loads(text)
+        data: Any = parse_json(response.text())
     except ValueError:
         data = None
     if not isinstance(data, dict):
         # Not JSON: say so, but do not quote it (a provider may send tokens form-encoded).
-        raise ProviderError(
+        raise RefusedAnswer(
             f"{step} failed: the provider answered {response.status} with "
             f"{response.content_type or 'no content type'}, not a JSON object",
             status=response.status,
+            access_token=None,
+            refresh_token=None,
+            unread=True,
         )
-    if not isinstance(data.get("access_token"), str) or not data["access_token"]:
-        raise ProviderError(f"{step} failed: the provider's answer has no access_token", status=response.status)
+    access_token, refresh_token = data.get("access_token"), data.get("refresh_token")
+
+    def refused(what: str) -> RefusedAnswer:
+        return RefusedAnswer(
+            f"{step} failed: {what}", status=response.status, access_token=access_token, refresh_token=refresh_token
+        )
+
+    if refresh_token is not None and not (isinstance(refresh_token, str) and is_printable_token(refresh_token)):
+        raise refused("the provider's refresh_token is not printable ASCII")
+    if not isinstance(access_token, str) or not access_token:
+        raise refused("the provider's answer has no access_token")
+    if not is_b64token(access_token):
+        # The Authorization header carries it as an RFC 6750 b64token; `token` prints it for other tools.
+        raise refused("the provider's access_token has characters a bearer token cannot carry")
     token_type = data.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         shown = one_line(token_type, 40) if isinstance(token_type, str) else "missing"
-        raise ProviderError(
-            f"{step} failed: the token type is {shown!r}, and loopauth only uses bearer tokens",
-            status=response.status,
-        )
-    for key in ("refresh_token", "scope"):
-        if key in data and data[key] is not None and not isinstance(data[key], str):
-            raise ProviderError(f"{step} failed: {key} in the provider's answer is not a string")
-    if any(isinstance(data.get(key), str) and has_control(data[key]) for key in ("access_token", "refresh_token")):
-        # `loopauth token` and `header` print tokens as they are: one with terminal escapes is refused, not stored.
-        raise ProviderError(f"{step} failed: the provider's answer has a token with control characters in it")
-    expires_in = data.get("expires_in")
-    if expires_in is not None:
-        if isinstance(expires_in, str) and expires_in.isdigit():
-            data["expires_in"] = int(expires_in)  # some providers quote the number
-        elif isinstance(expires_in, bool) or not isinstance(expires_in, int | float) or expires_in < 0:
-            raise ProviderError(f"{step} failed: expires_in in the provider's answer is not a number of seconds")
+        raise refused(f"the token type is {shown!r}, and loopauth only uses bearer tokens")
+    scope = data.get("scope")
+    if scope is not None:
+        if not isinstance(scope, str):
+            raise refused("scope in the provider's answer is not a string")
+        data["scope"] = clean_words(scope) or None  # shown by `status` and `token`: no terminal escapes
+    if data.get("expires_in") is not None:
+        expires_in = _seconds(data["expires_in"])
+        if expires_in is None:
+            raise refused("expires_in in the provider's answer is not a number of seconds from 0 to ten years")
+        data["expires_in"] = expires_in
     return data
+
+
+def _seconds(value: object) -> int | None:
+    """``expires_in`` as whole seconds: a finite number from 0 to MAX_EXPIRES_IN, or a string of ASCII digits
+    (some providers quote it); None for anything else (NaN, ``"²"``, ``1e308``, a 5,000-digit string)."""
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_EXPIRES_IN)):
+            return None
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not 0 <= value <= MAX_EXPIRES_IN:  # False for NaN; JSON has no Infinity (parse_json refuses it)
+        return None
+    return int(value)
 
 
 def error_code(error: ProviderError) -> str | None:
     """The RFC 6749 §5.2 ``error`` of a token endpoint's refusal, if its body has one."""
     try:
-        data: Any = json.loads(error.body)
+        data: Any = parse_json(error.body)
     except ValueError:
         return None
     code = data.get("error") if isinstance(data, dict) else None

@@ -6,12 +6,20 @@ that reads a profile comes here when its token is due, and:
 
 1. takes the profile's lock (waiting for a peer that is refreshing right now);
 2. reads the file again: a peer that held the lock first has stored the new pair, so use it;
-3. only if the token is still due, refreshes, and writes the new pair atomically before letting go.
+3. only if the token is still due, marks the profile as refreshing (saved, still under the lock), sends
+   the refresh, and saves the answer (which clears the mark) before letting go.
 
-So eight tools starting at once after expiry cause exactly one refresh, and no refresh token is
-ever sent twice. A refusal (``invalid_grant``: revoked, expired, reused) marks the profile as
-needing a login (kept, so ``list`` shows it); a network failure or a 5xx leaves it untouched.
-Standard library only, so ``loopauth token`` never loads aiohttp for a refresh.
+What is guaranteed: eight tools starting at once after expiry cause exactly one refresh, and loopauth
+never sends a refresh token whose fate it does not know. The mark stays only when a refresh was sent
+and no usable answer came back: the process was killed, the provider did not answer in time, or it
+answered 200 with something loopauth refused and no refresh token it could keep. Then the provider
+may have spent the token, and every later run refuses to send it (NotLoggedIn: log in again) rather
+than risk the reuse that ends the login. Everything else clears it: a call that could not even
+connect sent nothing; an error answer (4xx, 5xx) is taken at its word that nothing was issued; a
+200 answer saves its new refresh token even when another field is refused (without one, RFC 6749
+§6 says the old stays good). A refusal that ends the grant (``invalid_grant``: revoked, expired,
+reused) marks the profile as needing a login (kept, so ``list`` shows it); other failures keep the
+tokens. Standard library only, so ``loopauth token`` never loads aiohttp for a refresh.
 """
 
 from __future__ import annotations
@@ -48,7 +56,16 @@ def fresh(store: CredentialStore, creds: OAuth2Credentials, *, force: bool = Fal
         rotated = current.access_token != creds.access_token
         if rotated or not (force or current.due(time.time())):
             return current  # a peer refreshed while we waited for the lock
+        if current.refreshing:
+            # Marked under this lock by a run that is gone: its refresh token may be spent (see the docstring).
+            raise _relogin(current, UNCERTAIN)
         return _refresh(held, current)
+
+
+UNCERTAIN = (
+    "its last refresh got no answer loopauth could use (interrupted, timed out or refused), so its refresh token "
+    "may be spent and is not sent again"
+)
 
 
 def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
@@ -63,14 +80,28 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
         client_auth=provider.client_auth,
     )
     issued_at = int(time.time())
-    with Client() as client:
-        response = client.send(request, timeout=REFRESH_TIMEOUT)
+    held.save(creds.replace(refreshing=True))  # before sending: a run killed from here on leaves the mark
+    try:
+        with Client() as client:
+            response = client.send(request, timeout=REFRESH_TIMEOUT)
+    except ProviderError as exc:
+        if exc.sent:
+            raise ProviderError(f"{exc.message}; {_uncertain(creds)}", url=exc.url) from None
+        held.save(creds)  # it never left this machine: the refresh token is as good as before
+        raise
     try:
         data = messages.parse_token_response(response, step="refresh")
+    except messages.RefusedAnswer as exc:
+        if exc.lost_refresh_token:
+            raise ProviderError(f"{exc.message}; {_uncertain(creds)}", status=exc.status) from None
+        # A rotated refresh token is saved, whatever else was wrong; without one the old stays good (RFC 6749 §6).
+        held.save(creds.replace(refresh_token=exc.kept_refresh_token or creds.refresh_token))
+        raise
     except ProviderError as exc:
         if exc.status is not None and 400 <= exc.status < 500 and messages.error_code(exc) in _DEAD:
             held.save(creds.replace(needs_login=True))
             raise _relogin(creds, f"the provider refused its refresh token ({messages.error_code(exc)})") from None
+        held.save(creds)  # an error answer: nothing was issued, the refresh token stands
         raise
     expires_in = data.get("expires_in")
     renewed = creds.replace(
@@ -84,6 +115,10 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
     )
     held.save(renewed)
     return renewed
+
+
+def _uncertain(creds: OAuth2Credentials) -> str:
+    return f"profile '{creds.profile}' must log in again: whether the provider spent its refresh token is unknown"
 
 
 # The token endpoint's refusals that mean the grant itself is gone (RFC 6749 §5.2); anything else may pass.
