@@ -55,7 +55,7 @@ from pathlib import Path
 from loopauth.errors import NotLoggedIn, StoreError, UsageError
 from loopauth.models import (
     AnyCredentials,
-    _Value,
+    Value,
     credentials_from_dict,
     join_secrets,
     metadata_from_dict,
@@ -142,7 +142,7 @@ def validate_profile_name(name: str) -> str:
     return name
 
 
-class ProfileEntry(_Value):
+class ProfileEntry(Value):
     """One profile file as seen by ``CredentialStore.profiles()``: what can be shown, or why it cannot.
 
     ``shown`` is the profile to show (provider, account, expiry; never to sign with), for either store: the whole
@@ -177,7 +177,7 @@ class ProfileEntry(_Value):
         return self.shown.public_dict() if self.shown is not None else None
 
 
-class Location(_Value):
+class Location(Value):
     """Where a profile is stored (:meth:`CredentialStore.where`): its store, its file, its keyring entry."""
 
     _fields = ("profile", "kind", "path", "entry")
@@ -202,7 +202,7 @@ class Location(_Value):
         return f"the OS keyring ({backend_name()}, service '{SERVICE}', entry '{self.entry}'); metadata in {self.path}"
 
 
-class _Loaded(_Value):
+class _Loaded(Value):
     """A profile as read: its credentials (None when only the file was read) and where they are."""
 
     _fields = ("credentials", "kind", "entry")
