@@ -324,6 +324,15 @@ class Credentials(Value):
         }
 
 
+def split_scope(scopes: str | Sequence[str]) -> tuple[str, ...]:
+    """Scopes as a tuple: a string is split on whitespace, as RFC 6749 §3.3 writes them; a sequence is kept."""
+    return tuple(scopes.split()) if isinstance(scopes, str) else tuple(scopes)
+
+
+PROTOCOL_LABELS = {"oauth1": "OAuth 1.0a", "oauth2": "OAuth 2.0"}
+"""How messages and listings name each protocol."""
+
+
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -374,7 +383,7 @@ class OAuth2Provider(Value):
             token_url=token_url,
             revoke_url=revoke_url,
             verify_url=verify_url,
-            scopes=tuple(scopes),
+            scopes=split_scope(scopes),
             authorize_params=frozen_map(authorize_params),
             client_auth=client_auth,
         )
@@ -405,7 +414,7 @@ class OAuth2Provider(Value):
             token_url=str(data["token_url"]),
             revoke_url=_opt_str(data.get("revoke_url")),
             verify_url=_opt_str(data.get("verify_url")),
-            scopes=tuple(str(s) for s in (scopes.split() if isinstance(scopes, str) else scopes)),
+            scopes=tuple(str(s) for s in split_scope(scopes)),
             authorize_params={str(k): str(v) for k, v in dict(data.get("authorize_params") or {}).items()},
             client_auth=str(data.get("client_auth") or "basic"),
         )

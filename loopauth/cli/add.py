@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
-from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provider, Provider
+from ..loopback.options import refuse_other_protocol
+from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provider, Provider, split_scope
 from ..store import CredentialStore
 from ..text import account_with_id, clean, has_control
 from .login import _foreground_terminal, replaced_note
@@ -130,8 +131,7 @@ class AddCommand:
         from ..oauth1.messages import user_id_from_token
         from ..oauth1.signing import consumer_for
 
-        if self.client_id or self.client_secret or self.scope:
-            raise UsageError(f"{provider.name} is an OAuth 1.0a provider: give a consumer key, not a client id")
+        refuse_other_protocol(provider, self._given())
         key = self.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY")
         secret = _first(self.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET"))
         method = "RSA-SHA1" if self.rsa_key else provider.signature_method
@@ -155,8 +155,7 @@ class AddCommand:
         )
 
     def _oauth2(self, profile: str, provider: OAuth2Provider) -> OAuth2Credentials:
-        if self.consumer_key or self.consumer_secret is not None or self.rsa_key:
-            raise UsageError(f"{provider.name} is an OAuth 2.0 provider: give a client id, not a consumer key")
+        refuse_other_protocol(provider, self._given())
         client_id = self.client_id or os.environ.get("LOOPAUTH_CLIENT_ID")
         if not client_id:
             raise UsageError("no client id: give --client-id (or $LOOPAUTH_CLIENT_ID)")
@@ -170,11 +169,22 @@ class AddCommand:
             access_token=access_token,
             refresh_token=refresh_token,
             # When it expires is not known: it is used until the provider answers 401, then refreshed (if it can).
-            scope=" ".join(self.scope.split()) if self.scope else None,
+            scope=" ".join(split_scope(self.scope)) if self.scope else None,
             created_at=_now(),
             endpoints=provider,
             origin=ORIGIN,
         )
+
+    def _given(self) -> dict[str, object]:
+        """The options given on the command line, by the name the library (and its one message) knows them by."""
+        return {
+            "consumer_key": self.consumer_key,
+            "consumer_secret": self.consumer_secret,
+            "rsa_key_file": self.rsa_key,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "scopes": self.scope,
+        }
 
     def _verified(self, creds: AnyCredentials) -> AnyCredentials | None:
         """``creds`` with the account the provider names, or None when it has no verify endpoint; ProviderError

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT, LoginOptions
 from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Credentials, OAuth2Provider, Provider
+from ..providers import twitter_authorize_params
 from ..store import STORES, CredentialStore
 from ..text import account_name, clean
 from .output import login_summary, print_json
@@ -349,7 +350,7 @@ def relogin_options(options: LoginOptions, stored: AnyCredentials) -> LoginOptio
             client_secret = stored.client_secret
         scopes = options.scopes
         if scopes is None and stored.scope:
-            scopes = stored.scope.split()
+            scopes = stored.scope
         return replace(
             options, provider=stored.endpoints, client_id=client_id, client_secret=client_secret, scopes=scopes
         )
@@ -430,11 +431,7 @@ class LoginCommand:
         if args.rsa_key and args.signature_method not in (None, "RSA-SHA1"):
             raise UsageError(f"--rsa-key is for RSA-SHA1, not {args.signature_method}")
         request_token_params = {"x_auth_access_type": args.access_type} if args.access_type else {}
-        twitter: dict[str, str] = {}
-        if args.force_login:
-            twitter["force_login"] = "true"
-        if args.screen_name:
-            twitter["screen_name"] = args.screen_name
+        twitter = twitter_authorize_params(force_login=args.force_login, screen_name=args.screen_name)
         options = LoginOptions(
             storage=args.store,
             provider=_provider(args),
@@ -442,7 +439,7 @@ class LoginCommand:
             consumer_secret=_consumer_secret(args),
             client_id=args.client_id,
             client_secret=args.client_secret,
-            scopes=args.scope.split() if args.scope is not None else None,
+            scopes=args.scope,
             client_auth=args.client_auth,
             signature_method=args.signature_method,
             rsa_key_file=args.rsa_key,

@@ -17,7 +17,7 @@ from ..errors import ProviderError, UsageError
 from ..http import Client, Request
 from ..identity import account_of
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
-from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider
+from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider, split_scope
 from . import messages
 
 
@@ -63,8 +63,8 @@ class OAuth2Dance:
                     argument="client_auth",
                 )
             provider = provider.replace(client_auth=client_auth)
-        if isinstance(scopes, str):
-            scopes = scopes.split()
+        if scopes is not None:
+            scopes = split_scope(scopes)
         return cls(
             provider,
             client_id=client_id,
