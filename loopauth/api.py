@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from .access import access_for
 from .errors import StoreError, UsageError
 from .loopback.dance import Dance
 from .loopback.options import APP_OPTIONS, OPTIONS_OF, LoginOptions, Prepared, plan_for, refuse_other_protocol
@@ -130,6 +131,16 @@ async def login_async(
         name = options.provider if isinstance(options.provider, str) else options.provider.name
         options = replace(options, provider=OAuth2Provider(name, authorize_url, token_url))
     return await Login(prepare(options)).complete()
+
+
+def relogin_options(options: LoginOptions, stored: AnyCredentials) -> LoginOptions:
+    """Options to log in again as an existing profile, like ``gh auth refresh``: its provider and endpoints, its
+    consumer (signature method, key file) or OAuth 2.0 client (id, scopes), where ``options`` do not give others.
+
+    Only for a login that names no provider: the stored endpoints are the one sure way back to a custom
+    provider (its name alone may be a preset's, or nothing). A stored secret goes with its stored key or id only.
+    """
+    return access_for(stored).relogin_options(options)
 
 
 def _blocking(fn: Callable[P, Coroutine[Any, Any, T]], instead: str) -> Callable[P, T]:

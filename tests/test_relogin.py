@@ -11,7 +11,8 @@ import json
 import shlex
 
 from loopauth.calls import revoke
-from loopauth.cli.login import relogin_options, replaced_note
+from loopauth.api import relogin_options
+from loopauth.cli.login import replaced_note
 from loopauth.demo import DemoProvider
 from loopauth.loopback.options import LoginOptions
 from loopauth.models import Credentials, Provider

@@ -128,8 +128,8 @@ class AddCommand:
         return EXIT_OK
 
     def _oauth1(self, profile: str, provider: Provider) -> Credentials:
+        from ..oauth1.consumer import consumer_for
         from ..oauth1.messages import user_id_from_token
-        from ..oauth1.signing import consumer_for
 
         refuse_other_protocol(provider, self._given())
         key = self.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY")

@@ -17,11 +17,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..access import access_for
 from ..errors import EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, LoopAuthError, UsageError
 from ..fresh import load_fresh
 from ..models import AnyCredentials
 from .parser import Commands
-from .token import DEFAULT_PREFIX, ENV_FIELDS, ENV_FIELDS_OAUTH2, env_pairs
+from .token import DEFAULT_PREFIX, env_pairs
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -85,7 +86,7 @@ def exec_environment(
     parent's environment (an earlier ``eval "$(loopauth token)"``) never passes for this profile's.
     """
     data = creds.token_dict()
-    names = ENV_FIELDS_OAUTH2 if creds.protocol == "oauth2" else ENV_FIELDS
+    names = access_for(creds).env_fields
     fields = [name for name, value in data.items() if not isinstance(value, dict)]
     for field, _ in maps:
         if field == "refresh_token":

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT, LoginOptions
-from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Credentials, OAuth2Provider, Provider
+from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Provider, Provider
 from ..providers import twitter_authorize_params
 from ..store import STORES, CredentialStore
 from ..text import account_name, clean
@@ -333,48 +333,6 @@ class Tls:
         return None
 
 
-def relogin_options(options: LoginOptions, stored: AnyCredentials) -> LoginOptions:
-    """Options to log in again as an existing profile, like ``gh auth refresh``: its provider and endpoints, its
-    consumer (signature method, key file) or OAuth 2.0 client (id, scopes), where the command line (``options``)
-    did not give others.
-
-    Only for a command line that names no provider: the stored endpoints are the one sure way back to a custom
-    provider (its name alone may be a preset's, or nothing). A stored secret goes with its stored key or id only.
-    """
-    from ..calls import endpoints_of
-
-    if isinstance(stored, OAuth2Credentials):
-        client_id = options.client_id or stored.client_id
-        client_secret = options.client_secret
-        if client_secret is None and client_id == stored.client_id:
-            client_secret = stored.client_secret
-        scopes = options.scopes
-        if scopes is None and stored.scope:
-            scopes = stored.scope
-        return replace(
-            options, provider=stored.endpoints, client_id=client_id, client_secret=client_secret, scopes=scopes
-        )
-
-    key = options.consumer_key or stored.consumer_key
-    secret = options.consumer_secret
-    if secret is None and key == stored.consumer_key:
-        secret = stored.consumer_secret
-    method = options.signature_method
-    if method is None and options.rsa_key_file is None:
-        method = stored.signature_method
-    rsa_key_file = options.rsa_key_file
-    if rsa_key_file is None and method == "RSA-SHA1":
-        rsa_key_file = stored.rsa_key_file
-    return replace(
-        options,
-        provider=endpoints_of(stored) or stored.provider,
-        consumer_key=key,
-        consumer_secret=secret,
-        signature_method=method,
-        rsa_key_file=rsa_key_file,
-    )
-
-
 def _stored(store: CredentialStore, profile: str) -> AnyCredentials | None:
     """The profile a login would replace, if one is there and readable (a corrupt one is simply replaced)."""
     try:
@@ -459,7 +417,7 @@ class LoginCommand:
         return cls(options, tls, args.json, given, args.verbose, args.profile)
 
     def run(self) -> int:
-        from ..api import prepare
+        from ..api import prepare, relogin_options
         from ..loopback.options import plan_for
         from ..loopback.runner import Login
 

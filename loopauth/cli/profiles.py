@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..keyring_store import backend_name
+from ..models import PROTOCOL_LABELS
 from ..store import FILE, KEYRING, STORES, CredentialStore
 from ..text import clean
 from .output import print_json, print_table
@@ -127,7 +128,7 @@ class ListCommand:
             account = f"@{clean(c['screen_name'])}" if c.get("screen_name") else "-"
             if c.get("needs_login"):
                 account += " (needs login)"
-            protocol = "OAuth 2.0" if c.get("protocol") == "oauth2" else "OAuth 1.0a"
+            protocol = PROTOCOL_LABELS[c.get("protocol", "oauth1")]
             created = clean(c.get("created_at") or "-")
             user_id = clean(c.get("user_id") or "-")
             rows.append((name, clean(c["provider"]), protocol, account, user_id, created, e.store or "-"))

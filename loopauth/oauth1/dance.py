@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from ..access import access_for
 from ..errors import ProviderError, UsageError
 from ..http import Client
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import AnyCredentials, AnyProvider, Credentials, Provider, RequestToken
 from ..text import clean
 from ..urls import with_query
+from .consumer import Consumer, consumer_for
 from .messages import authorize_url, hint_for, match_callback, parse_token_response, user_id_from_token
-from .signing import Consumer, consumer_for, sign
+from .signing import sign
 
 
 class OAuth1Dance:
@@ -133,19 +135,7 @@ class OAuth1Dance:
 
     def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
         """Revoke the new access token at the provider's ``revoke_url`` (Twitter's invalidate_token), if it has one."""
-        if not self.provider.revoke_url or not isinstance(creds, Credentials):
-            return False
-        request = sign(
-            "POST",
-            self.provider.revoke_url,
-            self.consumer,
-            token=creds.oauth_token,
-            token_secret=creds.oauth_token_secret,
-        )
-        try:
-            return client.send(request, timeout=timeout).ok
-        except ProviderError:
-            return False
+        return access_for(creds).discard(client, timeout=timeout)
 
     def typo(self, error: ProviderError) -> bool:
         # The access-token call refused (401, or Twitter's 400/403 for a bad verifier): with a typed

@@ -13,12 +13,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ..access import access_for
 from ..errors import ProviderError, UsageError
 from ..http import Client, Request
 from ..identity import account_of
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider, split_scope
 from . import messages
+from .access import bearer_request
 
 
 class OAuth2Dance:
@@ -125,21 +127,7 @@ class OAuth2Dance:
 
     def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
         """Revoke tokens that could not be stored (RFC 7009: the refresh token, then the access token)."""
-        if not self.provider.revoke_url or not isinstance(creds, OAuth2Credentials):
-            return False
-        revoked = True
-        for request in messages.revoke_requests(
-            self.provider,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            access_token=creds.access_token,
-            refresh_token=creds.refresh_token,
-        ):
-            try:
-                revoked = client.send(request, timeout=timeout).ok and revoked
-            except ProviderError:
-                revoked = False
-        return revoked
+        return access_for(creds).discard(client, timeout=timeout)
 
     def typo(self, error: ProviderError) -> bool:
         return False  # codes are never typed: only whole addresses, checked against the state
@@ -187,15 +175,3 @@ class OAuth2Dance:
             client_secret=self.client_secret,
             client_auth=self.provider.client_auth,
         )
-
-
-def bearer_request(
-    creds: OAuth2Credentials,
-    method: str,
-    url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    body: bytes | None = None,
-) -> Request:
-    """A request carrying the profile's access token (RFC 6750 §2.1)."""
-    return Request(method.upper(), url, {**(headers or {}), "Authorization": f"Bearer {creds.access_token}"}, body)
