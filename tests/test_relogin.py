@@ -12,7 +12,7 @@ import shlex
 
 from loopauth.calls import revoke
 from loopauth.api import relogin_options
-from loopauth.cli.login import replaced_note
+from loopauth.cli.shared import replaced_note
 from loopauth.demo import DemoProvider
 from loopauth.loopback.options import LoginOptions
 from loopauth.models import Credentials, Provider

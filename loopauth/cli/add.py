@@ -21,9 +21,9 @@ from ..loopback.options import refuse_other_protocol
 from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provider, Provider, split_scope
 from ..store import CredentialStore
 from ..text import account_with_id, clean, has_control
-from .login import _foreground_terminal, replaced_note
 from .output import print_json
 from .parser import Commands
+from .shared import consumer_secret, first, foreground_terminal, replaced_note
 
 MAX_STDIN = 64 * 1024
 """More than any two tokens; a bigger stdin is not what add expects (a file piped by mistake)."""
@@ -80,13 +80,11 @@ class AddCommand:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AddCommand:
-        from .login import _consumer_secret
-
         return cls(
             args.profile,
             args.provider,
             args.consumer_key,
-            _consumer_secret(args),
+            consumer_secret(args),
             args.rsa_key,
             args.client_id,
             args.client_secret,
@@ -133,9 +131,9 @@ class AddCommand:
 
         refuse_other_protocol(provider, self._given())
         key = self.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY")
-        secret = _first(self.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET"))
+        secret = first(self.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET"))
         method = "RSA-SHA1" if self.rsa_key else provider.signature_method
-        if key and secret is None and method != "RSA-SHA1" and _foreground_terminal():
+        if key and secret is None and method != "RSA-SHA1" and foreground_terminal():
             secret = _prompt(f"Consumer secret for {provider.name} (not shown): ")
         consumer = consumer_for(key, secret, signature_method=method, rsa_key_file=self.rsa_key)
         token, token_secret = _read_tokens(provider.name, "access token", "access token secret", second_optional=False)
@@ -159,7 +157,7 @@ class AddCommand:
         client_id = self.client_id or os.environ.get("LOOPAUTH_CLIENT_ID")
         if not client_id:
             raise UsageError("no client id: give --client-id (or $LOOPAUTH_CLIENT_ID)")
-        client_secret = _first(self.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET"))
+        client_secret = first(self.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET"))
         access_token, refresh_token = _read_tokens(provider.name, "access token", "refresh token", second_optional=True)
         return OAuth2Credentials(
             profile=profile,
@@ -229,7 +227,7 @@ def _read_tokens(provider: str, first: str, second: str, *, second_optional: boo
     even in an error.
     """
     if os.isatty(0):
-        if not _foreground_terminal():
+        if not foreground_terminal():
             raise UsageError("cannot ask for the tokens: loopauth add runs in the background; pipe them to its stdin")
         optional = ", if any (Enter for none)" if second_optional else ""
         values = [
@@ -274,10 +272,6 @@ def _prompt(text: str) -> str:
         return getpass.getpass(text, stream=sys.stderr).strip()
     except EOFError:
         return ""  # Ctrl-D: the usual "no …" error follows
-
-
-def _first(*values: str | None) -> str | None:
-    return next((v for v in values if v is not None), None)
 
 
 def _now() -> str:

@@ -19,9 +19,9 @@ from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIME
 from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Provider, Provider
 from ..providers import twitter_authorize_params
 from ..store import STORES, CredentialStore
-from ..text import account_name, clean
 from .output import login_summary, print_json
 from .parser import Commands
+from .shared import consumer_secret, first, foreground_terminal, replaced_note, stored_profile
 
 if TYPE_CHECKING:
     import ssl
@@ -243,28 +243,6 @@ def _provider(args: argparse.Namespace) -> AnyProvider | str:
     return str(args.provider or "twitter")
 
 
-MAX_SECRET_FILE = 64 * 1024
-
-
-def _consumer_secret(args: argparse.Namespace) -> str | None:
-    """--consumer-secret, else the first line of --consumer-secret-file (the environment comes later, after a
-    stored profile's own secret)."""
-    if args.consumer_secret is not None:
-        return str(args.consumer_secret)
-    if args.consumer_secret_file is None:
-        return None
-    path = args.consumer_secret_file
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_SECRET_FILE + 1)
-    except OSError as exc:
-        raise UsageError(f"--consumer-secret-file {path}: cannot read: {exc.strerror or exc}") from None
-    lines = raw.decode("utf-8", "replace").splitlines()
-    if len(raw) > MAX_SECRET_FILE or not lines or not lines[0].strip():
-        raise UsageError(f"--consumer-secret-file {path}: expected the secret on its first line")
-    return lines[0].strip()
-
-
 def _ask_for_secret(options: LoginOptions, store: CredentialStore) -> LoginOptions:
     """The options with the consumer secret asked for on the terminal (no echo), when only it is missing."""
     if (
@@ -272,7 +250,7 @@ def _ask_for_secret(options: LoginOptions, store: CredentialStore) -> LoginOptio
         or not options.consumer_key
         or options.rsa_key_file
         or options.signature_method == "RSA-SHA1"
-        or not _foreground_terminal()
+        or not foreground_terminal()
         or _is_oauth2(options, store)
     ):
         return options
@@ -295,16 +273,6 @@ def _is_oauth2(options: LoginOptions, store: CredentialStore) -> bool:
         return isinstance(resolve_provider(options.provider, store.root), OAuth2Provider)
     except LoopAuthError:
         return False  # prepare() reports it
-
-
-def _foreground_terminal() -> bool:
-    """Whether stdin is a terminal we may prompt on: `loopauth login &` would be stopped (SIGTTOU) instead."""
-    if not os.isatty(0):
-        return False
-    try:
-        return os.tcgetpgrp(0) == os.getpgrp()
-    except OSError:
-        return True  # not our controlling terminal, so prompting on it cannot stop us
 
 
 @dataclass(frozen=True)
@@ -333,14 +301,6 @@ class Tls:
         return None
 
 
-def _stored(store: CredentialStore, profile: str) -> AnyCredentials | None:
-    """The profile a login would replace, if one is there and readable (a corrupt one is simply replaced)."""
-    try:
-        return store.load(profile)
-    except (NotLoggedIn, StoreError):
-        return None
-
-
 def _store_of(store: CredentialStore, profile: str) -> str | None:
     """The store of the profile a login would replace, if there is one (read from its file: nothing is unlocked)."""
     try:
@@ -354,17 +314,6 @@ def _note_store_change(store: CredentialStore, profile: str, was: str | None) ->
     now = _store_of(store, profile)
     if was is not None and now is not None and now != was:
         print(f"loopauth: note: profile '{profile}' moved from the {was} store to the {now} store", file=sys.stderr)
-
-
-def replaced_note(old: AnyCredentials, new: AnyCredentials) -> str | None:
-    """One line when a login replaced a profile that held another provider or another account."""
-    same_provider = old.provider == new.provider
-    same_account = (old.user_id or old.screen_name) == (new.user_id or new.screen_name)
-    if same_provider and same_account:
-        return None
-    was = f"{account_name(old.screen_name, old.user_id)} on {clean(old.provider)}"
-    now = f"{account_name(new.screen_name, new.user_id)} on {clean(new.provider)}"
-    return f"loopauth: note: profile '{new.profile}' held {was}; it now holds {now}"
 
 
 @dataclass(frozen=True)
@@ -394,7 +343,7 @@ class LoginCommand:
             storage=args.store,
             provider=_provider(args),
             consumer_key=args.consumer_key,
-            consumer_secret=_consumer_secret(args),
+            consumer_secret=consumer_secret(args),
             client_id=args.client_id,
             client_secret=args.client_secret,
             scopes=args.scope,
@@ -424,15 +373,15 @@ class LoginCommand:
         store = self.options.store or CredentialStore()
         options = replace(self.options, profile=store.resolve(self.profile))
         was = _store_of(store, options.profile)
-        stored = _stored(store, options.profile)
+        stored = stored_profile(store, options.profile)
         if stored is not None and not self.provider_given:
             options = relogin_options(options, stored)
         options = replace(
             options,
             consumer_key=options.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY"),
-            consumer_secret=_first(options.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET")),
+            consumer_secret=first(options.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET")),
             client_id=options.client_id or os.environ.get("LOOPAUTH_CLIENT_ID"),
-            client_secret=_first(options.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET")),
+            client_secret=first(options.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET")),
         )
         options = _ask_for_secret(options, store)
         if self.tls != Tls():
@@ -469,10 +418,6 @@ def _traced(options: LoginOptions) -> Client:
 
 
 _PROVIDER_URLS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url")
-
-
-def _first(*values: str | None) -> str | None:
-    return next((v for v in values if v is not None), None)
 
 
 def _finish(login: Login, json_out: bool, stored: AnyCredentials | None = None, was: str | None = None) -> int:
@@ -554,7 +499,7 @@ class DemoCommand:
             return serve(self, self.serve, plays)
         store = CredentialStore()
         was = _store_of(store, self.options.profile)
-        stored = _stored(store, self.options.profile)
+        stored = stored_profile(store, self.options.profile)
         creds = asyncio.run(self._login(plays))
         note = replaced_note(stored, creds) if stored is not None else None
         if note:

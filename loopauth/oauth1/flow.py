@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from ..errors import UsageError
 from ..http import REQUEST_TIMEOUT, Client
+from ..loopback.background import run_blocking
 from ..loopback.dance import approved
-from ..loopback.runner import run_blocking
 from ..models import AnyProvider, Credentials, Provider, RequestToken
 from ..providers import resolve_provider, twitter_authorize_params
 from ..store import CredentialStore, validate_profile_name
