@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from loopauth.calls import request
-from loopauth.oauth1.access import endpoints_of
 from loopauth.errors import ProviderError, UsageError
 from loopauth.identity import account_of
 from loopauth.models import Credentials
+from loopauth.oauth1.access import endpoints_of
 from loopauth.providers import PRESETS
 from loopauth.urls import normalize_url
 

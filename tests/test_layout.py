@@ -26,7 +26,7 @@ MAY_ASK = ("access.py", "oauth1/", "oauth2/", "demo/")
 # The hint that the OAuth 1.0a demo provider is not running is about that demo's consumer, not about signing.
 ASKS_FOR_A_REASON = {"cli/errors.py"}
 VALUES = {"errors", "models", "text", "urls", "_version"}
-STORE = {"store", "settings", "keyring_store"}
+STORE = {"store"}
 
 
 def modules() -> Iterator[tuple[str, ast.Module]]:

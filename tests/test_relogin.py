@@ -10,8 +10,8 @@ import asyncio
 import json
 import shlex
 
-from loopauth.calls import revoke
 from loopauth.api import relogin_options
+from loopauth.calls import revoke
 from loopauth.cli.shared import replaced_note
 from loopauth.demo import DemoProvider
 from loopauth.loopback.options import LoginOptions

@@ -9,9 +9,9 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
-from ..keyring_store import backend_name
 from ..models import PROTOCOL_LABELS
 from ..store import FILE, KEYRING, STORES, CredentialStore
+from ..store.keyring import backend_name
 from ..text import clean
 from .output import print_json, print_table
 from .parser import Commands

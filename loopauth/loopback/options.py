@@ -45,7 +45,7 @@ class LoginOptions:
     provider: AnyProvider | str = "twitter"
     store: CredentialStore | None = None
     storage: str | None = None
-    """Which store keeps the login: ``"file"`` or ``"keyring"``; None chooses as :func:`loopauth.settings.choose`."""
+    """Which store keeps the login: ``"file"`` or ``"keyring"``; None: as :func:`loopauth.store.choice.choose`."""
     # the app: an OAuth 1.0a consumer...
     consumer_key: str | None = None
     consumer_secret: str | None = None

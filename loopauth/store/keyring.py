@@ -31,7 +31,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import StoreError, UsageError
+from ..errors import StoreError, UsageError
 
 TYPE_CHECKING = False  # not typing's: see loopauth.models
 if TYPE_CHECKING:
@@ -235,7 +235,7 @@ def _probe_secret_service(timeout: float) -> None:
 
 def _cause(exc: BaseException, *, with_type: bool = True) -> str:
     """An exception as a short, printable reason (its text comes from the keyring service, never a secret)."""
-    from .text import clean
+    from ..text import clean
 
     text = clean(str(exc)).strip().rstrip(".!") or type(exc).__name__
     if len(text) > _MAX_CAUSE:

@@ -15,9 +15,9 @@ tokens. The modes, the atomic replace and the lock only make sure nobody
 *else* can read them and that a crash or a second loopauth never leaves half
 a file behind.
 
-Two stores, chosen per profile (:mod:`loopauth.settings` chooses for a login) and recorded in its file:
+Two stores, chosen per profile (:mod:`loopauth.store.choice` chooses for a login) and recorded in its file:
 the *file* store keeps the whole profile in it; the opt-in *keyring* store keeps the secrets in one
-entry of the OS keyring (:mod:`loopauth.keyring_store`) and only what is not secret in the file, with
+entry of the OS keyring (:mod:`loopauth.store.keyring`) and only what is not secret in the file, with
 ``"store": "keyring"`` and the entry's name. Reading a keyring profile fetches its entry; listing does
 not, so ``loopauth list`` never unlocks anything. A keyring save writes a new entry, renames the file
 into place, then deletes the old entry, all under the profile's lock: a failure before the rename
@@ -67,8 +67,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
 
-    from loopauth.keyring_store import Keyring
-    from loopauth.settings import Choice
+    from loopauth.store.choice import Choice
+    from loopauth.store.keyring import Keyring
 
     T = TypeVar("T")
 
@@ -197,7 +197,7 @@ class Location(Value):
         """One phrase for people: ``a plaintext file (mode 0600), /…/work.json`` or the keyring and its entry."""
         if self.kind == FILE:
             return f"a plaintext file (mode 0600), {self.path}"
-        from loopauth.keyring_store import SERVICE, backend_name
+        from loopauth.store.keyring import SERVICE, backend_name
 
         return f"the OS keyring ({backend_name()}, service '{SERVICE}', entry '{self.entry}'); metadata in {self.path}"
 
@@ -346,7 +346,7 @@ class CredentialStore:
         """Store *creds* under ``creds.profile``, atomically; returns the profile's path.
 
         ``kind`` is the store (``"file"``, 0600, or ``"keyring"``); by default the profile stays in its own, and a
-        new profile goes to the configured default (:func:`loopauth.settings.configured`).
+        new profile goes to the configured default (:func:`loopauth.store.choice.configured`).
         """
         with self.holding(creds.profile) as held:
             return held.save(creds, kind=kind)
@@ -404,8 +404,8 @@ class CredentialStore:
 
     def choose_store(self, profile: str, explicit: str | None = None) -> Choice:
         """The store a login of *profile* uses: ``explicit``, else ``$LOOPAUTH_STORE``, else the profile's own,
-        else config.toml's default, else the file (:func:`loopauth.settings.choose`). Reads no secret."""
-        from loopauth.settings import choose
+        else config.toml's default, else the file (:func:`loopauth.store.choice.choose`). Reads no secret."""
+        from loopauth.store.choice import choose
 
         try:
             existing: str | None = self.where(profile).kind
@@ -600,7 +600,7 @@ class CredentialStore:
         return _Loaded(_credentials(path, whole, profile), kind, entry)
 
     def _keyring(self, path: Path, what: str) -> Keyring:
-        from loopauth.keyring_store import Keyring
+        from loopauth.store.keyring import Keyring
 
         return Keyring.open(path, what=what)
 
@@ -620,7 +620,7 @@ class CredentialStore:
             ) from exc
 
     def _default_kind(self) -> str:
-        from loopauth.settings import configured
+        from loopauth.store.choice import configured
 
         return configured(self.root).kind
 
@@ -786,7 +786,7 @@ class Held:
             _write_atomic(self._directory, self.path, _dump(data))
             self._stored = _Loaded(creds, FILE, None)
             return None
-        from loopauth.keyring_store import SERVICE
+        from loopauth.store.keyring import SERVICE
 
         keyring = self._keyring()
         public, secrets = split_secrets(data)
@@ -1147,7 +1147,7 @@ def _store_of(path: Path, data: dict[str, Any]) -> tuple[str, str | None]:
         return FILE, None
     if kind != KEYRING:
         raise _corrupt(path, f"unknown store {str(kind)[:20]!r}")
-    from loopauth.keyring_store import SERVICE
+    from loopauth.store.keyring import SERVICE
 
     where = data.get("keyring")
     entry = where.get("entry") if isinstance(where, dict) and where.get("service") == SERVICE else None
