@@ -1,12 +1,12 @@
 """What a stored login can do once it is made: the :class:`Access` interface, one per protocol.
 
 The login has its interface (:class:`loopauth.loopback.dance.Dance`); this is the one after it. A profile's
-credentials get one :class:`Access` from :func:`access_for`, the only place that asks which protocol a login
-speaks. Everything that uses a login goes through it, without asking again: ``loopauth.calls`` (``header``,
-``request``, ``verify``, ``logout --revoke``), the HTTP-client adapters of ``loopauth.auth``, the Twitter
-library keywords of ``loopauth.kwargs``, ``loopauth token``/``exec`` (the fields a tool may see) and
-``loopauth status`` (the token's life). A new protocol, or a new shell over the store (a git or kubectl
-credential helper), adds or uses an Access instead of another branch.
+credentials get one :class:`Access` from :func:`loopauth.protocols.access_for`, the only place that asks which
+protocol a login speaks. Everything that uses a login goes through it, without asking again:
+``loopauth.calls`` (``header``, ``request``, ``verify``, ``logout --revoke``), the HTTP-client adapters of
+``loopauth.auth``, the Twitter library keywords of ``loopauth.kwargs``, ``loopauth token``/``exec`` (the
+fields a tool may see) and ``loopauth status`` (the token's life). A new protocol, or a new shell over the
+store (a git or kubectl credential helper), adds or uses an Access instead of another branch.
 
 The implementations live with their protocols (``loopauth.oauth1.access``, ``loopauth.oauth2.access``) and
 import their heavier parts (oauthlib, the refresh) only when a method needs them: ``loopauth token`` reads
@@ -20,7 +20,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
 from .errors import ProviderError, UsageError
-from .models import OAuth2Credentials
 
 TYPE_CHECKING = False  # not typing's: see loopauth.models
 if TYPE_CHECKING:
@@ -37,8 +36,8 @@ Form = Sequence[tuple[str, str]]
 class Access(ABC):
     """One stored login of one protocol: how it authorizes a request, is refreshed, revoked, shown and named.
 
-    Made by :func:`access_for`; immutable, like the credentials it wraps (a refresh gives new credentials, and
-    :func:`access_for` a new Access for them).
+    Made by :func:`loopauth.protocols.access_for`; immutable, like the credentials it wraps (a refresh gives new
+    credentials, and ``access_for`` a new Access for them).
     """
 
     protocol: ClassVar[str]
@@ -165,14 +164,3 @@ class Access(ABC):
         if response.status == 401:
             message += "; the token may be revoked or expired: log in again"
         return ProviderError(message, status=response.status, body=text)
-
-
-def access_for(credentials: AnyCredentials) -> Access:
-    """The :class:`Access` of ``credentials``' protocol: the one place that chooses by protocol after a login."""
-    if isinstance(credentials, OAuth2Credentials):
-        from .oauth2.access import OAuth2Access
-
-        return OAuth2Access(credentials)
-    from .oauth1.access import OAuth1Access
-
-    return OAuth1Access(credentials)

@@ -14,11 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from .access import access_for
 from .errors import StoreError, UsageError
 from .loopback.dance import Dance
 from .loopback.options import APP_OPTIONS, OPTIONS_OF, LoginOptions, Prepared, plan_for, refuse_other_protocol
 from .models import AnyCredentials, OAuth2Provider
+from .protocols import access_for
 from .providers import resolve_provider
 from .store import CredentialStore, validate_profile_name
 

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .access import access_for
 from .errors import UsageError
 from .http import REQUEST_TIMEOUT, Client, Request, Response, Trace
 from .identity import account_of
 from .models import AnyCredentials
+from .protocols import access_for
 from .store import CredentialStore
 from .urls import normalize_url
 

@@ -6,8 +6,8 @@ costs one clock read; only a due one loads the refresh (standard library only, n
 
 from __future__ import annotations
 
-from .access import access_for
 from .models import AnyCredentials
+from .protocols import access_for
 from .store import CredentialStore
 
 

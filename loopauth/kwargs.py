@@ -17,8 +17,8 @@ Imports neither library.
 
 from __future__ import annotations
 
-from .access import access_for
 from .fresh import load_fresh
+from .protocols import access_for
 
 
 def tweepy_kwargs(profile: str | None = None) -> dict[str, str]:

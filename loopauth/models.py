@@ -619,62 +619,6 @@ def credentials_from_dict(data: Mapping[str, Any]) -> AnyCredentials:
     return Credentials.from_dict(data)
 
 
-SECRET_FIELDS = {
-    "oauth1": ("consumer_secret", "oauth_token", "oauth_token_secret"),
-    "oauth2": ("client_secret", "access_token", "refresh_token"),
-}
-"""The fields of a profile that the keyring store keeps in the keyring, by protocol; the rest is not secret."""
-KEPT = "secrets"
-"""The field of a keyring profile's file that names (never holds) the secrets the keyring entry has."""
-ELSEWHERE = "(kept in the OS keyring)"
-"""What :func:`metadata_from_dict` puts where a secret would be."""
-
-
-def split_secrets(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """A profile's object (``to_dict()``) as what may be on disk in the clear and what is secret.
-
-    The secret part holds only the fields of :data:`SECRET_FIELDS` that have a value; ``join_secrets`` undoes it.
-    """
-    names = SECRET_FIELDS[_protocol_of(data)]
-    public = {key: value for key, value in data.items() if key not in names}
-    secret = {key: data[key] for key in names if data.get(key) is not None}
-    # Which secrets there are (not what they are): `status` can then say, unlocking nothing, whether an expired
-    # OAuth 2.0 token can be refreshed.
-    public[KEPT] = sorted(secret)
-    return public, secret
-
-
-def join_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
-    """The profile's whole object again; only the protocol's secret fields are taken from ``secret``.
-
-    ValueError (naming the field, never its value) when ``secret`` holds anything else or a non-string.
-    """
-    names = SECRET_FIELDS[_protocol_of(public)]
-    for key, value in secret.items():
-        if key not in names or not isinstance(value, str):
-            raise ValueError(f"unexpected field {str(key)[:40]!r} among the secrets")
-    joined = {key: value for key, value in public.items() if key not in names and key != KEPT}
-    joined.update(secret)
-    return joined
-
-
-def metadata_from_dict(data: Mapping[str, Any]) -> AnyCredentials:
-    """The credentials of a profile's object whose secrets are kept elsewhere (a keyring profile's file), each
-    secret it has replaced by :data:`ELSEWHERE`, checked as ``credentials_from_dict`` checks it: for showing a
-    profile (``list``, ``status``) without unlocking anything. Never for signing or sending: it holds no secret."""
-    names = SECRET_FIELDS[_protocol_of(data)]
-    kept = data.get(KEPT, names)
-    stand_ins = {key: ELSEWHERE if key in kept else None for key in names}
-    return credentials_from_dict({**data, **stand_ins})
-
-
-def _protocol_of(data: Mapping[str, Any]) -> str:
-    protocol = data.get("protocol", "oauth1")
-    if protocol not in SECRET_FIELDS:
-        raise ValueError(f"unknown protocol {str(protocol)[:20]!r}")
-    return str(protocol)
-
-
 def _opt_int(value: Any) -> int | None:
     if value is None:
         return None

@@ -263,7 +263,7 @@ async def test_a_refresh_whose_file_cannot_be_written_removes_the_new_entry_and_
 
     with monkeypatch.context() as patched:
         patched.setattr(keyring.backends.SecretService.Keyring, "set_password", set_password)
-        patched.setattr("loopauth.store.profiles._write_atomic", no_rename)
+        patched.setattr("loopauth.store.keyring.write_atomic", no_rename)
         with pytest.raises(StoreError, match="disk full"):
             await asyncio.to_thread(loopauth.load)
     assert demo2.refreshes == 1
@@ -302,7 +302,7 @@ def test_a_new_keyring_profile_whose_file_cannot_be_written_leaves_no_entry(
     def no_rename(*args: object) -> None:
         raise StoreError("cannot save credentials: disk full (test)", path=config_dir)
 
-    monkeypatch.setattr("loopauth.store.profiles._write_atomic", no_rename)
+    monkeypatch.setattr("loopauth.store.keyring.write_atomic", no_rename)
     with pytest.raises(StoreError, match="disk full"):
         CredentialStore().save(make_creds(), kind="keyring")
     assert entry_names() == []
@@ -396,7 +396,7 @@ def test_a_move_to_the_keyring_whose_file_cannot_be_written_leaves_the_file_and_
     def no_rename(*args: object) -> None:
         raise StoreError("cannot save credentials: disk full (test)", path=config_dir)
 
-    monkeypatch.setattr("loopauth.store.profiles._write_atomic", no_rename)
+    monkeypatch.setattr("loopauth.store.keyring.write_atomic", no_rename)
     with pytest.raises(StoreError, match="disk full"):
         store.move("work", "keyring")
     assert entry_names() == []
@@ -415,7 +415,7 @@ def test_a_move_to_the_file_that_cannot_be_written_leaves_the_keyring_profile(
         raise StoreError("cannot save credentials: disk full (test)", path=config_dir)
 
     with monkeypatch.context() as patched:
-        patched.setattr("loopauth.store.profiles._write_atomic", no_rename)
+        patched.setattr("loopauth.store.backends.write_atomic", no_rename)
         with pytest.raises(StoreError, match="disk full"):
             store.move("work", "file")
     assert entry_names() == names
@@ -454,14 +454,14 @@ def test_a_move_back_to_the_file_that_reads_back_differently_is_undone(
     store.save(make_creds(), kind="keyring")
     before = profile_file(config_dir).read_bytes()
     names = entry_names()
-    real_parse = loopauth.store.profiles._parse
+    real_parse = loopauth.store.records.parse
 
     def parse(path: Path, raw: bytes) -> dict[str, Any]:
         data = real_parse(path, raw)
         return {**data, "oauth_token": "tok-X"} if data.get("store") is None else data
 
     with monkeypatch.context() as patched:
-        patched.setattr("loopauth.store.profiles._parse", parse)
+        patched.setattr("loopauth.store.profiles.parse", parse)
         with pytest.raises(StoreError, match="read back from the file store"):
             store.move("work", "file")
     assert profile_file(config_dir).read_bytes() == before

@@ -1,7 +1,7 @@
 """The package's shape: which module may import which, and where a login's protocol is asked for.
 
 Dependencies run one way: CLI → library facade → protocols and loopback → store → values. After the login,
-only :func:`loopauth.access.access_for` (and the protocol packages themselves) ask which protocol a profile
+only :func:`loopauth.protocols.access_for` (and the protocol packages themselves) ask which protocol a profile
 speaks; everything else uses the profile's :class:`~loopauth.access.Access`.
 """
 
@@ -22,7 +22,7 @@ import loopauth
 PACKAGE = Path(loopauth.__file__).parent
 CREDENTIALS = {"Credentials", "OAuth2Credentials", "AnyCredentials"}
 # Where a login's protocol may be asked for: the chooser, and the protocols themselves (the demo is a provider).
-MAY_ASK = ("access.py", "oauth1/", "oauth2/", "demo/")
+MAY_ASK = ("protocols.py", "oauth1/", "oauth2/", "demo/")
 # The hint that the OAuth 1.0a demo provider is not running is about that demo's consumer, not about signing.
 ASKS_FOR_A_REASON = {"cli/errors.py"}
 VALUES = {"errors", "models", "text", "urls", "_version"}
@@ -97,6 +97,56 @@ def test_imports_run_one_way() -> None:
     assert wrong == []
 
 
+def test_the_library_has_no_import_cycles() -> None:
+    """No two library modules import each other, lazily or not (the store and its settings did); the CLI and the
+    embedded demo provider are left out."""
+    graph: dict[str, set[str]] = {}
+    for name, tree in modules():
+        if name.startswith(("cli/", "demo/", "__main__")):
+            continue
+        own = "loopauth." + name.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        graph[own] = set()
+        for module, names in imported(name, tree):
+            for target in (module, *(f"{module}.{n}" for n in names)):
+                if target != own and target.removeprefix("loopauth.").split(".")[0] not in ("cli", "demo"):
+                    graph[own].add(target)
+    cycles = []
+    for start in graph:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for target in graph.get(todo.pop(), ()):
+                if target == start:
+                    cycles.append(start)
+                elif target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+    assert cycles == []
+
+
+def test_the_store_chooses_a_backend_in_one_place() -> None:
+    """Only ``backend_for`` compares a store kind with FILE or KEYRING; everything else asks the profile's backend.
+    The keyring's field layout is the keyring backend's, not the models'."""
+    found = []
+    for name, tree in modules():
+        if not name.startswith("store"):
+            continue
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef) or function.name == "backend_for":
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Compare):
+                    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                    if names & {"FILE", "KEYRING"}:
+                        found.append(f"{name}:{node.lineno}: {ast.unparse(node)}")
+    assert found == []
+    models = ast.parse((PACKAGE / "models.py").read_text(encoding="utf-8"))
+    assert not {"SECRET_FIELDS", "split_secrets", "join_secrets"} & {
+        getattr(n, "name", None) or next((t.id for t in getattr(n, "targets", []) if isinstance(t, ast.Name)), None)
+        for n in models.body
+    }
+
+
 def test_signing_is_pure_and_changes_no_logging_at_import() -> None:
     """oauth1/signing.py reads no file and installs oauthlib's log filter only when oauthlib's client is loaded."""
     tree = ast.parse((PACKAGE / "oauth1" / "signing.py").read_text(encoding="utf-8"))
@@ -121,8 +171,9 @@ def test_signing_is_pure_and_changes_no_logging_at_import() -> None:
 
 @pytest.mark.parametrize("protocol", ["oauth1", "oauth2"])
 def test_each_protocol_has_one_access_with_its_label_and_fields(protocol: str) -> None:
-    from loopauth.access import Access, access_for
+    from loopauth.access import Access
     from loopauth.models import OAuth2Provider, credentials_from_dict
+    from loopauth.protocols import access_for
 
     data: dict[str, object] = {"profile": "p", "provider": "demo", "protocol": protocol}
     if protocol == "oauth1":

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 
 from yarl import URL
 
-from ..access import access_for
 from ..errors import UsageError
+from ..protocols import access_for
 from .signer import ProfileSigner
 
 FormData = Mapping[str, str] | Iterable[tuple[str, str]]

@@ -12,8 +12,8 @@ from requests import PreparedRequest, Response
 from requests.auth import AuthBase
 from requests.cookies import extract_cookies_to_jar
 
-from ..access import access_for
 from ..models import AnyCredentials
+from ..protocols import access_for
 from .signer import Authorized, ProfileSigner, form_params
 
 

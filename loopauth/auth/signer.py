@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..access import access_for
 from ..errors import UsageError
 from ..fresh import load_fresh
 from ..models import AnyCredentials
+from ..protocols import access_for
 from ..store import CredentialStore
 from ..urls import FORM_CONTENT_TYPE
 

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..access import access_for
 from ..errors import EXIT_OK, ProviderError, UsageError
 from ..fresh import load_fresh
 from ..models import AnyCredentials
+from ..protocols import access_for
 from ..text import account_with_id, clean, provider_message
 from ..urls import where
 from .errors import profile_hint

@@ -17,10 +17,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..access import access_for
 from ..errors import EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, LoopAuthError, UsageError
 from ..fresh import load_fresh
 from ..models import AnyCredentials
+from ..protocols import access_for
 from .parser import Commands
 from .token import DEFAULT_PREFIX, env_pairs
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..access import access_for
 from ..errors import (
     EXIT_LOCAL,
     EXIT_NOT_LOGGED_IN,
@@ -31,6 +30,7 @@ from ..errors import (
     UsageError,
 )
 from ..models import AnyCredentials
+from ..protocols import access_for
 from ..store import ENV_PROFILE, CredentialStore
 from ..text import account_with_id, clean, one_line
 from .output import print_json

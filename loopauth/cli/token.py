@@ -11,11 +11,11 @@ import json
 import re
 from collections.abc import Sequence
 
-from ..access import access_for
 from ..errors import EXIT_OK, UsageError
 from ..fresh import load_fresh
 from ..oauth1.access import OAuth1Access
 from ..oauth2.access import OAuth2Access
+from ..protocols import access_for
 
 TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the token path
 if TYPE_CHECKING:

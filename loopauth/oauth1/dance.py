@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from ..access import access_for
 from ..errors import ProviderError, UsageError
 from ..http import Client
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import AnyCredentials, AnyProvider, Credentials, Provider, RequestToken
 from ..text import clean
 from ..urls import with_query
+from .access import OAuth1Access
 from .consumer import Consumer, consumer_for
 from .messages import authorize_url, hint_for, match_callback, parse_token_response, user_id_from_token
 from .signing import sign
@@ -135,7 +135,7 @@ class OAuth1Dance:
 
     def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
         """Revoke the new access token at the provider's ``revoke_url`` (Twitter's invalidate_token), if it has one."""
-        return access_for(creds).discard(client, timeout=timeout)
+        return isinstance(creds, Credentials) and OAuth1Access(creds).discard(client, timeout=timeout)
 
     def typo(self, error: ProviderError) -> bool:
         # The access-token call refused (401, or Twitter's 400/403 for a bad verifier): with a typed

@@ -13,14 +13,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..access import access_for
 from ..errors import ProviderError, UsageError
 from ..http import Client, Request
 from ..identity import account_of
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider, split_scope
 from . import messages
-from .access import bearer_request
+from .access import OAuth2Access, bearer_request
 
 
 class OAuth2Dance:
@@ -127,7 +126,7 @@ class OAuth2Dance:
 
     def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
         """Revoke tokens that could not be stored (RFC 7009: the refresh token, then the access token)."""
-        return access_for(creds).discard(client, timeout=timeout)
+        return isinstance(creds, OAuth2Credentials) and OAuth2Access(creds).discard(client, timeout=timeout)
 
     def typo(self, error: ProviderError) -> bool:
         return False  # codes are never typed: only whole addresses, checked against the state

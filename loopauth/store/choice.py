@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import UsageError
-from .profiles import FILE, STORES, read_trusted_file
+from .backends import FILE, STORES
+from .trusted import read_trusted_file
 
 ENV_STORE = "LOOPAUTH_STORE"
 CONFIG_FILE = "config.toml"

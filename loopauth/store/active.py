@@ -1,0 +1,86 @@
+"""The active profile: the one a command uses when none is named (``loopauth switch`` chooses it).
+
+``$LOOPAUTH_PROFILE``, else the name in ``<config dir>/active`` (0600, replaced atomically under
+``.active.lock``), else ``default``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import StoreError
+from .lock import locked
+from .paths import PROFILE_RE, validate_profile_name
+from .trusted import ensure_dir, fsync_dir, open_trusted_dir, os_reason, read_trusted_file, write_atomic
+
+ENV_PROFILE = "LOOPAUTH_PROFILE"
+DEFAULT_PROFILE = "default"
+_ACTIVE_FILE = "active"
+_ACTIVE_LOCK = ".active.lock"
+_ACTIVE_MAX = 4096
+"""The largest ``active`` file read: it holds one profile name."""
+
+
+def active(root: Path) -> str:
+    """``$LOOPAUTH_PROFILE``, else :func:`switched`, else ``default``."""
+    env = os.environ.get(ENV_PROFILE)
+    if env:
+        return validate_profile_name(env)
+    return switched(root) or DEFAULT_PROFILE
+
+
+def switched(root: Path) -> str | None:
+    """The profile named by ``<root>/active`` (written by :func:`set_active`), or None.
+
+    Read with the checks of a profile (a regular file of ours, in a directory nobody else may write), so
+    another user cannot point our commands at a profile of their choosing; a missing, unreadable or
+    malformed file names none.
+    """
+    try:
+        raw = read_trusted_file(root / _ACTIVE_FILE, "active profile file", limit=_ACTIVE_MAX)
+    except OSError:
+        return None
+    name = raw.decode("utf-8", "replace").strip()
+    return name if PROFILE_RE.fullmatch(name) else None
+
+
+def set_active(root: Path, profile: str, *, lock_timeout: float) -> None:
+    """Make *profile* the active one: ``<root>/active``, written as a profile is (atomic, 0600)."""
+    data = f"{validate_profile_name(profile)}\n".encode()
+    with _active_locked(root, lock_timeout) as directory:
+        write_atomic(directory, root / _ACTIVE_FILE, data, what="the active profile")
+
+
+def clear_active(root: Path, *, lock_timeout: float) -> bool:
+    """Remove ``<root>/active`` (commands then use ``default``); True if there was one."""
+    if not os.path.lexists(root / _ACTIVE_FILE):
+        return False  # nothing to do, so write nothing (works read-only too)
+    with _active_locked(root, lock_timeout) as directory:
+        try:
+            os.unlink(_ACTIVE_FILE, dir_fd=directory)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            path = root / _ACTIVE_FILE
+            raise StoreError(f"cannot remove {path}: {os_reason(exc)}", path=path) from exc
+        fsync_dir(directory)
+        return True
+
+
+@contextlib.contextmanager
+def _active_locked(root: Path, lock_timeout: float) -> Iterator[int]:
+    """The checked config directory's descriptor, with ``.active.lock`` held: one writer of ``active`` at a time
+    (a write removes the temp files a killed writer left, which is only safe under the lock)."""
+    ensure_dir(root)
+    try:
+        fd = open_trusted_dir(root, "config directory")
+    except OSError as exc:
+        raise StoreError(f"cannot use config directory {root}: {os_reason(exc)}", path=root) from exc
+    try:
+        with locked(fd, root / _ACTIVE_LOCK, "the active profile", lock_timeout):
+            yield fd
+    finally:
+        os.close(fd)
