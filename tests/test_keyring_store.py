@@ -454,7 +454,7 @@ def test_a_move_back_to_the_file_that_reads_back_differently_is_undone(
     store.save(make_creds(), kind="keyring")
     before = profile_file(config_dir).read_bytes()
     names = entry_names()
-    real_parse = loopauth.store.records.parse
+    real_parse = loopauth.store.backends.parse
 
     def parse(path: Path, raw: bytes) -> dict[str, Any]:
         data = real_parse(path, raw)

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import EXIT_OK
+from ..oauth1.access import ENV_FIELDS
+from ..oauth2.access import ENV_FIELDS as ENV_FIELDS_OAUTH2
 from .parser import Commands
-from .token import ENV_FIELDS, ENV_FIELDS_OAUTH2
 
 SHELLS = ("bash", "zsh", "fish")
 FILE_OPTIONS = frozenset({"--consumer-secret-file", "--rsa-key", "--tls-cert", "--tls-key"})

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..models import PROTOCOL_LABELS
+from ..oauth1.access import ENV_FIELDS
 from ..store import FILE, KEYRING, STORES, CredentialStore
 from ..store.keyring import backend_name
 from ..text import clean
 from .output import print_json, print_table
 from .parser import Commands
-from .token import DEFAULT_PREFIX, ENV_FIELDS, print_token
+from .token import DEFAULT_PREFIX, print_token
 
 UNREADABLE = "(unreadable)"
 """What `list` shows for a profile file it cannot read; the reason is in `list --json` and `token`."""

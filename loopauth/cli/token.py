@@ -13,8 +13,6 @@ from collections.abc import Sequence
 
 from ..errors import EXIT_OK, UsageError
 from ..fresh import load_fresh
-from ..oauth1.access import OAuth1Access
-from ..oauth2.access import OAuth2Access
 from ..protocols import access_for
 
 TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the token path
@@ -38,8 +36,6 @@ def json_text(data: object) -> str:
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, indent=2, ensure_ascii=False))
 
 
-ENV_FIELDS = OAuth1Access.env_fields
-ENV_FIELDS_OAUTH2 = OAuth2Access.env_fields
 DEFAULT_PREFIX = "LOOPAUTH_"
 
 

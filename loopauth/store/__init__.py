@@ -5,20 +5,19 @@
 - :mod:`.trusted`: files nobody else controls: descriptor checks, bounded reads (``providers.toml`` and
   ``config.toml`` are read so too), atomic 0600 writes, 0700 directories;
 - :mod:`.lock`: the lock around each write;
-- :mod:`.paths`: the config directory and which profile names are file names;
-- :mod:`.active`: the active profile (``$LOOPAUTH_PROFILE``, ``loopauth switch``);
-- :mod:`.records`: a profile file's bytes as an object, and its object as credentials;
-- :mod:`.backends` and :mod:`.keyring`: the file and keyring stores behind one interface;
+- :mod:`.active`: the config directory, the names a profile may have, the active profile (``$LOOPAUTH_PROFILE``,
+  ``loopauth switch``);
+- :mod:`.backends` and :mod:`.keyring`: the file and keyring stores behind one interface (and reading a profile
+  file's object as credentials);
 - :mod:`.choice`: which store a login uses (``--store``, ``$LOOPAUTH_STORE``, ``config.toml``);
 - :mod:`.profiles`: :class:`CredentialStore` and :class:`Held`, which put them together.
 """
 
 from __future__ import annotations
 
-from .active import DEFAULT_PROFILE, ENV_PROFILE
+from .active import DEFAULT_PROFILE, ENV_CONFIG_DIR, ENV_PROFILE, config_dir, validate_profile_name
 from .backends import FILE, KEYRING, STORES
 from .lock import LOCK_TIMEOUT
-from .paths import ENV_CONFIG_DIR, config_dir, validate_profile_name
 from .profiles import PROBE_SIZE, CredentialStore, Held, Location, ProfileEntry
 from .trusted import MAX_FILE, read_trusted_file
 

@@ -35,8 +35,7 @@ from pathlib import Path
 
 from ..errors import StoreError, UsageError
 from ..models import AnyCredentials, credentials_from_dict
-from .backends import KEYRING, Backend
-from .records import checked, corrupt, dump
+from .backends import KEYRING, Backend, checked, corrupt, dump
 from .trusted import TMP_RAND_BYTES, write_atomic
 
 TYPE_CHECKING = False  # not typing's: see loopauth.models

@@ -37,14 +37,13 @@ from pathlib import Path
 
 from ..errors import NotLoggedIn, StoreError, UsageError
 from ..models import AnyCredentials, Value
+from .active import PROFILE_RE, config_dir, validate_profile_name
 from .active import active as active_profile
 from .active import clear_active as clear_active_file
 from .active import set_active as set_active_file
 from .active import switched as switched_profile
-from .backends import FILE, KEYRING, STORES, Backend, FileBackend
+from .backends import FILE, KEYRING, STORES, Backend, FileBackend, corrupt, not_logged_in, parse, whole_credentials
 from .lock import LOCK_TIMEOUT, lock_name, locked
-from .paths import PROFILE_RE, config_dir, validate_profile_name
-from .records import corrupt, not_logged_in, parse, whole_credentials
 from .trusted import (
     FILE_MODE,
     NEW_FILE_FLAGS,
