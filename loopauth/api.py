@@ -9,25 +9,16 @@ own: the consumer, the signature method, the provider's endpoints) and picks the
 from __future__ import annotations
 
 import functools
-import ssl
-from collections.abc import AsyncIterable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from .errors import StoreError, UsageError
-from .loopback.browser import Opener
 from .loopback.dance import Dance
-from .loopback.options import (
-    DEFAULT_CALLBACK_PATH,
-    DEFAULT_PORT,
-    DEFAULT_TIMEOUT,
-    LoginOptions,
-    Prepared,
-    Say,
-    plan_for,
-)
-from .loopback.options import say_to_stderr as _say_to_stderr
-from .models import AnyCredentials, AnyProvider, OAuth2Provider
+from .loopback.options import APP_OPTIONS, OPTIONS_OF, LoginOptions, Prepared, plan_for, refuse_other_protocol
+from .models import AnyCredentials, OAuth2Provider
+from .protocols import access_for
 from .providers import resolve_provider
 from .store import CredentialStore, validate_profile_name
 
@@ -61,18 +52,15 @@ def prepare(options: LoginOptions) -> Prepared:
 def dance_for(options: LoginOptions, config_dir: Path | None) -> Dance:
     """The protocol's part of the login, for the provider the options name (its endpoints checked).
 
-    The other protocol's options are ignored (the CLI passes both from the environment), except those
-    that would change what the user asked for: an OAuth 2.0 login cannot sign with RSA or use a PIN.
+    The other protocol's app (consumer or client) is ignored: the CLI passes both from the environment. Any other
+    option of the other protocol is a UsageError, since it would change what the user asked for.
     """
     provider = resolve_provider(options.provider, config_dir)
+    chosen = (name for names in OPTIONS_OF.values() for name in names if name not in APP_OPTIONS)
+    refuse_other_protocol(provider, {name: getattr(options, name) for name in chosen})
     if isinstance(provider, OAuth2Provider):
         from .oauth2.dance import OAuth2Dance
 
-        for name in ("signature_method", "rsa_key_file", "request_token_params", "oob"):
-            if getattr(options, name):
-                raise UsageError(
-                    f"{{arg}} is for OAuth 1.0a, and {provider.name} is an OAuth 2.0 provider", argument=name
-                )
         return OAuth2Dance.create(
             provider,
             client_id=options.client_id,
@@ -95,40 +83,24 @@ def dance_for(options: LoginOptions, config_dir: Path | None) -> Dance:
 
 
 async def login_async(
+    options: LoginOptions | None = None,
+    /,
     *,
-    provider: AnyProvider | str = "twitter",
-    consumer_key: str | None = None,
-    consumer_secret: str | None = None,
-    client_id: str | None = None,
-    client_secret: str | None = None,
-    scopes: Sequence[str] | str | None = None,
-    client_auth: str | None = None,
     authorize_url: str | None = None,
     token_url: str | None = None,
-    profile: str = "default",
-    host: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
-    callback_path: str = DEFAULT_CALLBACK_PATH,
-    timeout: float = DEFAULT_TIMEOUT,
-    authorize_params: Mapping[str, str] | None = None,
-    request_token_params: Mapping[str, str] | None = None,
-    signature_method: str | None = None,
-    rsa_key_file: str | None = None,
-    open_browser: Opener | bool = True,
-    store: CredentialStore | None = None,
-    storage: str | None = None,
-    say: Say = _say_to_stderr,
-    callback_url: str | None = None,
-    oob: bool = False,
-    ssl_context: ssl.SSLContext | None = None,
-    paste: bool | AsyncIterable[str] = False,
+    **keywords: Any,
 ) -> AnyCredentials:
     """Log in through a loopback callback and store the credentials under ``profile``.
+
+    The login is described by a :class:`LoginOptions`, or by its fields as keywords (``login(provider="x-oauth2",
+    client_id=...)``), or both: the keywords replace the options' fields. Its documented defaults are these:
 
     The provider is a name (a preset such as ``twitter`` or ``x-oauth2``, or a providers.toml table) or
     a :class:`Provider` (OAuth 1.0a: ``consumer_key``/``consumer_secret``) or :class:`OAuth2Provider`
     (OAuth 2.0 with PKCE: ``client_id``, ``client_secret`` for a confidential client, ``scopes``).
-    ``token_url`` with ``authorize_url`` describes a one-off OAuth 2.0 provider instead.
+    ``token_url`` with ``authorize_url`` describes a one-off OAuth 2.0 provider instead. Giving an option of the
+    other protocol (``scopes`` for an OAuth 1.0a provider, ``signature_method`` for an OAuth 2.0 one) is a
+    UsageError.
 
     ``open_browser`` is True (the system browser), False (only print the URL), or an async
     callable given the URL to open (tests and the demo use it). Status lines (never a secret)
@@ -152,37 +124,23 @@ async def login_async(
     """
     from .loopback.runner import Login
 
+    options = (options or LoginOptions()).with_keywords(keywords)
     if token_url is not None:
         if authorize_url is None:
             raise UsageError("{arg} goes with token_url: an OAuth 2.0 provider needs both", argument="authorize_url")
-        provider = OAuth2Provider(provider if isinstance(provider, str) else provider.name, authorize_url, token_url)
-    options = LoginOptions(
-        profile=profile,
-        provider=provider,
-        store=store,
-        storage=storage,
-        consumer_key=consumer_key,
-        consumer_secret=consumer_secret,
-        client_id=client_id,
-        client_secret=client_secret,
-        scopes=scopes.split() if isinstance(scopes, str) else scopes,
-        client_auth=client_auth,
-        signature_method=signature_method,
-        rsa_key_file=rsa_key_file,
-        authorize_params=dict(authorize_params or {}),
-        request_token_params=dict(request_token_params or {}),
-        host=host,
-        port=port,
-        callback_path=callback_path,
-        callback_url=callback_url,
-        oob=oob,
-        ssl_context=ssl_context,
-        timeout=timeout,
-        open_browser=open_browser,
-        paste=paste,
-        say=say,
-    )
+        name = options.provider if isinstance(options.provider, str) else options.provider.name
+        options = replace(options, provider=OAuth2Provider(name, authorize_url, token_url))
     return await Login(prepare(options)).complete()
+
+
+def relogin_options(options: LoginOptions, stored: AnyCredentials) -> LoginOptions:
+    """Options to log in again as an existing profile, like ``gh auth refresh``: its provider and endpoints, its
+    consumer (signature method, key file) or OAuth 2.0 client (id, scopes), where ``options`` do not give others.
+
+    Only for a login that names no provider: the stored endpoints are the one sure way back to a custom
+    provider (its name alone may be a preset's, or nothing). A stored secret goes with its stored key or id only.
+    """
+    return access_for(stored).relogin_options(options)
 
 
 def _blocking(fn: Callable[P, Coroutine[Any, Any, T]], instead: str) -> Callable[P, T]:

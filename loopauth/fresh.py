@@ -6,9 +6,8 @@ costs one clock read; only a due one loads the refresh (standard library only, n
 
 from __future__ import annotations
 
-import time
-
-from .models import AnyCredentials, OAuth2Credentials
+from .models import AnyCredentials
+from .protocols import access_for
 from .store import CredentialStore
 
 
@@ -18,9 +17,4 @@ def load_fresh(
     """``profile``'s credentials (the active profile when None), an OAuth 2.0 token refreshed first when it is
     due (or ``force``)."""
     store = store or CredentialStore()
-    creds = store.load(store.resolve(profile))
-    if isinstance(creds, OAuth2Credentials) and (force or creds.needs_login or creds.due(time.time())):
-        from .oauth2.refresh import fresh
-
-        return fresh(store, creds, force=force)
-    return creds
+    return access_for(store.load(store.resolve(profile))).refreshed(store, force=force)

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from ._version import __version__
 from .errors import ProviderError
-from .models import _Value
+from .models import Value, frozen_map
 
 USER_AGENT = f"loopauth/{__version__}"
 REQUEST_TIMEOUT = 30.0
@@ -46,12 +46,12 @@ Trace = Callable[["Request", "Response | None", float, "str | None"], None]
 """Called after each exchange: the request, the response (None when it failed), seconds taken, the error."""
 
 
-# Request and Response are written out by hand (models._Value), not with @dataclass: a due OAuth 2.0 refresh
+# Request and Response are written out by hand (models.Value), not with @dataclass: a due OAuth 2.0 refresh
 # loads this module inside `loopauth token`, and importing dataclasses (with inspect) took ~10 of the ~50 ms
 # a refresh may add to the provider's round trip (scripts/bench.py, the refresh rows).
 
 
-class Request(_Value):
+class Request(Value):
     """One request as it goes on the wire: the URL is sent exactly as given (see ``urls.normalize_url``)."""
 
     _fields = ("method", "url", "headers", "body")
@@ -65,10 +65,10 @@ class Request(_Value):
     def __init__(
         self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None
     ) -> None:
-        self._init(method=method, url=url, headers={} if headers is None else headers, body=body)
+        self._init(method=method, url=url, headers=frozen_map(headers), body=body)
 
 
-class Response(_Value):
+class Response(Value):
     """A provider's answer as received: the body stays bytes."""
 
     _fields = ("status", "reason", "version", "headers", "body", "request")

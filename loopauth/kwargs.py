@@ -17,9 +17,8 @@ Imports neither library.
 
 from __future__ import annotations
 
-from .errors import UsageError
 from .fresh import load_fresh
-from .models import Credentials, OAuth2Credentials
+from .protocols import access_for
 
 
 def tweepy_kwargs(profile: str | None = None) -> dict[str, str]:
@@ -31,16 +30,7 @@ def tweepy_kwargs(profile: str | None = None) -> dict[str, str]:
     so tweepy sends the bearer (its default, ``user_auth=True``, means OAuth 1.0a). A snapshot: see the module.
     Raises NotLoggedIn, and UsageError for an OAuth 1.0a profile that does not sign with HMAC-SHA1.
     """
-    creds = load_fresh(profile)
-    if isinstance(creds, OAuth2Credentials):
-        return {"bearer_token": creds.access_token}
-    _require_hmac_sha1(creds, "tweepy")
-    return {
-        "consumer_key": creds.consumer_key,
-        "consumer_secret": creds.consumer_secret,
-        "access_token": creds.oauth_token,
-        "access_token_secret": creds.oauth_token_secret,
-    }
+    return access_for(load_fresh(profile)).library_keywords("tweepy", token_secret="access_token_secret")
 
 
 def pytwitter_kwargs(profile: str | None = None) -> dict[str, str]:
@@ -52,21 +42,4 @@ def pytwitter_kwargs(profile: str | None = None) -> dict[str, str]:
     whatever the call. A snapshot: see the module. Raises NotLoggedIn, and UsageError for an OAuth 1.0a
     profile that does not sign with HMAC-SHA1.
     """
-    creds = load_fresh(profile)
-    if isinstance(creds, OAuth2Credentials):
-        return {"bearer_token": creds.access_token}
-    _require_hmac_sha1(creds, "python-twitter-v2")
-    return {
-        "consumer_key": creds.consumer_key,
-        "consumer_secret": creds.consumer_secret,
-        "access_token": creds.oauth_token,
-        "access_secret": creds.oauth_token_secret,
-    }
-
-
-def _require_hmac_sha1(creds: Credentials, library: str) -> None:
-    if creds.signature_method != "HMAC-SHA1":
-        raise UsageError(
-            f"{library} signs OAuth 1.0a with HMAC-SHA1 only, and profile '{creds.profile}' signs with "
-            f"{creds.signature_method}: use loopauth.auth.requests() or loopauth.auth.httpx() instead"
-        )
+    return access_for(load_fresh(profile)).library_keywords("python-twitter-v2", token_secret="access_secret")

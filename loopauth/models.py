@@ -1,19 +1,20 @@
 """Plain data: a provider's endpoints, a request token, stored credentials.
 
-Everything here is immutable and free of I/O so it can be used (and tested)
-without an event loop, a network or a disk.
+Everything here is immutable (mappings are read-only views of a private copy) and free of I/O, so it
+can be used (and tested) without an event loop, a network or a disk.
 
 The classes are written out by hand rather than with ``@dataclass(frozen=True)``:
 ``loopauth.load()`` builds a ``Credentials`` at the start of every tool that uses
 a stored login, and importing ``dataclasses`` (which pulls in ``inspect``) and
 generating the classes cost more than the rest of that read together.
-``_Value`` gives them what the decorator would: keyword construction, equality,
+``Value`` gives them what the decorator would: keyword construction, equality,
 hashing, a ``repr`` without secrets, immutability and ``replace()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 # typing itself is not imported at run time (it is another few ms on the token path);
 # mypy treats any name TYPE_CHECKING as true.
@@ -26,8 +27,10 @@ REFRESH_MARGIN = 60
 """Seconds before an OAuth 2.0 access token expires when loopauth already refreshes it."""
 
 
-class _Value:
-    """An immutable record whose fields are listed in ``_fields`` (in constructor order)."""
+class Value:
+    """An immutable record whose fields are listed in ``_fields``: the order of ``repr`` and of equality, which
+    need not be the constructor's (keywords build every record; ``OAuth2Credentials`` puts its required fields
+    first). A mapping field must be given to ``_init`` through :func:`frozen_map`."""
 
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
@@ -55,7 +58,7 @@ class _Value:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        assert isinstance(other, _Value)
+        assert isinstance(other, Value)
         return self._astuple() == other._astuple()
 
     def __hash__(self) -> int:
@@ -75,15 +78,23 @@ class _Value:
         return type(self)(**values)
 
     # Pickling and copy.copy go through __reduce__, which would otherwise set state with the blocked __setattr__.
+    # A read-only mapping cannot be pickled: it travels as a dict, which the constructor freezes again.
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), {name: getattr(self, name) for name in self._fields}))
+        values = {name: getattr(self, name) for name in self._fields}
+        thawed = {name: dict(value) if isinstance(value, MappingProxyType) else value for name, value in values.items()}
+        return (_rebuild, (type(self), thawed))
 
 
-def _rebuild(cls: type[_Value], values: dict[str, Any]) -> _Value:
+def _rebuild(cls: type[Value], values: dict[str, Any]) -> Value:
     return cls(**values)
 
 
-class Provider(_Value):
+def frozen_map(values: Mapping[str, str] | None) -> Mapping[str, str]:
+    """A read-only copy of ``values``: a record's mapping cannot change behind its back, nor through it."""
+    return MappingProxyType(dict(values or {}))
+
+
+class Provider(Value):
     """An OAuth 1.0a provider: its three endpoints and optional extras."""
 
     protocol: ClassVar[str] = "oauth1"
@@ -128,7 +139,7 @@ class Provider(_Value):
             verify_url=verify_url,
             revoke_url=revoke_url,
             signature_method=signature_method,
-            authorize_params={} if authorize_params is None else authorize_params,
+            authorize_params=frozen_map(authorize_params),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -161,7 +172,7 @@ class Provider(_Value):
         )
 
 
-class RequestToken(_Value):
+class RequestToken(Value):
     """The temporary credentials of RFC 5849 §2.1."""
 
     _fields = ("oauth_token", "oauth_token_secret")
@@ -174,7 +185,7 @@ class RequestToken(_Value):
         self._init(oauth_token=oauth_token, oauth_token_secret=oauth_token_secret)
 
 
-class Credentials(_Value):
+class Credentials(Value):
     """The token credentials of one OAuth 1.0a login, as stored in a profile file.
 
     Secrets are left out of ``repr`` so a stray ``print(creds)`` or a log line
@@ -313,11 +324,20 @@ class Credentials(_Value):
         }
 
 
+def split_scope(scopes: str | Sequence[str]) -> tuple[str, ...]:
+    """Scopes as a tuple: a string is split on whitespace, as RFC 6749 §3.3 writes them; a sequence is kept."""
+    return tuple(scopes.split()) if isinstance(scopes, str) else tuple(scopes)
+
+
+PROTOCOL_LABELS = {"oauth1": "OAuth 1.0a", "oauth2": "OAuth 2.0"}
+"""How messages and listings name each protocol."""
+
+
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-class OAuth2Provider(_Value):
+class OAuth2Provider(Value):
     """An OAuth 2.0 provider (authorization code with PKCE): its endpoints, default scopes and extras.
 
     ``client_auth`` is how a confidential client authenticates at the token endpoint: ``basic``
@@ -363,8 +383,8 @@ class OAuth2Provider(_Value):
             token_url=token_url,
             revoke_url=revoke_url,
             verify_url=verify_url,
-            scopes=tuple(scopes),
-            authorize_params={} if authorize_params is None else authorize_params,
+            scopes=split_scope(scopes),
+            authorize_params=frozen_map(authorize_params),
             client_auth=client_auth,
         )
 
@@ -394,7 +414,7 @@ class OAuth2Provider(_Value):
             token_url=str(data["token_url"]),
             revoke_url=_opt_str(data.get("revoke_url")),
             verify_url=_opt_str(data.get("verify_url")),
-            scopes=tuple(str(s) for s in (scopes.split() if isinstance(scopes, str) else scopes)),
+            scopes=tuple(str(s) for s in split_scope(scopes)),
             authorize_params={str(k): str(v) for k, v in dict(data.get("authorize_params") or {}).items()},
             client_auth=str(data.get("client_auth") or "basic"),
         )
@@ -403,7 +423,7 @@ class OAuth2Provider(_Value):
 AnyProvider = Provider | OAuth2Provider
 
 
-class OAuth2Credentials(_Value):
+class OAuth2Credentials(Value):
     """The tokens of one OAuth 2.0 login, as stored in a profile file (``"protocol": "oauth2"``).
 
     ``expires_at`` and ``issued_at`` are absolute (seconds since the epoch); ``needs_login`` is set when
@@ -606,62 +626,6 @@ def credentials_from_dict(data: Mapping[str, Any]) -> AnyCredentials:
     if protocol != "oauth1":
         raise ValueError(f"unknown protocol {str(protocol)[:20]!r}")
     return Credentials.from_dict(data)
-
-
-SECRET_FIELDS = {
-    "oauth1": ("consumer_secret", "oauth_token", "oauth_token_secret"),
-    "oauth2": ("client_secret", "access_token", "refresh_token"),
-}
-"""The fields of a profile that the keyring store keeps in the keyring, by protocol; the rest is not secret."""
-KEPT = "secrets"
-"""The field of a keyring profile's file that names (never holds) the secrets the keyring entry has."""
-ELSEWHERE = "(kept in the OS keyring)"
-"""What :func:`metadata_from_dict` puts where a secret would be."""
-
-
-def split_secrets(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """A profile's object (``to_dict()``) as what may be on disk in the clear and what is secret.
-
-    The secret part holds only the fields of :data:`SECRET_FIELDS` that have a value; ``join_secrets`` undoes it.
-    """
-    names = SECRET_FIELDS[_protocol_of(data)]
-    public = {key: value for key, value in data.items() if key not in names}
-    secret = {key: data[key] for key in names if data.get(key) is not None}
-    # Which secrets there are (not what they are): `status` can then say, unlocking nothing, whether an expired
-    # OAuth 2.0 token can be refreshed.
-    public[KEPT] = sorted(secret)
-    return public, secret
-
-
-def join_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
-    """The profile's whole object again; only the protocol's secret fields are taken from ``secret``.
-
-    ValueError (naming the field, never its value) when ``secret`` holds anything else or a non-string.
-    """
-    names = SECRET_FIELDS[_protocol_of(public)]
-    for key, value in secret.items():
-        if key not in names or not isinstance(value, str):
-            raise ValueError(f"unexpected field {str(key)[:40]!r} among the secrets")
-    joined = {key: value for key, value in public.items() if key not in names and key != KEPT}
-    joined.update(secret)
-    return joined
-
-
-def metadata_from_dict(data: Mapping[str, Any]) -> AnyCredentials:
-    """The credentials of a profile's object whose secrets are kept elsewhere (a keyring profile's file), each
-    secret it has replaced by :data:`ELSEWHERE`, checked as ``credentials_from_dict`` checks it: for showing a
-    profile (``list``, ``status``) without unlocking anything. Never for signing or sending: it holds no secret."""
-    names = SECRET_FIELDS[_protocol_of(data)]
-    kept = data.get(KEPT, names)
-    stand_ins = {key: ELSEWHERE if key in kept else None for key in names}
-    return credentials_from_dict({**data, **stand_ins})
-
-
-def _protocol_of(data: Mapping[str, Any]) -> str:
-    protocol = data.get("protocol", "oauth1")
-    if protocol not in SECRET_FIELDS:
-        raise ValueError(f"unknown protocol {str(protocol)[:20]!r}")
-    return str(protocol)
 
 
 def _opt_int(value: Any) -> int | None:

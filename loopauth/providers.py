@@ -114,6 +114,15 @@ PRESETS.update(
 
 ALIASES = {"x": "twitter", "twitter-oauth2": "x-oauth2"}
 
+
+def twitter_authorize_params(*, force_login: bool = False, screen_name: str | None = None) -> dict[str, str]:
+    """Twitter's extras for its OAuth 1.0a authorize page: ask for the password again, prefill an account."""
+    params = {"force_login": "true"} if force_login else {}
+    if screen_name:
+        params["screen_name"] = screen_name
+    return params
+
+
 # What a providers.toml table may set: every field of its protocol's provider but the name (the table's own).
 _FIELDS = frozenset(Provider._fields) - {"name"}
 _FIELDS_OAUTH2 = frozenset(OAuth2Provider._fields) - {"name"}

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from ipaddress import ip_address
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from .errors import UsageError
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def form_encode(params: Sequence[tuple[str, str]]) -> str:
+    """``application/x-www-form-urlencoded`` with RFC 3986 percent-encoding (spaces as %20, as RFC 5849 §3.6 does,
+    which OAuth 2.0 providers read as well)."""
+    return "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in params)
 
 
 def is_loopback_host(host: str) -> bool:

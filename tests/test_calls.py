@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from loopauth.calls import endpoints_of, request
+from loopauth.calls import request
 from loopauth.errors import ProviderError, UsageError
 from loopauth.identity import account_of
 from loopauth.models import Credentials
+from loopauth.oauth1.access import endpoints_of
 from loopauth.providers import PRESETS
 from loopauth.urls import normalize_url
 

@@ -25,8 +25,8 @@ HEAVY = (
     "secretstorage",
     "jeepney",
     "tomllib",
-    "loopauth.keyring_store",
-    "loopauth.settings",
+    "loopauth.store.keyring",
+    "loopauth.store.choice",
 )
 CREDS = {
     "profile": "default",

@@ -253,7 +253,7 @@ async def test_a_refresh_whose_file_cannot_be_written_removes_the_new_entry_and_
     [old_name] = entry_names()
     written: list[str] = []
     real_set: Callable[[Any, str, str, str], None] = keyring.backends.SecretService.Keyring.set_password
-    real_write: Callable[..., None] = loopauth.store._write_atomic
+    real_write: Callable[..., None] = loopauth.store.trusted.write_atomic
 
     def set_password(self: Any, service: str, username: str, password: str) -> None:
         written.append(username)
@@ -266,7 +266,7 @@ async def test_a_refresh_whose_file_cannot_be_written_removes_the_new_entry_and_
 
     with monkeypatch.context() as patched:
         patched.setattr(keyring.backends.SecretService.Keyring, "set_password", set_password)
-        patched.setattr("loopauth.store._write_atomic", no_rename_after_the_mark)
+        patched.setattr("loopauth.store.keyring.write_atomic", no_rename_after_the_mark)
         with pytest.raises(StoreError, match="disk full"):
             await asyncio.to_thread(loopauth.load)
     assert demo2.refreshes == 1
@@ -305,7 +305,7 @@ def test_a_new_keyring_profile_whose_file_cannot_be_written_leaves_no_entry(
     def no_rename(*args: object) -> None:
         raise StoreError("cannot save credentials: disk full (test)", path=config_dir)
 
-    monkeypatch.setattr("loopauth.store._write_atomic", no_rename)
+    monkeypatch.setattr("loopauth.store.keyring.write_atomic", no_rename)
     with pytest.raises(StoreError, match="disk full"):
         CredentialStore().save(make_creds(), kind="keyring")
     assert entry_names() == []
@@ -399,7 +399,7 @@ def test_a_move_to_the_keyring_whose_file_cannot_be_written_leaves_the_file_and_
     def no_rename(*args: object) -> None:
         raise StoreError("cannot save credentials: disk full (test)", path=config_dir)
 
-    monkeypatch.setattr("loopauth.store._write_atomic", no_rename)
+    monkeypatch.setattr("loopauth.store.keyring.write_atomic", no_rename)
     with pytest.raises(StoreError, match="disk full"):
         store.move("work", "keyring")
     assert entry_names() == []
@@ -418,7 +418,7 @@ def test_a_move_to_the_file_that_cannot_be_written_leaves_the_keyring_profile(
         raise StoreError("cannot save credentials: disk full (test)", path=config_dir)
 
     with monkeypatch.context() as patched:
-        patched.setattr("loopauth.store._write_atomic", no_rename)
+        patched.setattr("loopauth.store.backends.write_atomic", no_rename)
         with pytest.raises(StoreError, match="disk full"):
             store.move("work", "file")
     assert entry_names() == names
@@ -457,14 +457,14 @@ def test_a_move_back_to_the_file_that_reads_back_differently_is_undone(
     store.save(make_creds(), kind="keyring")
     before = profile_file(config_dir).read_bytes()
     names = entry_names()
-    real_parse = loopauth.store._parse
+    real_parse = loopauth.store.backends.parse
 
     def parse(path: Path, raw: bytes) -> dict[str, Any]:
         data = real_parse(path, raw)
         return {**data, "oauth_token": "tok-X"} if data.get("store") is None else data
 
     with monkeypatch.context() as patched:
-        patched.setattr("loopauth.store._parse", parse)
+        patched.setattr("loopauth.store.profiles.parse", parse)
         with pytest.raises(StoreError, match="read back from the file store"):
             store.move("work", "file")
     assert profile_file(config_dir).read_bytes() == before

@@ -7,7 +7,8 @@ import pickle
 
 import pytest
 
-from loopauth.models import Credentials, Provider, RequestToken
+from loopauth.http import Request
+from loopauth.models import Credentials, OAuth2Provider, Provider, RequestToken
 
 SECRETS = ("consumer-secret-1", "access-token-2", "access-secret-3")
 
@@ -57,6 +58,32 @@ def test_fields_cannot_be_changed_or_deleted() -> None:
     with pytest.raises(AttributeError, match="immutable"):
         del creds.profile
     assert creds.oauth_token == SECRETS[1]
+
+
+def test_mappings_inside_a_record_cannot_be_changed_either() -> None:
+    """A provider's authorize_params and a request's headers are read-only, and a copy of what was given."""
+    given = {"x": "1"}
+    provider = Provider("p", "u1", "u2", "u3", authorize_params=given)
+    request = Request("GET", "https://a/", headers=given)
+    given["x"] = "changed"
+    assert provider.authorize_params == {"x": "1"}
+    assert request.headers == {"x": "1"}
+    for mapping in (provider.authorize_params, request.headers, OAuth2Provider("p", "u1", "u2").authorize_params):
+        with pytest.raises(TypeError):
+            mapping["y"] = "2"  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(provider)) == provider  # noqa: S301 - our own bytes, just made
+    assert copy.deepcopy(request) == request
+
+
+def test_pyproject_describes_both_protocols() -> None:
+    """The package's one-line description names OAuth 2.0 too, not an OAuth 1.0a-only tool."""
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    description = pyproject["project"]["description"]
+    assert "OAuth 1.0a" in description
+    assert "OAuth 2.0" in description
 
 
 def test_replace_copies_with_changes_and_rejects_unknown_fields() -> None:

@@ -10,8 +10,9 @@ import asyncio
 import json
 import shlex
 
+from loopauth.api import relogin_options
 from loopauth.calls import revoke
-from loopauth.cli.login import relogin_options, replaced_note
+from loopauth.cli.shared import replaced_note
 from loopauth.demo import DemoProvider
 from loopauth.loopback.options import LoginOptions
 from loopauth.models import Credentials, Provider

@@ -389,7 +389,8 @@ def test_a_login_error_that_echoes_the_request_shows_no_code_verifier_or_secret(
 
 def test_an_oauth1_error_that_echoes_the_verifier_and_token_secret_shows_neither() -> None:
     """A PLAINTEXT signature carries the consumer and token secrets; the verifier rides in the header too."""
-    from loopauth.oauth1.signing import consumer_for, sign
+    from loopauth.oauth1.consumer import consumer_for
+    from loopauth.oauth1.signing import sign
 
     consumer = consumer_for("ck", "cs-secret", signature_method="PLAINTEXT")
     sent = sign(

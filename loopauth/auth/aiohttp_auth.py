@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from yarl import URL
 
 from ..errors import UsageError
-from ..models import OAuth2Credentials
+from ..protocols import access_for
 from .signer import ProfileSigner
 
 FormData = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -52,13 +52,11 @@ def _headers(
     signer = ProfileSigner(profile)
     current = signer.current()
     credentials = current
-    if rejected is not None and isinstance(current, OAuth2Credentials):
+    if rejected is not None:
         sent = {k.lower(): v for k, v in rejected.items()}.get("authorization", "")
-        scheme, _, token = sent.partition(" ")
-        if scheme.lower() == "bearer" and token:
-            fresh = signer.after_401(current.replace(access_token=token))
-            assert fresh is not None  # OAuth 2.0 credentials always get one
-            credentials = fresh
+        refused = access_for(current).sent_with(sent)
+        if refused is not None:
+            credentials = signer.after_401(refused) or current
     authorized = signer.authorize(method, wire, form=form, credentials=credentials)
     if authorized.url != wire:
         # Only a URL built with yarl's encoded=True can get here: aiohttp would send it unlike it is signed.

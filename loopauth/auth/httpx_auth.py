@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Generator
 import anyio.to_thread
 import httpx
 
-from ..models import OAuth2Credentials
+from ..models import AnyCredentials
 from .signer import Authorized, ProfileSigner, form_params
 
 
@@ -54,7 +54,7 @@ class HttpxAuth(httpx.Auth):
                 self._authorize(request, fresh)  # a bearer: no I/O left to do
                 yield request
 
-    def _authorize(self, request: httpx.Request, credentials: OAuth2Credentials | None) -> Authorized:
+    def _authorize(self, request: httpx.Request, credentials: AnyCredentials | None) -> Authorized:
         form = form_params(request.headers.get("Content-Type"), request.content)
         url = str(request.url)
         authorized = self.signer.authorize(request.method, url, form=form, credentials=credentials)

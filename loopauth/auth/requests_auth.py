@@ -12,7 +12,8 @@ from requests import PreparedRequest, Response
 from requests.auth import AuthBase
 from requests.cookies import extract_cookies_to_jar
 
-from ..models import OAuth2Credentials
+from ..models import AnyCredentials
+from ..protocols import access_for
 from .signer import Authorized, ProfileSigner, form_params
 
 
@@ -32,11 +33,11 @@ class RequestsAuth(AuthBase):
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
         # requests calls this after it has encoded the URL and the body: they are final here.
         authorized = self._authorize(r, None)
-        if isinstance(authorized.credentials, OAuth2Credentials):
+        if access_for(authorized.credentials).retry_after(401):
             r.register_hook("response", functools.partial(self._retry_after_401, authorized))
         return r
 
-    def _authorize(self, r: PreparedRequest, credentials: OAuth2Credentials | None) -> Authorized:
+    def _authorize(self, r: PreparedRequest, credentials: AnyCredentials | None) -> Authorized:
         form = form_params(r.headers.get("Content-Type"), r.body)
         authorized = self.signer.authorize(r.method or "GET", r.url or "", form=form, credentials=credentials)
         r.url = authorized.url

@@ -1,9 +1,9 @@
 """What every HTTP-client adapter shares: one profile's authorization for a request a library has built.
 
 The adapters (:mod:`.requests_auth`, :mod:`.httpx_auth`, :mod:`.aiohttp_auth`) hand over the request
-*as the library will send it*: its method, its URL after the library encoded it, and its body. Signing
-is :func:`loopauth.calls.sign_for`, the one path ``loopauth request`` takes too, so there is no second
-reading of RFC 5849 here. Standard library and loopauth only: no HTTP client is imported.
+*as the library will send it*: its method, its URL after the library encoded it, and its body. The
+profile's :class:`~loopauth.access.Access` authorizes it, as it does for ``loopauth request``, so there is no
+second reading of RFC 5849 or 6750 here. Standard library and loopauth only: no HTTP client is imported.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..calls import sign_for
 from ..errors import UsageError
 from ..fresh import load_fresh
-from ..models import AnyCredentials, OAuth2Credentials
-from ..oauth1.signing import FORM_CONTENT_TYPE
+from ..models import AnyCredentials
+from ..protocols import access_for
 from ..store import CredentialStore
+from ..urls import FORM_CONTENT_TYPE
 
 Form = Sequence[tuple[str, str]]
 
@@ -59,13 +59,12 @@ class ProfileSigner:
         """Authorize ``method url`` (with ``form`` as its decoded form body), with ``credentials`` or the
         profile's current ones."""
         creds = credentials if credentials is not None else self.current()
-        if isinstance(creds, OAuth2Credentials):
-            # A bearer does not depend on the request: the URL and body go out as the library made them.
-            return Authorized(creds, url, sign_for(creds, method, url).headers["Authorization"])
-        signed = sign_for(creds, method, url, form=form)
-        return Authorized(creds, signed.url, signed.headers["Authorization"])
+        access = access_for(creds)
+        # Only the Authorization header (and URL) is taken: the body goes out as the library made it.
+        authorized = access.authorize(method, url, form=form if access.signs_form else ())
+        return Authorized(creds, authorized.url, authorized.headers["Authorization"])
 
-    def after_401(self, rejected: AnyCredentials) -> OAuth2Credentials | None:
+    def after_401(self, rejected: AnyCredentials) -> AnyCredentials | None:
         """The credentials for the one retry a 401 earns, or None when a retry cannot help (OAuth 1.0a).
 
         ``rejected`` are the credentials the provider refused. Under the profile's lock the file is read
@@ -73,11 +72,8 @@ class ProfileSigner:
         refreshed; otherwise the token is refreshed even though it is not due (the provider ended it early).
         Raises NotLoggedIn when only a new login can help, ProviderError when the provider cannot be reached.
         """
-        if not isinstance(rejected, OAuth2Credentials):
-            return None
-        from ..oauth2.refresh import fresh
-
-        return fresh(self.store, rejected, force=True)
+        access = access_for(rejected)
+        return access.refreshed(self.store, force=True) if access.retry_after(401) else None
 
 
 def form_params(content_type: str | bytes | None, body: object) -> list[tuple[str, str]]:

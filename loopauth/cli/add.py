@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
-from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provider, Provider
+from ..loopback.options import refuse_other_protocol
+from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provider, Provider, split_scope
 from ..store import CredentialStore
 from ..text import account_with_id, clean, has_control, is_b64token, is_printable_token
-from .login import _foreground_terminal, add_client_secret_options, replaced_note
 from .output import print_json
 from .parser import Commands
+from .shared import add_client_secret_options, client_secret, consumer_secret, first, foreground_terminal, replaced_note
 
 MAX_STDIN = 64 * 1024
 """More than any two tokens; a bigger stdin is not what add expects (a file piped by mistake)."""
@@ -75,13 +76,11 @@ class AddCommand:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AddCommand:
-        from .login import _consumer_secret, client_secret
-
         return cls(
             args.profile,
             args.provider,
             args.consumer_key,
-            _consumer_secret(args),
+            consumer_secret(args),
             args.rsa_key,
             args.client_id,
             client_secret(args),
@@ -123,15 +122,14 @@ class AddCommand:
         return EXIT_OK
 
     def _oauth1(self, profile: str, provider: Provider) -> Credentials:
+        from ..oauth1.consumer import consumer_for
         from ..oauth1.messages import user_id_from_token
-        from ..oauth1.signing import consumer_for
 
-        if self.client_id or self.client_secret or self.scope:
-            raise UsageError(f"{provider.name} is an OAuth 1.0a provider: give a consumer key, not a client id")
+        refuse_other_protocol(provider, self._given())
         key = self.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY")
-        secret = _first(self.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET"))
+        secret = first(self.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET"))
         method = "RSA-SHA1" if self.rsa_key else provider.signature_method
-        if key and secret is None and method != "RSA-SHA1" and _foreground_terminal():
+        if key and secret is None and method != "RSA-SHA1" and foreground_terminal():
             secret = _prompt(f"Consumer secret for {provider.name} (not shown): ")
         consumer = consumer_for(key, secret, signature_method=method, rsa_key_file=self.rsa_key)
         token, token_secret = _read_tokens(provider.name, "access token", "access token secret", second_optional=False)
@@ -151,12 +149,11 @@ class AddCommand:
         )
 
     def _oauth2(self, profile: str, provider: OAuth2Provider) -> OAuth2Credentials:
-        if self.consumer_key or self.consumer_secret is not None or self.rsa_key:
-            raise UsageError(f"{provider.name} is an OAuth 2.0 provider: give a client id, not a consumer key")
+        refuse_other_protocol(provider, self._given())
         client_id = self.client_id or os.environ.get("LOOPAUTH_CLIENT_ID")
         if not client_id:
             raise UsageError("no client id: give --client-id (or $LOOPAUTH_CLIENT_ID)")
-        client_secret = _first(self.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET"))
+        client_secret = first(self.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET"))
         access_token, refresh_token = _read_tokens(
             provider.name, "access token", "refresh token", second_optional=True, bearer=True
         )
@@ -168,11 +165,22 @@ class AddCommand:
             access_token=access_token,
             refresh_token=refresh_token,
             # When it expires is not known: it is used until the provider answers 401, then refreshed (if it can).
-            scope=" ".join(self.scope.split()) if self.scope else None,
+            scope=" ".join(split_scope(self.scope)) if self.scope else None,
             created_at=_now(),
             endpoints=provider,
             origin=ORIGIN,
         )
+
+    def _given(self) -> dict[str, object]:
+        """The options given on the command line, by the name the library (and its one message) knows them by."""
+        return {
+            "consumer_key": self.consumer_key,
+            "consumer_secret": self.consumer_secret,
+            "rsa_key_file": self.rsa_key,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "scopes": self.scope,
+        }
 
     def _verified(self, creds: AnyCredentials) -> AnyCredentials | None:
         """``creds`` with the account the provider names, or None when it has no verify endpoint; ProviderError
@@ -220,7 +228,7 @@ def _read_tokens(
     token: what a request can carry. An OAuth 1.0a token secret only keys the signature.
     """
     if os.isatty(0):
-        if not _foreground_terminal():
+        if not foreground_terminal():
             raise UsageError("cannot ask for the tokens: loopauth add runs in the background; pipe them to its stdin")
         optional = ", if any (Enter for none)" if second_optional else ""
         values = [
@@ -270,10 +278,6 @@ def _prompt(text: str) -> str:
         return getpass.getpass(text, stream=sys.stderr).strip()
     except EOFError:
         return ""  # Ctrl-D: the usual "no …" error follows
-
-
-def _first(*values: str | None) -> str | None:
-    return next((v for v in values if v is not None), None)
 
 
 def _now() -> str:

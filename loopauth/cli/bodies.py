@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from ..oauth1.signing import FORM_CONTENT_TYPE
+from ..urls import FORM_CONTENT_TYPE
 
 
 @dataclass(frozen=True)

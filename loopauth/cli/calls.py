@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, ProviderError, UsageError
 from ..fresh import load_fresh
-from ..models import AnyCredentials, OAuth2Credentials
+from ..models import AnyCredentials
+from ..protocols import access_for
 from ..text import account_with_id, clean, provider_message
 from ..urls import where
 from .errors import profile_hint
@@ -149,9 +150,7 @@ def tracer(verbose: bool, creds: AnyCredentials) -> Trace | None:
 
 
 def _secrets_of(creds: AnyCredentials) -> list[str | None]:
-    if isinstance(creds, OAuth2Credentials):
-        return [creds.client_secret, creds.access_token, creds.refresh_token]
-    return [creds.consumer_key, creds.consumer_secret, creds.oauth_token, creds.oauth_token_secret]
+    return list(access_for(creds).secrets)
 
 
 @dataclass(frozen=True)

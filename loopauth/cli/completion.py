@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import EXIT_OK
+from ..protocols import every_env_field
 from .parser import Commands
-from .token import ENV_FIELDS, ENV_FIELDS_OAUTH2
 
 SHELLS = ("bash", "zsh", "fish")
 FILE_OPTIONS = frozenset({"--consumer-secret-file", "--client-secret-file", "--rsa-key", "--tls-cert", "--tls-key"})
@@ -105,7 +105,7 @@ def _option(action: argparse.Action) -> Option:
     if action.choices:
         return Option(flags, action.help or "", "choice", tuple(str(c) for c in action.choices), repeats)
     if "--field" in flags:  # token --field: the fields of both protocols
-        return Option(flags, action.help or "", "choice", tuple(dict.fromkeys(ENV_FIELDS + ENV_FIELDS_OAUTH2)))
+        return Option(flags, action.help or "", "choice", every_env_field())
     if "--profile" in flags:
         return Option(flags, action.help or "", "profile", repeats=repeats)
     if "--provider" in flags:

@@ -57,7 +57,7 @@ def profile_hint(exc: ProviderError, creds: AnyCredentials) -> ProviderError:
     """A failed call with a profile, with the command that helps: log in again, or start the demo provider.
 
     Every command printed here works for that profile as it is: ``login --profile NAME`` logs in
-    again to the profile's own provider (see ``cli.login.relogin_options``).
+    again to the profile's own provider (see ``loopauth.api.relogin_options``).
     """
     if exc.status == 401:
         return ProviderError(

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from ..errors import EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, LoopAuthError, UsageError
 from ..fresh import load_fresh
 from ..models import AnyCredentials
+from ..protocols import access_for, every_env_field
 from .parser import Commands
-from .token import DEFAULT_PREFIX, ENV_FIELDS, ENV_FIELDS_OAUTH2, env_pairs
+from .token import DEFAULT_PREFIX, env_pairs
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -120,7 +121,7 @@ def parse_maps(pairs: Sequence[str]) -> list[tuple[str, str]]:
 
 def check_prefix(prefix: str) -> str:
     """--prefix, refused when one of the names it makes (for either protocol) is a dangerous variable."""
-    for field in dict.fromkeys(ENV_FIELDS + ENV_FIELDS_OAUTH2):
+    for field in every_env_field():
         name = f"{prefix}{field.upper()}"
         if dangerous_variable(name):
             raise UsageError(f"--prefix {prefix}: refusing ${name}, which makes programs load or run code")
@@ -136,7 +137,7 @@ def exec_environment(
     parent's environment (an earlier ``eval "$(loopauth token)"``) never passes for this profile's.
     """
     data = creds.token_dict()
-    names = ENV_FIELDS_OAUTH2 if creds.protocol == "oauth2" else ENV_FIELDS
+    names = access_for(creds).env_fields
     fields = [name for name, value in data.items() if not isinstance(value, dict)]
     for field, _ in maps:
         if field == "refresh_token":

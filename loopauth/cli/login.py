@@ -16,11 +16,20 @@ from urllib.parse import urlsplit
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT, LoginOptions
-from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Credentials, OAuth2Provider, Provider
+from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Provider, Provider
+from ..providers import twitter_authorize_params
 from ..store import STORES, CredentialStore
-from ..text import account_name, clean
 from .output import login_summary, print_json
 from .parser import Commands
+from .shared import (
+    add_client_secret_options,
+    client_secret,
+    consumer_secret,
+    first,
+    foreground_terminal,
+    replaced_note,
+    stored_profile,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -159,23 +168,6 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def add_client_secret_options(p: argparse.ArgumentParser, default: str) -> None:
-    """``--client-secret [S]`` (alone: asked for without echo) or ``--client-secret-file FILE``."""
-    secret = p.add_mutually_exclusive_group()
-    secret.add_argument(
-        "--client-secret",
-        metavar="S",
-        nargs="?",
-        const=ASK,
-        help="OAuth 2.0: a confidential client's secret; every local user can read a command line (ps, "
-        "/proc/PID/cmdline), so prefer $LOOPAUTH_CLIENT_SECRET, --client-secret-file, or --client-secret alone, "
-        f"which asks for it on the terminal without echo {default}",
-    )
-    secret.add_argument(
-        "--client-secret-file", metavar="FILE", help="OAuth 2.0: read the client secret from FILE (its first line)"
-    )
-
-
 def _add_callback_options(p: argparse.ArgumentParser, *, default_port: int) -> None:
     p.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
     p.add_argument(
@@ -257,51 +249,6 @@ def _provider(args: argparse.Namespace) -> AnyProvider | str:
     return str(args.provider or "twitter")
 
 
-MAX_SECRET_FILE = 64 * 1024
-ASK = "\0ask"
-"""``--client-secret`` given alone: ask for it on the terminal (no real secret has a NUL in it)."""
-
-
-def _consumer_secret(args: argparse.Namespace) -> str | None:
-    """--consumer-secret, else the first line of --consumer-secret-file (the environment comes later, after a
-    stored profile's own secret)."""
-    return _secret_option(args.consumer_secret, args.consumer_secret_file, "--consumer-secret-file")
-
-
-def client_secret(args: argparse.Namespace) -> str | None:
-    """--client-secret S, or alone (asked for without echo), else the first line of --client-secret-file."""
-    if args.client_secret == ASK:
-        if not _foreground_terminal():
-            raise UsageError(
-                "--client-secret without a value asks on a terminal, and there is none: "
-                "use $LOOPAUTH_CLIENT_SECRET or --client-secret-file FILE"
-            )
-        import getpass
-
-        try:
-            return getpass.getpass("OAuth 2.0 client secret (not shown): ", stream=sys.stderr).strip() or None
-        except EOFError:
-            return None  # Ctrl-D: no secret, as for a public client
-    return _secret_option(args.client_secret, args.client_secret_file, "--client-secret-file")
-
-
-def _secret_option(value: str | None, path: str | None, flag: str) -> str | None:
-    """A secret given as an option's value, else the first line of the file ``flag`` names, else None."""
-    if value is not None:
-        return str(value)
-    if path is None:
-        return None
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_SECRET_FILE + 1)
-    except OSError as exc:
-        raise UsageError(f"{flag} {path}: cannot read: {exc.strerror or exc}") from None
-    lines = raw.decode("utf-8", "replace").splitlines()
-    if len(raw) > MAX_SECRET_FILE or not lines or not lines[0].strip():
-        raise UsageError(f"{flag} {path}: expected the secret on its first line")
-    return lines[0].strip()
-
-
 def _ask_for_secret(options: LoginOptions, store: CredentialStore) -> LoginOptions:
     """The options with the consumer secret asked for on the terminal (no echo), when only it is missing."""
     if (
@@ -309,7 +256,7 @@ def _ask_for_secret(options: LoginOptions, store: CredentialStore) -> LoginOptio
         or not options.consumer_key
         or options.rsa_key_file
         or options.signature_method == "RSA-SHA1"
-        or not _foreground_terminal()
+        or not foreground_terminal()
         or _is_oauth2(options, store)
     ):
         return options
@@ -332,16 +279,6 @@ def _is_oauth2(options: LoginOptions, store: CredentialStore) -> bool:
         return isinstance(resolve_provider(options.provider, store.root), OAuth2Provider)
     except LoopAuthError:
         return False  # prepare() reports it
-
-
-def _foreground_terminal() -> bool:
-    """Whether stdin is a terminal we may prompt on: `loopauth login &` would be stopped (SIGTTOU) instead."""
-    if not os.isatty(0):
-        return False
-    try:
-        return os.tcgetpgrp(0) == os.getpgrp()
-    except OSError:
-        return True  # not our controlling terminal, so prompting on it cannot stop us
 
 
 @dataclass(frozen=True)
@@ -370,56 +307,6 @@ class Tls:
         return None
 
 
-def relogin_options(options: LoginOptions, stored: AnyCredentials) -> LoginOptions:
-    """Options to log in again as an existing profile, like ``gh auth refresh``: its provider and endpoints, its
-    consumer (signature method, key file) or OAuth 2.0 client (id, scopes), where the command line (``options``)
-    did not give others.
-
-    Only for a command line that names no provider: the stored endpoints are the one sure way back to a custom
-    provider (its name alone may be a preset's, or nothing). A stored secret goes with its stored key or id only.
-    """
-    from ..calls import endpoints_of
-
-    if isinstance(stored, OAuth2Credentials):
-        client_id = options.client_id or stored.client_id
-        client_secret = options.client_secret
-        if client_secret is None and client_id == stored.client_id:
-            client_secret = stored.client_secret
-        scopes = options.scopes
-        if scopes is None and stored.scope:
-            scopes = stored.scope.split()
-        return replace(
-            options, provider=stored.endpoints, client_id=client_id, client_secret=client_secret, scopes=scopes
-        )
-
-    key = options.consumer_key or stored.consumer_key
-    secret = options.consumer_secret
-    if secret is None and key == stored.consumer_key:
-        secret = stored.consumer_secret
-    method = options.signature_method
-    if method is None and options.rsa_key_file is None:
-        method = stored.signature_method
-    rsa_key_file = options.rsa_key_file
-    if rsa_key_file is None and method == "RSA-SHA1":
-        rsa_key_file = stored.rsa_key_file
-    return replace(
-        options,
-        provider=endpoints_of(stored) or stored.provider,
-        consumer_key=key,
-        consumer_secret=secret,
-        signature_method=method,
-        rsa_key_file=rsa_key_file,
-    )
-
-
-def _stored(store: CredentialStore, profile: str) -> AnyCredentials | None:
-    """The profile a login would replace, if one is there and readable (a corrupt one is simply replaced)."""
-    try:
-        return store.load(profile)
-    except (NotLoggedIn, StoreError):
-        return None
-
-
 def _store_of(store: CredentialStore, profile: str) -> str | None:
     """The store of the profile a login would replace, if there is one (read from its file: nothing is unlocked)."""
     try:
@@ -433,17 +320,6 @@ def _note_store_change(store: CredentialStore, profile: str, was: str | None) ->
     now = _store_of(store, profile)
     if was is not None and now is not None and now != was:
         print(f"loopauth: note: profile '{profile}' moved from the {was} store to the {now} store", file=sys.stderr)
-
-
-def replaced_note(old: AnyCredentials, new: AnyCredentials) -> str | None:
-    """One line when a login replaced a profile that held another provider or another account."""
-    same_provider = old.provider == new.provider
-    same_account = (old.user_id or old.screen_name) == (new.user_id or new.screen_name)
-    if same_provider and same_account:
-        return None
-    was = f"{account_name(old.screen_name, old.user_id)} on {clean(old.provider)}"
-    now = f"{account_name(new.screen_name, new.user_id)} on {clean(new.provider)}"
-    return f"loopauth: note: profile '{new.profile}' held {was}; it now holds {now}"
 
 
 @dataclass(frozen=True)
@@ -468,19 +344,15 @@ class LoginCommand:
         if args.rsa_key and args.signature_method not in (None, "RSA-SHA1"):
             raise UsageError(f"--rsa-key is for RSA-SHA1, not {args.signature_method}")
         request_token_params = {"x_auth_access_type": args.access_type} if args.access_type else {}
-        twitter: dict[str, str] = {}
-        if args.force_login:
-            twitter["force_login"] = "true"
-        if args.screen_name:
-            twitter["screen_name"] = args.screen_name
+        twitter = twitter_authorize_params(force_login=args.force_login, screen_name=args.screen_name)
         options = LoginOptions(
             storage=args.store,
             provider=_provider(args),
             consumer_key=args.consumer_key,
-            consumer_secret=_consumer_secret(args),
+            consumer_secret=consumer_secret(args),
             client_id=args.client_id,
             client_secret=client_secret(args),
-            scopes=args.scope.split() if args.scope is not None else None,
+            scopes=args.scope,
             client_auth=args.client_auth,
             signature_method=args.signature_method,
             rsa_key_file=args.rsa_key,
@@ -500,22 +372,22 @@ class LoginCommand:
         return cls(options, tls, args.json, given, args.verbose, args.profile)
 
     def run(self) -> int:
-        from ..api import prepare
+        from ..api import prepare, relogin_options
         from ..loopback.options import plan_for
         from ..loopback.runner import Login
 
         store = self.options.store or CredentialStore()
         options = replace(self.options, profile=store.resolve(self.profile))
         was = _store_of(store, options.profile)
-        stored = _stored(store, options.profile)
+        stored = stored_profile(store, options.profile)
         if stored is not None and not self.provider_given:
             options = relogin_options(options, stored)
         options = replace(
             options,
             consumer_key=options.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY"),
-            consumer_secret=_first(options.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET")),
+            consumer_secret=first(options.consumer_secret, os.environ.get("LOOPAUTH_CONSUMER_SECRET")),
             client_id=options.client_id or os.environ.get("LOOPAUTH_CLIENT_ID"),
-            client_secret=_first(options.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET")),
+            client_secret=first(options.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET")),
         )
         options = _ask_for_secret(options, store)
         if self.tls != Tls():
@@ -552,10 +424,6 @@ def _traced(options: LoginOptions) -> Client:
 
 
 _PROVIDER_URLS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url")
-
-
-def _first(*values: str | None) -> str | None:
-    return next((v for v in values if v is not None), None)
 
 
 def _finish(login: Login, json_out: bool, stored: AnyCredentials | None = None, was: str | None = None) -> int:
@@ -637,7 +505,7 @@ class DemoCommand:
             return serve(self, self.serve, plays)
         store = CredentialStore()
         was = _store_of(store, self.options.profile)
-        stored = _stored(store, self.options.profile)
+        stored = stored_profile(store, self.options.profile)
         creds = asyncio.run(self._login(plays))
         note = replaced_note(stored, creds) if stored is not None else None
         if note:

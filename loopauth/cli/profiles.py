@@ -9,12 +9,14 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
-from ..keyring_store import backend_name
+from ..models import PROTOCOL_LABELS
+from ..oauth1.access import ENV_FIELDS
 from ..store import FILE, KEYRING, STORES, CredentialStore
+from ..store.keyring import backend_name
 from ..text import clean
 from .output import print_json, print_table
 from .parser import Commands
-from .token import DEFAULT_PREFIX, ENV_FIELDS, print_token
+from .token import DEFAULT_PREFIX, print_token
 
 UNREADABLE = "(unreadable)"
 """What `list` shows for a profile file it cannot read; the reason is in `list --json` and `token`."""
@@ -127,7 +129,7 @@ class ListCommand:
             account = f"@{clean(c['screen_name'])}" if c.get("screen_name") else "-"
             if c.get("needs_login"):
                 account += " (needs login)"
-            protocol = "OAuth 2.0" if c.get("protocol") == "oauth2" else "OAuth 1.0a"
+            protocol = PROTOCOL_LABELS[c.get("protocol", "oauth1")]
             created = clean(c.get("created_at") or "-")
             user_id = clean(c.get("user_id") or "-")
             rows.append((name, clean(c["provider"]), protocol, account, user_id, created, e.store or "-"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import EXIT_OK
+from ..models import PROTOCOL_LABELS
 from ..providers import ALIASES, PRESETS, load_custom, providers_file
 from ..store import CredentialStore
 from ..text import clean
@@ -63,7 +64,7 @@ class ProvidersCommand:
             return EXIT_OK
         for i, entry in enumerate(entries):
             notes = [
-                "OAuth 2.0" if entry["protocol"] == "oauth2" else "OAuth 1.0a",
+                PROTOCOL_LABELS[entry["protocol"]],
                 "preset" if entry["source"] == "preset" else "providers.toml",
             ]
             if entry.get("aliases"):

@@ -57,7 +57,7 @@ async def _serve(command: DemoCommand, options: Serve, plays: bool, workdir: Pat
     from dataclasses import replace
 
     from ..demo import DemoProvider
-    from .login import _stored, replaced_note
+    from .shared import replaced_note, stored_profile
 
     server_tls, client_tls, certificate = _certificate(workdir) if options.https else (None, None, None)
     picture = workdir / "picture.png"
@@ -67,7 +67,7 @@ async def _serve(command: DemoCommand, options: Serve, plays: bool, workdir: Pat
         demo.api_state.post(WELCOME_TWEET)
         say(_endpoints(demo, certificate))
         login = replace(command.options, callback_url=options.registered_callback)
-        stored = _stored(CredentialStore(), login.profile)
+        stored = stored_profile(CredentialStore(), login.profile)
         creds = await command.login_to(demo, plays, options=login, tls=client_tls)
         note = replaced_note(stored, creds) if stored is not None else None
         if note:

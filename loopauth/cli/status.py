@@ -29,7 +29,8 @@ from ..errors import (
     StoreError,
     UsageError,
 )
-from ..models import AnyCredentials, OAuth2Credentials
+from ..models import AnyCredentials
+from ..protocols import access_for
 from ..store import ENV_PROFILE, CredentialStore
 from ..text import account_with_id, clean, one_line
 from .output import print_json
@@ -149,27 +150,26 @@ def needs_login(creds: AnyCredentials, now: float) -> bool:
     """Whether only a new login can make this profile work: its refresh was refused, or its token is due with no
     refresh token to renew it, or none loopauth will send (its last refresh's outcome is unknown). An OAuth 1.0a
     token never expires."""
-    if not isinstance(creds, OAuth2Credentials):
-        return False
-    return creds.needs_login or (creds.due(now) and (not creds.refresh_token or creds.refreshing))
+    return access_for(creds).needs_login(now)
 
 
 def expiry(creds: AnyCredentials, now: float) -> str:
     """When the token expires, for a person: the local time and how far from now, and what happens then."""
-    if not isinstance(creds, OAuth2Credentials):
-        return "never (OAuth 1.0a tokens last until revoked)"
-    if creds.expires_at is None:
+    access = access_for(creds)
+    if not access.expires:
+        return f"never ({access.label} tokens last until revoked)"
+    if access.expires_at is None:
         return "not said by the provider (used until it answers 401" + (
-            ", then refreshed)" if creds.refresh_token else ")"
+            ", then refreshed)" if access.can_refresh else ")"
         )
-    when = f"{local_time(creds.expires_at)} ({relative(creds.expires_at - now)}"
-    if creds.needs_login:
+    when = f"{local_time(access.expires_at)} ({relative(access.expires_at - now)}"
+    if access.refresh_refused:
         return f"{when}; its refresh was refused: log in again)"
-    if not creds.due(now):
+    if not access.due(now):
         return when + ")"
-    if not creds.refresh_token:
+    if not access.can_refresh:
         return f"{when}; no refresh token: log in again)"
-    if creds.refreshing:
+    if access.refresh_in_doubt:
         return f"{when}; its last refresh may have spent the refresh token: log in again)"
     return f"{when}, refreshes on next use)"
 
@@ -232,8 +232,7 @@ def _block(row: Row, store: CredentialStore, now: float, others: Sequence[str] =
 
     c = row.creds
     if c is not None:
-        protocol = "OAuth 2.0" if c.protocol == "oauth2" else "OAuth 1.0a"
-        add("provider", f"{clean(c.provider)} ({protocol})")
+        add("provider", f"{clean(c.provider)} ({access_for(c).label})")
         add("account", account_with_id(c.screen_name, c.user_id) if c.screen_name or c.user_id else "-")
     if not row.missing:
         kind, where = store.storage_of(row.name)
@@ -277,7 +276,7 @@ def _short_state(row: Row, now: float) -> str:
     assert row.creds is not None
     if needs_login(row.creds, now):
         return "needs_login"
-    if isinstance(row.creds, OAuth2Credentials) and row.creds.due(now):
+    if access_for(row.creds).due(now):
         return "due"  # refreshed by the next command that uses it
     return "ok"
 

@@ -1,8 +1,8 @@
 """``loopauth token``: the call other tools make at every start, so it costs little more than reading a file.
 
 A plain ``token`` command line is read here without argparse (:func:`plain_token_args`); this
-module imports nothing but the store. ``tests/test_fastpath.py`` checks that both readings agree
-and that no heavy module is loaded.
+module imports nothing but the store and the protocols' :class:`~loopauth.access.Access`.
+``tests/test_fastpath.py`` checks that both readings agree and that no heavy module is loaded.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from ..errors import EXIT_OK, UsageError
 from ..fresh import load_fresh
+from ..protocols import access_for
 
 TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the token path
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ def json_text(data: object) -> str:
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, indent=2, ensure_ascii=False))
 
 
-ENV_FIELDS = ("consumer_key", "consumer_secret", "oauth_token", "oauth_token_secret", "user_id", "screen_name")
-ENV_FIELDS_OAUTH2 = ("access_token", "token_type", "expires_at", "scope", "client_id", "user_id", "username")
 DEFAULT_PREFIX = "LOOPAUTH_"
 
 
@@ -53,7 +52,7 @@ def print_token(
     """
     creds = load_fresh(profile)
     data = creds.token_dict()
-    names = ENV_FIELDS_OAUTH2 if creds.protocol == "oauth2" else ENV_FIELDS
+    names = access_for(creds).env_fields
     if json_out:
         print(json_text(data))
     elif field:

@@ -75,3 +75,8 @@ class Background(Generic[T]):
 def _settle(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def run_blocking(fn: Callable[[], T]) -> Background[T]:
+    """``fn`` in a worker thread (the manual flows' provider calls), for awaiting."""
+    return Background(fn, name="loopauth-call")

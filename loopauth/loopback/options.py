@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from ..models import AnyProvider
+from ..models import PROTOCOL_LABELS, AnyProvider, split_scope
 from ..store import CredentialStore
 from .browser import Opener
 from .dance import Dance
@@ -45,7 +45,7 @@ class LoginOptions:
     provider: AnyProvider | str = "twitter"
     store: CredentialStore | None = None
     storage: str | None = None
-    """Which store keeps the login: ``"file"`` or ``"keyring"``; None chooses as :func:`loopauth.settings.choose`."""
+    """Which store keeps the login: ``"file"`` or ``"keyring"``; None: as :func:`loopauth.store.choice.choose`."""
     # the app: an OAuth 1.0a consumer...
     consumer_key: str | None = None
     consumer_secret: str | None = None
@@ -55,7 +55,8 @@ class LoginOptions:
     # ... or an OAuth 2.0 client
     client_id: str | None = None
     client_secret: str | None = None
-    scopes: Sequence[str] | None = None
+    scopes: Sequence[str] | str | None = None
+    """The scopes to ask for (None: the provider's); a string is split on whitespace, so this is a tuple or None."""
     client_auth: str | None = None
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     # the callback
@@ -72,6 +73,44 @@ class LoginOptions:
     """How status lines name what ``open_browser`` is, when it is a callable (the demo: its scripted user)."""
     paste: bool | AsyncIterable[str] = False
     say: Say = say_to_stderr
+
+    def __post_init__(self) -> None:
+        # The keyword form of login() passes None for "no extras"; the fields always hold a mapping.
+        object.__setattr__(self, "authorize_params", dict(self.authorize_params or {}))
+        object.__setattr__(self, "request_token_params", dict(self.request_token_params or {}))
+        if self.scopes is not None:
+            object.__setattr__(self, "scopes", split_scope(self.scopes))
+
+    def with_keywords(self, keywords: Mapping[str, Any]) -> LoginOptions:
+        """These options with some fields given as keywords (``login(provider=..., ...)``); TypeError names an
+        unknown one."""
+        return replace(self, **keywords) if keywords else self
+
+
+OPTIONS_OF = {
+    "oauth1": ("consumer_key", "consumer_secret", "signature_method", "rsa_key_file", "request_token_params", "oob"),
+    "oauth2": ("client_id", "client_secret", "scopes", "client_auth"),
+}
+"""The options that mean something to one protocol only."""
+APP_OPTIONS = frozenset({"consumer_key", "consumer_secret", "client_id", "client_secret"})
+"""The app's identity, which the CLI takes from the environment for both protocols at once (so a login ignores the
+other protocol's); every other option of the other protocol would change what the user asked for."""
+
+
+def refuse_other_protocol(provider: AnyProvider, given: Mapping[str, object]) -> None:
+    """UsageError naming the first of ``given`` (option name to value; None, False and empty are not given) that
+    belongs to the protocol ``provider`` does not speak."""
+    label = PROTOCOL_LABELS[provider.protocol]
+    for protocol, names in OPTIONS_OF.items():
+        if protocol == provider.protocol:
+            continue
+        for name in names:
+            value = given.get(name)
+            if value is not None and value is not False and value != "" and value != {}:
+                raise UsageError(
+                    f"{{arg}} is for {PROTOCOL_LABELS[protocol]}, and {provider.name} is an {label} provider",
+                    argument=name,
+                )
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ import getpass
 import os
 import sys
 import time
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from ..errors import AuthorizationDenied, LoginTimeout, LoopAuthError, PortInUse, ProviderError, StoreError
 from ..http import REQUEST_TIMEOUT, Client
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
     from .server import Waiter
 
-T = TypeVar("T")
 
 START_PAGE_GRACE = 5.0
 """After a failed start, how long the start page stays up for a browser that is still on its way to it."""
@@ -416,8 +415,3 @@ def _paste_source(paste: bool | AsyncIterable[str], *, needed: bool) -> tuple[As
     if (paste or needed) and stdin_readable():
         return stdin_lines(), stdin_is_tty()
     return None, False
-
-
-def run_blocking(fn: Callable[[], T]) -> Background[T]:
-    """``fn`` in a worker thread (the manual flows' provider calls), for awaiting."""
-    return Background(fn, name="loopauth-call")

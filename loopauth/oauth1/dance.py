@@ -17,6 +17,8 @@ from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import AnyCredentials, AnyProvider, Credentials, Provider, RequestToken
 from ..text import clean
 from ..urls import with_query
+from .access import OAuth1Access
+from .consumer import Consumer, consumer_for
 from .messages import (
     RefusedTokens,
     authorize_url,
@@ -25,7 +27,7 @@ from .messages import (
     parse_token_response,
     user_id_from_token,
 )
-from .signing import Consumer, consumer_for, sign
+from .signing import sign
 
 
 class OAuth1Dance:
@@ -149,19 +151,7 @@ class OAuth1Dance:
 
     def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
         """Revoke the new access token at the provider's ``revoke_url`` (Twitter's invalidate_token), if it has one."""
-        if not self.provider.revoke_url or not isinstance(creds, Credentials):
-            return False
-        request = sign(
-            "POST",
-            self.provider.revoke_url,
-            self.consumer,
-            token=creds.oauth_token,
-            token_secret=creds.oauth_token_secret,
-        )
-        try:
-            return client.send(request, timeout=timeout).ok
-        except ProviderError:
-            return False
+        return isinstance(creds, Credentials) and OAuth1Access(creds).discard(client, timeout=timeout)
 
     def typo(self, error: ProviderError) -> bool:
         # The access-token call refused (401, or Twitter's 400/403 for a bad verifier): with a typed

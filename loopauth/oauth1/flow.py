@@ -12,10 +12,10 @@ from collections.abc import Mapping
 
 from ..errors import UsageError
 from ..http import REQUEST_TIMEOUT, Client
+from ..loopback.background import run_blocking
 from ..loopback.dance import approved
-from ..loopback.runner import run_blocking
 from ..models import AnyProvider, Credentials, Provider, RequestToken
-from ..providers import resolve_provider
+from ..providers import resolve_provider, twitter_authorize_params
 from ..store import CredentialStore, validate_profile_name
 from .dance import OAuth1Dance
 
@@ -40,11 +40,8 @@ class _Manual:
         store: CredentialStore | None = None,
     ) -> None:
         store = store or CredentialStore()
-        params = dict(authorize_params or {})
-        if force_login:
-            params["force_login"] = "true"
-        if screen_name:
-            params["screen_name"] = screen_name
+        twitter = twitter_authorize_params(force_login=force_login, screen_name=screen_name)
+        params = {**(authorize_params or {}), **twitter}
         self._dance = OAuth1Dance.create(
             resolve_provider(provider, store.root),
             consumer_key=consumer_key,

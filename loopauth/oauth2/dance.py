@@ -17,9 +17,10 @@ from ..http import Client, Request
 from ..identity import account_of
 from ..loopback import wording
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
-from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider
+from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider, split_scope
 from ..text import parse_json
 from . import messages
+from .access import OAuth2Access, bearer_request
 
 
 class OAuth2Dance:
@@ -64,8 +65,8 @@ class OAuth2Dance:
                     argument="client_auth",
                 )
             provider = provider.replace(client_auth=client_auth)
-        if isinstance(scopes, str):
-            scopes = scopes.split()
+        if scopes is not None:
+            scopes = split_scope(scopes)
         return cls(
             provider,
             client_id=client_id,
@@ -147,21 +148,7 @@ class OAuth2Dance:
 
     def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
         """Revoke tokens that could not be stored (RFC 7009: the refresh token, then the access token)."""
-        if not self.provider.revoke_url or not isinstance(creds, OAuth2Credentials):
-            return False
-        revoked = True
-        for request in messages.revoke_requests(
-            self.provider,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            access_token=creds.access_token,
-            refresh_token=creds.refresh_token,
-        ):
-            try:
-                revoked = client.send(request, timeout=timeout).ok and revoked
-            except ProviderError:
-                revoked = False
-        return revoked
+        return isinstance(creds, OAuth2Credentials) and OAuth2Access(creds).discard(client, timeout=timeout)
 
     def typo(self, error: ProviderError) -> bool:
         return False  # codes are never typed: only whole addresses, checked against the state
@@ -209,15 +196,3 @@ class OAuth2Dance:
             client_secret=self.client_secret,
             client_auth=self.provider.client_auth,
         )
-
-
-def bearer_request(
-    creds: OAuth2Credentials,
-    method: str,
-    url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    body: bytes | None = None,
-) -> Request:
-    """A request carrying the profile's access token (RFC 6750 §2.1)."""
-    return Request(method.upper(), url, {**(headers or {}), "Authorization": f"Bearer {creds.access_token}"}, body)

@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 
 from ..errors import UsageError
 from ..http import REQUEST_TIMEOUT, Client
+from ..loopback.background import run_blocking
 from ..loopback.dance import approved
-from ..loopback.runner import run_blocking
 from ..models import AnyProvider, OAuth2Credentials, OAuth2Provider
 from ..providers import resolve_provider
 from ..store import CredentialStore, validate_profile_name

@@ -3,10 +3,11 @@
 A keyring profile's file (``profiles/<name>.json``, as for the file store) keeps what is not secret and
 names its entry: ``"store": "keyring", "keyring": {"service": "loopauth", "entry": "<name>/<random>"}``.
 The entry (service ``loopauth``, user name ``<name>/<random>``) holds the secrets as one JSON object
-(:data:`loopauth.models.SECRET_FIELDS`). Every save writes a *new* entry, renames the file into place,
+(:data:`SECRET_FIELDS`). Every save writes a *new* entry, renames the file into place,
 and only then deletes the old entry, so readers always find the pair the file names, and a failed save
-removes only what it wrote. :mod:`loopauth.store` does that, under the profile's lock; this module is the
-keyring's side, imported only for a profile that uses it (``import keyring`` costs about 60 ms).
+removes only what it wrote. :class:`KeyringBackend` does that, under the profile's lock that the store holds;
+this module is imported only for a profile that uses it, and imports ``keyring`` itself (about 60 ms) only
+when the keyring is used.
 
 Which backend: never ``keyring.get_keyring()``. It picks by priority among everything installed, so
 keyrings.alt's plaintext file backend, ``PYTHON_KEYRING_BACKEND`` or a ``keyringrc.cfg`` could put the
@@ -29,13 +30,19 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import StoreError, UsageError
+from ..errors import StoreError, UsageError
+from ..models import AnyCredentials, credentials_from_dict
+from .backends import KEYRING, Backend, checked, corrupt, dump
+from .trusted import TMP_RAND_BYTES, write_atomic
 
 TYPE_CHECKING = False  # not typing's: see loopauth.models
 if TYPE_CHECKING:
-    from keyring.backend import KeyringBackend
+    from typing import Any
+
+    from keyring.backend import KeyringBackend as _PlatformKeyring
 
 SERVICE = "loopauth"
 """The service every loopauth entry is stored under (``secret-tool search service loopauth`` lists them)."""
@@ -67,7 +74,7 @@ def missing_extra(what: str) -> UsageError:
 class Keyring:
     """The OS keyring's loopauth entries. Errors are StoreErrors about ``path`` (the profile's file)."""
 
-    def __init__(self, backend: KeyringBackend, path: Path) -> None:
+    def __init__(self, backend: _PlatformKeyring, path: Path) -> None:
         self._backend = backend
         self.path = path
         self.name = backend_name()
@@ -157,7 +164,7 @@ def _secret_service() -> bool:
     return sys.platform not in ("darwin", "win32")
 
 
-def _backend_class(what: str) -> type[KeyringBackend]:
+def _backend_class(what: str) -> type[_PlatformKeyring]:
     """The platform's keyring class, imported directly (never through keyring's backend selection)."""
     try:
         if sys.platform == "darwin":
@@ -235,10 +242,154 @@ def _probe_secret_service(timeout: float) -> None:
 
 def _cause(exc: BaseException, *, with_type: bool = True) -> str:
     """An exception as a short, printable reason (its text comes from the keyring service, never a secret)."""
-    from .text import clean
+    from ..text import clean
 
     text = clean(str(exc)).strip().rstrip(".!") or type(exc).__name__
     if len(text) > _MAX_CAUSE:
         text = text[: _MAX_CAUSE - 1] + "…"
     name = type(exc).__name__
     return f"{text} ({name})" if with_type and name not in text else text
+
+
+# -- a profile's fields: which are secret ---------------------------------------------------------------------
+
+
+SECRET_FIELDS = {
+    "oauth1": ("consumer_secret", "oauth_token", "oauth_token_secret"),
+    "oauth2": ("client_secret", "access_token", "refresh_token"),
+}
+"""The fields of a profile that the keyring store keeps in the keyring, by protocol; the rest is not secret."""
+KEPT = "secrets"
+"""The field of a keyring profile's file that names (never holds) the secrets the keyring entry has."""
+ELSEWHERE = "(kept in the OS keyring)"
+"""What :func:`metadata_from_dict` puts where a secret would be."""
+
+
+def split_secrets(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A profile's object (``to_dict()``) as what may be on disk in the clear and what is secret.
+
+    The secret part holds only the fields of :data:`SECRET_FIELDS` that have a value; ``join_secrets`` undoes it.
+    """
+    names = SECRET_FIELDS[_protocol_of(data)]
+    public = {key: value for key, value in data.items() if key not in names}
+    secret = {key: data[key] for key in names if data.get(key) is not None}
+    # Which secrets there are (not what they are): `status` can then say, unlocking nothing, whether an expired
+    # OAuth 2.0 token can be refreshed.
+    public[KEPT] = sorted(secret)
+    return public, secret
+
+
+def join_secrets(public: Mapping[str, Any], secret: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile's whole object again; only the protocol's secret fields are taken from ``secret``.
+
+    ValueError (naming the field, never its value) when ``secret`` holds anything else or a non-string.
+    """
+    names = SECRET_FIELDS[_protocol_of(public)]
+    for key, value in secret.items():
+        if key not in names or not isinstance(value, str):
+            raise ValueError(f"unexpected field {str(key)[:40]!r} among the secrets")
+    joined = {key: value for key, value in public.items() if key not in names and key != KEPT}
+    joined.update(secret)
+    return joined
+
+
+def metadata_from_dict(data: Mapping[str, Any]) -> AnyCredentials:
+    """The credentials of a profile's object whose secrets are kept elsewhere (a keyring profile's file), each
+    secret it has replaced by :data:`ELSEWHERE`, checked as ``credentials_from_dict`` checks it: for showing a
+    profile (``list``, ``status``) without unlocking anything. Never for signing or sending: it holds no secret."""
+    names = SECRET_FIELDS[_protocol_of(data)]
+    kept = data.get(KEPT, names)
+    stand_ins = {key: ELSEWHERE if key in kept else None for key in names}
+    return credentials_from_dict({**data, **stand_ins})
+
+
+def _protocol_of(data: Mapping[str, Any]) -> str:
+    protocol = data.get("protocol", "oauth1")
+    if protocol not in SECRET_FIELDS:
+        raise ValueError(f"unknown protocol {str(protocol)[:20]!r}")
+    return str(protocol)
+
+
+# -- the store's backend ----------------------------------------------------------------------------------------
+
+
+class KeyringBackend(Backend):
+    """The secrets in one entry of the OS keyring, the rest in the profile's file, which names the entry."""
+
+    kind = KEYRING
+
+    def __init__(self, path: Path, profile: str) -> None:
+        super().__init__(path, profile)
+        self._keyring: Keyring | None = None
+
+    def keyring(self) -> Keyring:
+        """The keyring, opened (and checked) once for this profile."""
+        if self._keyring is None:
+            self._keyring = Keyring.open(self.path, what=f"profile '{self.profile}' (in the keyring store)")
+        return self._keyring
+
+    def entry_of(self, data: dict[str, Any]) -> str:
+        where = data.get("keyring")
+        entry = where.get("entry") if isinstance(where, dict) and where.get("service") == SERVICE else None
+        if not isinstance(entry, str) or not entry:
+            raise corrupt(self.path, f"it names no keyring entry of service '{SERVICE}'")
+        return entry
+
+    def whole(self, data: dict[str, Any], entry: str | None, *, final: bool) -> dict[str, Any] | None:
+        assert entry is not None
+        secrets = self.keyring().read(entry)
+        if secrets is None:
+            if not final:
+                return None
+            raise StoreError(
+                f"profile '{self.profile}' keeps its secrets in the OS keyring, but its entry there is gone (deleted "
+                "outside loopauth?); log in again to replace it",
+                path=self.path,
+            )
+        try:
+            return join_secrets(data, secrets)
+        except ValueError as exc:
+            raise corrupt(self.path, f"its keyring entry {entry!r}: {exc}") from None
+
+    def listed(self, data: dict[str, Any]) -> tuple[None, AnyCredentials]:
+        creds = checked(self.path, metadata_from_dict, data)
+        return None, creds if creds.profile == self.profile else creds.replace(profile=self.profile)
+
+    def put(self, directory: int, data: dict[str, Any], *, verify: bool = False) -> str:
+        """A new entry first, then the file that names it: a failure removes the new entry and leaves the file."""
+        keyring = self.keyring()
+        public, secrets = split_secrets(data)
+        entry = f"{self.profile}/{os.urandom(TMP_RAND_BYTES).hex()}"
+        keyring.write(entry, secrets)
+        try:
+            if verify and keyring.read(entry) != secrets:
+                raise StoreError(
+                    f"the OS keyring's entry {entry!r} read back is not what was written to it", path=self.path
+                )
+            named = {**public, "store": KEYRING, "keyring": {"service": SERVICE, "entry": entry}}
+            write_atomic(directory, self.path, dump(named))
+        except BaseException:
+            keyring.discard(entry)
+            raise
+        return entry
+
+    def describe(self, entry: str | None) -> str:
+        return f"the OS keyring ({backend_name()}, service '{SERVICE}', entry '{entry}'); metadata in {self.path}"
+
+    def check(self) -> None:
+        Keyring.open(self.path, what="the keyring store")
+
+    def open(self) -> None:
+        self.keyring()
+
+    def delete(self, entry: str | None) -> None:
+        if entry is None:
+            return
+        if self._keyring is None:
+            self._keyring = Keyring.open(self.path, what=f"deleting profile '{self.profile}' (in the keyring store)")
+        self._keyring.delete(entry)
+
+    def discard(self, entry: str | None) -> None:
+        if entry is not None:
+            with contextlib.suppress(StoreError, UsageError):
+                self.keyring().discard(entry)

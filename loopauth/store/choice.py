@@ -5,7 +5,7 @@
     store = "keyring"     # or "file" (the default): where new logins keep their secrets
 
 Read only when a store must be chosen (a login, ``CredentialStore.save()`` of a new profile), never on the
-path ``loopauth token`` takes. It is trusted as ``providers.toml`` is (see :mod:`loopauth.store`), and a
+path ``loopauth token`` takes. It is trusted as ``providers.toml`` is (see :mod:`loopauth.store.trusted`), and a
 malformed file or an unknown setting is a UsageError naming the file and line.
 """
 
@@ -16,8 +16,9 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import UsageError
-from .store import FILE, STORES, read_trusted_file
+from ..errors import UsageError
+from .backends import FILE, STORES
+from .trusted import read_trusted_file
 
 ENV_STORE = "LOOPAUTH_STORE"
 CONFIG_FILE = "config.toml"
