@@ -105,6 +105,7 @@ async def login_async(
     client_auth: str | None = None,
     authorize_url: str | None = None,
     token_url: str | None = None,
+    issuer: str | None = None,
     profile: str = "default",
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
@@ -128,7 +129,10 @@ async def login_async(
     The provider is a name (a preset such as ``twitter`` or ``x-oauth2``, or a providers.toml table) or
     a :class:`Provider` (OAuth 1.0a: ``consumer_key``/``consumer_secret``) or :class:`OAuth2Provider`
     (OAuth 2.0 with PKCE: ``client_id``, ``client_secret`` for a confidential client, ``scopes``).
-    ``token_url`` with ``authorize_url`` describes a one-off OAuth 2.0 provider instead.
+    ``token_url`` with ``authorize_url`` describes a one-off OAuth 2.0 provider instead. ``issuer`` names an OpenID
+    Provider (or an RFC 8414 server) whose endpoints the login discovers (``authorize_url`` and ``token_url``, if
+    given, win over the discovered ones); with ``openid`` among the scopes its ID token is verified and stored
+    (``loopauth[oidc]``).
 
     ``open_browser`` is True (the system browser), False (only print the URL), or an async
     callable given the URL to open (tests and the demo use it). Status lines (never a secret)
@@ -152,7 +156,18 @@ async def login_async(
     """
     from .loopback.runner import Login
 
-    if token_url is not None:
+    if issuer is not None:
+        from .oidc.discovery import issuer_provider
+
+        # A name the caller gave is kept; the default one ("twitter") is not this provider's.
+        name = provider if isinstance(provider, str) and provider != "twitter" else None
+        provider = issuer_provider(
+            issuer,
+            name or (provider.name if not isinstance(provider, str) else None),
+            authorize_url=authorize_url,
+            token_url=token_url,
+        )
+    elif token_url is not None:
         if authorize_url is None:
             raise UsageError("{arg} goes with token_url: an OAuth 2.0 provider needs both", argument="authorize_url")
         provider = OAuth2Provider(provider if isinstance(provider, str) else provider.name, authorize_url, token_url)

@@ -117,18 +117,37 @@ ALIASES = {"x": "twitter", "twitter-oauth2": "x-oauth2"}
 # What a providers.toml table may set: every field of its protocol's provider but the name (the table's own).
 _FIELDS = frozenset(Provider._fields) - {"name"}
 _FIELDS_OAUTH2 = frozenset(OAuth2Provider._fields) - {"name"}
-ENDPOINTS = ("request_token_url", "authorize_url", "access_token_url", "token_url", "verify_url", "revoke_url")
-_OPTIONAL = frozenset({"verify_url", "revoke_url"})
+ENDPOINTS = (
+    "request_token_url",
+    "authorize_url",
+    "access_token_url",
+    "token_url",
+    "verify_url",
+    "revoke_url",
+    "device_authorization_url",
+    "jwks_url",
+)
+_OPTIONAL = frozenset({"verify_url", "revoke_url", "device_authorization_url", "jwks_url"})
+# With an issuer, the login discovers what is not given.
+_DISCOVERABLE = frozenset({"authorize_url", "token_url"})
 CLIENT_AUTH = ("basic", "post")
 
 
 def check_provider(provider: AnyProvider) -> AnyProvider:
     """Refuse endpoints a login must never talk to (UsageError whose ``argument`` names the field)."""
+    issuer = getattr(provider, "issuer", None)
+    if issuer is not None:
+        from .oidc.discovery import check_issuer
+
+        try:
+            check_issuer(issuer)
+        except UsageError as exc:
+            raise UsageError(exc.message, argument="issuer") from None
     for key in ENDPOINTS:
         if key not in provider._fields:
             continue
         url = getattr(provider, key)
-        if url or key not in _OPTIONAL:
+        if url or not (key in _OPTIONAL or (issuer and key in _DISCOVERABLE)):
             try:
                 check_endpoint(url, "{arg}")
             except UsageError as exc:
@@ -187,7 +206,7 @@ def load_custom(path: Path) -> dict[str, AnyProvider]:
 
 def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> AnyProvider:
     """Check one table; ``at(key)`` is ``file:line`` of that key (or of the table, without one)."""
-    if "token_url" in table:
+    if "token_url" in table or "issuer" in table:
         return _oauth2_table(name, table, at)
     # Report the field that comes first in the file: the line an editor should jump to.
     unknown = sorted(set(table) - _FIELDS, key=lambda key: at(key))
@@ -249,19 +268,23 @@ def _line_of(lines: list[str], name: str, key: str | None = None) -> int:
 
 
 def _oauth2_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> OAuth2Provider:
-    """An OAuth 2.0 table: ``token_url`` and ``authorize_url``, optionally revoke/verify URLs, scopes and more."""
+    """An OAuth 2.0 table: ``token_url`` and ``authorize_url`` (or an ``issuer`` to discover them from), optionally
+    revoke/verify URLs, scopes and more."""
     unknown = sorted(set(table) - _FIELDS_OAUTH2, key=lambda key: at(key))
     if unknown:
+        why = "it has token_url" if "token_url" in table else "it has an issuer"
         raise UsageError(
-            f"{at(unknown[0])}: [{name}] (OAuth 2.0, it has token_url) has unknown field {unknown[0]!r} "
+            f"{at(unknown[0])}: [{name}] (OAuth 2.0, {why}) has unknown field {unknown[0]!r} "
             f"(known: {', '.join(sorted(_FIELDS_OAUTH2))})"
         )
     for required in ("authorize_url", "token_url"):
-        if not isinstance(table.get(required), str):
+        if not isinstance(table.get(required), str) and "issuer" not in table:
             raise UsageError(f'{at(required if required in table else None)}: [{name}] needs {required} = "https://…"')
-    for key in ("verify_url", "revoke_url", "client_auth"):
+    for key in (*ENDPOINTS, "issuer", "client_auth"):
         if key in table and not isinstance(table[key], str):
             raise UsageError(f"{at(key)}: [{name}] {key} must be a string")
+    if "requires_iss" in table and not isinstance(table["requires_iss"], bool):
+        raise UsageError(f"{at('requires_iss')}: [{name}] requires_iss must be true or false")
     if table.get("client_auth", "basic") not in CLIENT_AUTH:
         raise UsageError(f"{at('client_auth')}: [{name}] client_auth must be one of {', '.join(CLIENT_AUTH)}")
     scopes = table.get("scopes", [])

@@ -135,6 +135,12 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--authorize-url", metavar="U", help="a custom provider's authorize page")
     p.add_argument("--access-token-url", metavar="U", help="OAuth 1.0a: a custom provider's access-token endpoint")
     p.add_argument("--token-url", metavar="U", help="OAuth 2.0: a custom provider's token endpoint (selects OAuth 2.0)")
+    p.add_argument(
+        "--issuer",
+        metavar="URL",
+        help="OpenID Connect (or RFC 8414): the provider's issuer URL; its endpoints are discovered at login and "
+        "stored in the profile (the URL options given win); selects OAuth 2.0",
+    )
     p.add_argument("--verify-url", metavar="U", help="with a custom provider: its verify-credentials endpoint")
     p.add_argument("--revoke-url", metavar="U", help="with a custom provider: its token-revoke endpoint")
     p.add_argument(
@@ -213,6 +219,19 @@ def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
 
 
 def _provider(args: argparse.Namespace) -> AnyProvider | str:
+    if args.issuer:
+        if args.request_token_url or args.access_token_url:
+            raise UsageError("--issuer is OAuth 2.0; --request-token-url and --access-token-url are OAuth 1.0a")
+        from ..oidc.discovery import issuer_provider
+
+        return issuer_provider(
+            args.issuer,
+            args.provider,
+            authorize_url=args.authorize_url,
+            token_url=args.token_url,
+            revoke_url=args.revoke_url,
+            verify_url=args.verify_url,
+        )
     if args.token_url:
         # OAuth 2.0: --token-url instead of the OAuth 1.0a request/access URLs.
         if args.request_token_url or args.access_token_url:
@@ -513,7 +532,7 @@ def _traced(options: LoginOptions) -> Client:
     return Client(trace=Tracer(secrets=[options.consumer_key, options.consumer_secret]))
 
 
-_PROVIDER_URLS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url")
+_PROVIDER_URLS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url", "issuer")
 
 
 def _first(*values: str | None) -> str | None:

@@ -13,11 +13,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import oidc
 from ..errors import ProviderError, UsageError
 from ..http import Client, Request
 from ..identity import account_of
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider
+from ..oidc import claims as oidc_claims
+from ..oidc import discovery
+from ..text import has_control
 from . import messages
 
 
@@ -41,6 +45,8 @@ class OAuth2Dance:
         self.verifier: str | None = None
         self.state: str | None = None
         self.redirect_uri: str | None = None
+        self.nonce: str | None = None
+        """The OpenID Connect nonce of this authorization, when it asks for an ID token (Core §3.1.2.1)."""
 
     @classmethod
     def create(
@@ -65,20 +71,35 @@ class OAuth2Dance:
             provider = provider.replace(client_auth=client_auth)
         if isinstance(scopes, str):
             scopes = scopes.split()
-        return cls(
+        dance = cls(
             provider,
             client_id=client_id,
             client_secret=client_secret or None,
             scopes=scopes,
             authorize_params=authorize_params,
         )
+        if oidc.wants_id_token(dance.provider, dance.scopes):
+            oidc.require_extra()  # before anything is bound or opened: the ID token could not be checked
+        return dance
 
     @property
     def provider_name(self) -> str:
         return self.provider.name
 
     def begin(self, client: Client, callback: str, *, timeout: float) -> str:
-        """A new verifier and state for ``callback``; the authorize URL. No network: PKCE needs none."""
+        """A new verifier and state for ``callback``; the authorize URL. No network (PKCE needs none), unless the
+        provider is known by its issuer alone: then its metadata, once."""
+        if discovery.needs_discovery(self.provider):
+            self.provider = discovery.discover(self.provider, client, timeout=timeout)
+        extra = dict(self.authorize_params)
+        self.nonce = None
+        if oidc.wants_id_token(self.provider, self.scopes):
+            if not self.provider.jwks_url:
+                raise ProviderError(
+                    f"{self.provider.issuer} publishes no jwks_uri, so its ID tokens cannot be checked; "
+                    "give the provider's jwks_url, or leave openid out of the scopes"
+                )
+            self.nonce = extra["nonce"] = messages.new_state()
         self.verifier = messages.new_verifier()
         self.state = messages.new_state()
         self.redirect_uri = callback
@@ -89,13 +110,15 @@ class OAuth2Dance:
             scopes=self.scopes,
             state=self.state,
             code_challenge=messages.challenge(self.verifier),
-            extra=self.authorize_params,
+            extra=extra,
         )
 
     def match(self, params: Mapping[str, str]) -> Outcome:
         if self.state is None:
             return Rejected("this login has not started yet")
-        return messages.match_callback(params, self.state)
+        return messages.match_callback(
+            params, self.state, issuer=self.provider.issuer, requires_iss=self.provider.requires_iss
+        )
 
     def match_pasted(self, text: str, *, bare: bool) -> Outcome:
         pasted = parse_pasted(text)
@@ -121,7 +144,32 @@ class OAuth2Dance:
         self.verifier = None  # a code is exchanged once; so is its verifier
         data = messages.parse_token_response(response, step="token request")
         creds = self.credentials(data, profile=profile, issued_at=started)
+        if self.nonce is not None:
+            creds = self.with_id_token(client, creds, data.get("id_token"), timeout=timeout)
         return self.identify(client, creds, timeout=timeout)
+
+    def with_id_token(
+        self, client: Client, creds: OAuth2Credentials, id_token: object, *, timeout: float
+    ) -> OAuth2Credentials:
+        """``creds`` with the token answer's ID token, verified, and the account its claims name (the verify
+        endpoint, when there is one, names it afterwards). ProviderError when it is missing or fails a check."""
+        from ..oidc import idtoken
+
+        if not isinstance(id_token, str) or not id_token:
+            raise ProviderError("token request failed: the provider's answer has no id_token, though openid was asked")
+        if has_control(id_token):
+            raise ProviderError("token request failed: the provider's ID token has control characters in it")
+        assert self.provider.issuer  # begin() saw to it, and to the key set
+        assert self.provider.jwks_url
+        claims = idtoken.verify(
+            id_token,
+            keys=idtoken.KeySet(self.provider.jwks_url, client, timeout=timeout),
+            issuer=self.provider.issuer,
+            client_id=self.client_id,
+            nonce=self.nonce,
+        )
+        name, user_id = oidc_claims.account(claims)
+        return creds.replace(id_token=id_token, screen_name=name, user_id=user_id)
 
     def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
         """Revoke tokens that could not be stored (RFC 7009: the refresh token, then the access token)."""

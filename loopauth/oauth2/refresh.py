@@ -72,8 +72,15 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
             held.save(creds.replace(needs_login=True))
             raise _relogin(creds, f"the provider refused its refresh token ({messages.error_code(exc)})") from None
         raise
+    id_token = creds.id_token
+    if creds.id_token and isinstance(data.get("id_token"), str):
+        from ..oidc.claims import check_refreshed
+
+        check_refreshed(creds.id_token, data["id_token"])  # ProviderError: the grant was spent, nothing is saved
+        id_token = data["id_token"]
     expires_in = data.get("expires_in")
     renewed = creds.replace(
+        id_token=id_token,
         access_token=data["access_token"],
         # RFC 6749 §6: without a new refresh token, the old one stays good.
         refresh_token=data.get("refresh_token") or creds.refresh_token,
