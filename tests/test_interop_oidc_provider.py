@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import jwt
 import pytest
 
 import loopauth
@@ -212,3 +213,45 @@ async def test_logout_revoke_ends_the_grant_at_the_revocation_endpoint(op: NodeO
     assert (await userinfo(op, creds.access_token))[0] == 401
     with pytest.raises(NotLoggedIn):
         stored()
+
+
+async def test_login_by_issuer_alone_discovers_verifies_the_id_token_and_refreshes_it(op: NodeOidcProvider) -> None:
+    """OpenID Connect: the issuer URL is all loopauth is given. The endpoints come from oidc-provider's discovery
+    document, its ID token (RS256 from its jwks_uri, with our nonce) is verified and stored, its RFC 9207 `iss`
+    on the callback is checked, and a refresh's new ID token (same iss, sub, aud) replaces it."""
+    browser = FormBrowser(user=USER)
+    creds = await loopauth.login_async(
+        issuer=op.issuer,
+        client_id=PUBLIC_CLIENT_ID,
+        scopes=SCOPES,
+        authorize_params={"prompt": "consent"},
+        port=0,
+        timeout=30,
+        open_browser=browser,
+        say=lambda _: None,
+    )
+    assert await browser.finished() == [200]
+    assert isinstance(creds, OAuth2Credentials)
+    assert "iss=" in browser.pages[-1]  # the provider sent RFC 9207's iss, and loopauth took the callback
+    endpoints = creds.endpoints
+    assert endpoints.issuer == op.issuer
+    assert (endpoints.authorize_url, endpoints.token_url) == (
+        op.endpoint("authorization_endpoint"),
+        op.endpoint("token_endpoint"),
+    )
+    assert endpoints.revoke_url == op.endpoint("revocation_endpoint")
+    assert endpoints.verify_url == op.endpoint("userinfo_endpoint")
+    assert endpoints.jwks_url == op.endpoint("jwks_uri")
+    assert endpoints.device_authorization_url == op.endpoint("device_authorization_endpoint")
+    assert endpoints.requires_iss
+    assert creds.id_token is not None
+    claims = jwt.decode(creds.id_token, options={"verify_signature": False})
+    assert (claims["sub"], claims["aud"], claims["iss"]) == (USER, PUBLIC_CLIENT_ID, op.issuer)
+    assert creds.screen_name == USER  # preferred_username, from userinfo
+    age()
+    renewed = await asyncio.to_thread(loopauth.load)
+    assert isinstance(renewed, OAuth2Credentials)
+    assert renewed.id_token not in (None, creds.id_token)
+    assert jwt.decode(renewed.id_token, options={"verify_signature": False})["sub"] == USER
+    assert stored() == renewed
+    assert op.grant_errors() == []
