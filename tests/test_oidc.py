@@ -389,3 +389,17 @@ async def test_with_the_metadata_flag_a_login_never_completes_without_iss(op: Fa
     with pytest.raises(loopauth.errors.LoginTimeout):
         await login(op, timeout=2)
     assert op.hits["token:authorization_code"] == 0
+
+
+async def test_the_readmes_providers_toml_example_logs_in(op: FakeIssuer, config_dir: Any) -> None:
+    """The OpenID Connect section's providers.toml table, with the fake's issuer for the example's."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## OpenID Connect", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (config_dir / "providers.toml").write_text(table.replace("https://login.example.com", op.issuer))
+    creds = await login(op, provider="corp", issuer=None, scopes=None)
+    assert creds.scope == "openid email offline_access"
+    assert creds.id_token is not None
+    assert creds.endpoints.authorize_params == {"prompt": "consent"}
