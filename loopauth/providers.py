@@ -147,7 +147,9 @@ def check_provider(provider: AnyProvider) -> AnyProvider:
         if key not in provider._fields:
             continue
         url = getattr(provider, key)
-        if url or not (key in _OPTIONAL or (issuer and key in _DISCOVERABLE)):
+        # A device-only provider (RFC 8628) needs no authorize page.
+        device_only = key == "authorize_url" and getattr(provider, "device_authorization_url", None)
+        if url or not (key in _OPTIONAL or (issuer and key in _DISCOVERABLE) or device_only):
             try:
                 check_endpoint(url, "{arg}")
             except UsageError as exc:
@@ -278,7 +280,8 @@ def _oauth2_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -
             f"(known: {', '.join(sorted(_FIELDS_OAUTH2))})"
         )
     for required in ("authorize_url", "token_url"):
-        if not isinstance(table.get(required), str) and "issuer" not in table:
+        device_only = required == "authorize_url" and "device_authorization_url" in table
+        if not isinstance(table.get(required), str) and "issuer" not in table and not device_only:
             raise UsageError(f'{at(required if required in table else None)}: [{name}] needs {required} = "https://…"')
     for key in (*ENDPOINTS, "issuer", "client_auth"):
         if key in table and not isinstance(table[key], str):

@@ -64,6 +64,10 @@ class FakeIssuer:
     """Makes the ID token from its claims instead of signing it with ``key`` (forgeries)."""
     callback_iss: str | None = ""
     """The ``iss`` of the authorization response: "" the issuer's own, None none."""
+    device: dict[str, Any] = field(default_factory=dict)
+    """Fields that replace (or, set to None, remove) those of its device authorization answer (RFC 8628)."""
+    polls: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """The answers to device-code polls, in order (status, JSON); once they are spent, tokens."""
     hits: Counter[str] = field(default_factory=Counter)
     nonces: list[str] = field(default_factory=list)
     issuer: str = ""
@@ -76,6 +80,7 @@ class FakeIssuer:
         app.router.add_get("/jwks", self._jwks)
         app.router.add_get("/auth", self._auth)
         app.router.add_post("/token", self._token)
+        app.router.add_post("/device", self._device)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -95,6 +100,7 @@ class FakeIssuer:
             "authorization_endpoint": f"{self.base}/auth",
             "token_endpoint": f"{self.base}/token",
             "jwks_uri": f"{self.base}/jwks",
+            "device_authorization_endpoint": f"{self.base}/device",
             "authorization_response_iss_parameter_supported": True,
             "code_challenge_methods_supported": ["S256"],
         }
@@ -128,10 +134,26 @@ class FakeIssuer:
             back["iss"] = self.callback_iss or self.issuer
         raise web.HTTPFound(f"{query['redirect_uri']}?{urlencode(back)}")
 
+    async def _device(self, request: web.Request) -> web.Response:
+        self.hits["device"] += 1
+        answer: dict[str, Any] = {
+            "device_code": "the-device-code",
+            "user_code": "WDJB-MJHT",
+            "verification_uri": f"{self.base}/activate",
+            "verification_uri_complete": f"{self.base}/activate?user_code=WDJB-MJHT",
+            "expires_in": 600,
+            "interval": 2,
+        }
+        answer.update(self.device)
+        return web.json_response({k: v for k, v in answer.items() if v is not None})
+
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         grant_type = str(form["grant_type"])
         self.hits[f"token:{grant_type}"] += 1
+        if grant_type.endswith(":device_code") and self.polls:
+            status, body = self.polls.pop(0)
+            return web.json_response(body, status=status)
         refresh = grant_type == "refresh_token"
         answer: dict[str, Any] = {
             "access_token": f"access-{self.hits['auth']}-{self.hits['token:refresh_token']}",

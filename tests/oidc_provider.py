@@ -49,6 +49,8 @@ class NodeOidcProvider:
     """An async context manager: the provider running, its discovery document, and the events it logged."""
 
     access_token_ttl: int = 3600
+    device_interval: int | None = None
+    """The device flow's polling interval in seconds (None: the provider names none, so RFC 8628's 5 s)."""
     issuer: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -57,7 +59,7 @@ class NodeOidcProvider:
 
     async def __aenter__(self) -> NodeOidcProvider:
         node = require_node()
-        config = json.dumps({"accessTokenTtl": self.access_token_ttl})
+        config = json.dumps({"accessTokenTtl": self.access_token_ttl, "deviceInterval": self.device_interval})
         self._process = await asyncio.create_subprocess_exec(
             node,
             str(HERE / "server.mjs"),
@@ -95,7 +97,10 @@ class NodeOidcProvider:
         assert self._process is not None
         assert self._process.stdout is not None
         async for line in self._process.stdout:
-            self.events.append(json.loads(line))
+            try:
+                self.events.append(json.loads(line))
+            except ValueError:
+                self.events.append({"event": "unparsed", "line": line.decode(errors="replace")})
 
     async def _stop(self) -> None:
         process = self._process
@@ -127,8 +132,10 @@ class NodeOidcProvider:
 
 
 @contextlib.asynccontextmanager
-async def node_oidc_provider(access_token_ttl: int = 3600) -> AsyncIterator[NodeOidcProvider]:
-    async with NodeOidcProvider(access_token_ttl=access_token_ttl) as provider:
+async def node_oidc_provider(
+    access_token_ttl: int = 3600, device_interval: int | None = None
+) -> AsyncIterator[NodeOidcProvider]:
+    async with NodeOidcProvider(access_token_ttl=access_token_ttl, device_interval=device_interval) as provider:
         yield provider
 
 
@@ -167,6 +174,8 @@ class FormBrowser:
 
     user: str = "alice"
     approve: bool = True
+    form_paths: tuple[str, ...] = ("/interaction/",)
+    """The provider's pages whose forms the user fills in (the device flow adds its /device pages)."""
     pages: list[str] = field(default_factory=list)
     tasks: list[asyncio.Task[int]] = field(default_factory=list)
 
@@ -184,7 +193,7 @@ class FormBrowser:
                 text = await response.text()
                 form = _Form()
                 form.feed(text)
-                if form.action is None or "/interaction/" not in str(response.url):
+                if form.action is None or not any(path in str(response.url) for path in self.form_paths):
                     return response.status
                 here = str(response.url)
                 data = dict(form.inputs)
@@ -195,7 +204,9 @@ class FormBrowser:
                     # "[ Cancel ]": the provider answers the client with error=access_denied.
                     (abort,) = [link for link in form.links if link.endswith("/abort")]
                     response = await session.get(urljoin(here, abort))
-                    continue
+                    # The end: loopauth's callback, or (device flow) a page that offers to enter another code.
+                    self.pages.append(str(response.url))
+                    return response.status
                 response = await session.post(urljoin(here, form.action), data=data)
             raise AssertionError(f"no end to the provider's pages: {self.pages}")
 

@@ -136,6 +136,15 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--access-token-url", metavar="U", help="OAuth 1.0a: a custom provider's access-token endpoint")
     p.add_argument("--token-url", metavar="U", help="OAuth 2.0: a custom provider's token endpoint (selects OAuth 2.0)")
     p.add_argument(
+        "--device",
+        action="store_true",
+        help="OAuth 2.0: log in with the device grant (RFC 8628): enter the code it shows on any device's browser; "
+        "for machines without a browser",
+    )
+    p.add_argument(
+        "--device-url", metavar="U", help="OAuth 2.0: the provider's device authorization endpoint (for --device)"
+    )
+    p.add_argument(
         "--issuer",
         metavar="URL",
         help="OpenID Connect (or RFC 8414): the provider's issuer URL; its endpoints are discovered at login and "
@@ -231,19 +240,21 @@ def _provider(args: argparse.Namespace) -> AnyProvider | str:
             token_url=args.token_url,
             revoke_url=args.revoke_url,
             verify_url=args.verify_url,
+            device_authorization_url=args.device_url,
         )
     if args.token_url:
         # OAuth 2.0: --token-url instead of the OAuth 1.0a request/access URLs.
         if args.request_token_url or args.access_token_url:
             raise UsageError("--token-url is OAuth 2.0; --request-token-url and --access-token-url are OAuth 1.0a")
-        if not args.authorize_url:
-            raise UsageError("an OAuth 2.0 provider needs --authorize-url with --token-url")
+        if not args.authorize_url and not args.device_url:
+            raise UsageError("an OAuth 2.0 provider needs --authorize-url (or --device-url) with --token-url")
         return OAuth2Provider(
             args.provider or "custom",
-            args.authorize_url,
+            args.authorize_url or "",
             args.token_url,
             revoke_url=args.revoke_url,
             verify_url=args.verify_url,
+            device_authorization_url=args.device_url,
         )
     urls = (args.request_token_url, args.authorize_url, args.access_token_url)
     if any(urls):
@@ -437,9 +448,17 @@ class LoginCommand:
     verbose: bool = False
     profile: str | None = None
     """``--profile``; None logs in as the active profile (resolved when the command runs)."""
+    device: bool = False
+    """``--device``: the device authorization grant (RFC 8628) instead of the loopback callback."""
+    device_url: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LoginCommand:
+        if args.device:
+            for flag in ("oob", "callback_url", "tls_cert", "tls_self_signed"):
+                if getattr(args, flag):
+                    option = "--" + flag.replace("_", "-")
+                    raise UsageError(f"--device uses no callback, so {option} does not apply")
         if args.oob and args.callback_url:
             raise UsageError("--oob and --callback-url exclude each other (--oob is --callback-url oob)")
         if bool(args.tls_cert) != bool(args.tls_key):
@@ -478,7 +497,7 @@ class LoginCommand:
         )
         tls = Tls(args.tls_cert, args.tls_key, args.tls_self_signed)
         given = args.provider is not None or any(getattr(args, name) for name in _PROVIDER_URLS)
-        return cls(options, tls, args.json, given, args.verbose, args.profile)
+        return cls(options, tls, args.json, given, args.verbose, args.profile, args.device, args.device_url)
 
     def run(self) -> int:
         from ..api import prepare
@@ -499,6 +518,8 @@ class LoginCommand:
             client_secret=_first(options.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET")),
         )
         options = _ask_for_secret(options, store)
+        if self.device:
+            return self._device(options, stored, was)
         if self.tls != Tls():
             # The plan's checks first, so a certificate is not made (nor its warning printed) for a login that fails.
             plan_for(options, tls=True)
@@ -523,6 +544,27 @@ class LoginCommand:
         finally:
             login.close()
 
+    def _device(self, options: LoginOptions, stored: AnyCredentials | None, was: str | None) -> int:
+        """The device login: the user code on stderr, the page opened where a browser can be, then polling."""
+        from ..api import prepare
+        from ..loopback.browser import browser_available, open_url_blocking
+        from ..oauth2 import device
+        from ..oauth2.dance import OAuth2Dance
+
+        prepared = prepare(options)
+        if self.device_url and isinstance(prepared.dance, OAuth2Dance):
+            from ..urls import check_endpoint
+
+            url = check_endpoint(self.device_url, "--device-url")
+            prepared.dance.provider = prepared.dance.provider.replace(device_authorization_url=url)
+        opens = options.open_browser is True and browser_available()
+        creds = device.login(
+            prepared,
+            client=_traced(options) if self.verbose else None,
+            open_url=open_url_blocking if opens else None,
+        )
+        return _report(creds, prepared.store, self.json_out, stored, was)
+
 
 def _traced(options: LoginOptions) -> Client:
     from ..http import Client
@@ -543,15 +585,22 @@ def _finish(login: Login, json_out: bool, stored: AnyCredentials | None = None, 
     """Complete the login and say what it did; ``was`` is the store of the profile it replaces, if any."""
     import asyncio
 
+    creds = asyncio.run(login.complete())
+    return _report(creds, login.prepared.store, json_out, stored, was)
+
+
+def _report(
+    creds: AnyCredentials, store: CredentialStore, json_out: bool, stored: AnyCredentials | None, was: str | None
+) -> int:
+    """Say what a login did: the profile it replaced or moved, the result, and the active profile it made."""
     from .switch import claim
 
-    creds = asyncio.run(login.complete())
     note = replaced_note(stored, creds) if stored is not None else None
     if note:
         print(note, file=sys.stderr)
-    _note_store_change(login.prepared.store, creds.profile, was)
-    _print_result(creds, login.prepared.store, json_out)
-    activated = claim(login.prepared.store, creds.profile)
+    _note_store_change(store, creds.profile, was)
+    _print_result(creds, store, json_out)
+    activated = claim(store, creds.profile)
     if activated:
         print(activated, file=sys.stderr)
     return EXIT_OK

@@ -289,6 +289,9 @@ class Login:
         """Say so if no browser could be opened; never delays the login (a callback proves the browser works)."""
         if not await opened:  # type: ignore[misc]
             self.say(wording.no_browser(url))
+            # An OAuth 2.0 provider with an RFC 8628 endpoint lets a machine without a browser log in anyway.
+            if getattr(getattr(self.dance, "provider", None), "device_authorization_url", None):
+                self.say(wording.try_device(self.dance.provider_name))
 
     async def _announce_direct(self, begun: asyncio.Future[str], interactive: bool) -> None:
         """Without a server of ours the browser goes straight to the provider, once its page is known."""

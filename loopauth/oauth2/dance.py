@@ -89,16 +89,12 @@ class OAuth2Dance:
     def begin(self, client: Client, callback: str, *, timeout: float) -> str:
         """A new verifier and state for ``callback``; the authorize URL. No network (PKCE needs none), unless the
         provider is known by its issuer alone: then its metadata, once."""
-        if discovery.needs_discovery(self.provider):
-            self.provider = discovery.discover(self.provider, client, timeout=timeout)
+        self.discover(client, timeout=timeout)
+        if not self.provider.authorize_url:
+            raise UsageError(f"{self.provider.name} has no authorize page: log in with the device grant instead")
         extra = dict(self.authorize_params)
         self.nonce = None
-        if oidc.wants_id_token(self.provider, self.scopes):
-            if not self.provider.jwks_url:
-                raise ProviderError(
-                    f"{self.provider.issuer} publishes no jwks_uri, so its ID tokens cannot be checked; "
-                    "give the provider's jwks_url, or leave openid out of the scopes"
-                )
+        if self.wants_id_token():
             self.nonce = extra["nonce"] = messages.new_state()
         self.verifier = messages.new_verifier()
         self.state = messages.new_state()
@@ -112,6 +108,20 @@ class OAuth2Dance:
             code_challenge=messages.challenge(self.verifier),
             extra=extra,
         )
+
+    def discover(self, client: Client, *, timeout: float) -> None:
+        """Complete the provider from its issuer's metadata, when it is known by its issuer and lacks endpoints."""
+        if discovery.needs_discovery(self.provider):
+            self.provider = discovery.discover(self.provider, client, timeout=timeout)
+        if self.wants_id_token() and not self.provider.jwks_url:
+            raise ProviderError(
+                f"{self.provider.issuer} publishes no jwks_uri, so its ID tokens cannot be checked; "
+                "give the provider's jwks_url, or leave openid out of the scopes"
+            )
+
+    def wants_id_token(self) -> bool:
+        """Whether this login asks for an ID token it must verify (``openid``, at a provider with an issuer)."""
+        return oidc.wants_id_token(self.provider, self.scopes)
 
     def match(self, params: Mapping[str, str]) -> Outcome:
         if self.state is None:
@@ -144,7 +154,7 @@ class OAuth2Dance:
         self.verifier = None  # a code is exchanged once; so is its verifier
         data = messages.parse_token_response(response, step="token request")
         creds = self.credentials(data, profile=profile, issued_at=started)
-        if self.nonce is not None:
+        if self.wants_id_token():
             creds = self.with_id_token(client, creds, data.get("id_token"), timeout=timeout)
         return self.identify(client, creds, timeout=timeout)
 

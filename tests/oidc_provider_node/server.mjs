@@ -1,7 +1,8 @@
 // node oidc-provider (a certified OpenID Provider) on a loopback port of the kernel's choosing, for the tests.
 //
 // Usage: node server.mjs CONFIG_JSON
-//   CONFIG_JSON: {"accessTokenTtl": seconds}
+//   CONFIG_JSON: {"accessTokenTtl": seconds, "deviceInterval": seconds}
+//   deviceInterval: the polling interval the device authorization answer names (none, so RFC 8628's 5 s, without)
 // Prints one JSON line {"issuer": "http://127.0.0.1:PORT"} on stdout once it is listening, then one JSON line per
 // token-endpoint call or revoked grant ({"event": "grant", ...}), which tests read to count what loopauth sent.
 // It exits when its stdin closes, so a test that dies cannot leave it behind.
@@ -89,6 +90,12 @@ server.listen(0, '127.0.0.1', () => {
   provider.on('grant.revoked', (ctx, grantId) => {
     log({ event: 'grant_revoked', grant_id: grantId });
   });
+  if (config.deviceInterval) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/device/auth' && ctx.body?.device_code) ctx.body.interval = config.deviceInterval;
+    });
+  }
   server.on('request', provider.callback());
   log({ issuer });
 });
