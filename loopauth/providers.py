@@ -16,6 +16,7 @@ from .models import SIGNATURE_METHODS, AnyProvider, OAuth2Provider, Provider
 from .urls import check_endpoint
 
 _X = "https://api.x.com"
+_ENTRA = "https://login.microsoftonline.com/common"
 
 PRESETS: dict[str, AnyProvider] = {
     "twitter": Provider(
@@ -100,6 +101,31 @@ PRESETS.update(
             revoke_url="https://gitlab.com/oauth/revoke",
             verify_url="https://gitlab.com/api/v4/user",
             scopes=("read_user",),
+        ),
+        # OAuth apps and GitHub Apps: the web flow through the loopback (PKCE; the client secret too, in the
+        # body) and the device flow (--device, no secret). GitHub answers errors with HTTP 200 and wants
+        # Accept: application/json; a GitHub App's expiring user tokens (8 h) come with refresh tokens that
+        # rotate. It has no RFC 7009 revocation endpoint.
+        "github": OAuth2Provider(
+            name="github",
+            authorize_url="https://github.com/login/oauth/authorize",
+            token_url="https://github.com/login/oauth/access_token",
+            verify_url="https://api.github.com/user",
+            device_authorization_url="https://github.com/login/device/code",
+            client_auth="post",
+        ),
+        # Microsoft Entra ID, any tenant and personal accounts (common). Static, as every preset is: the
+        # discovery document of `common` names an issuer template, which each ID token's tid fills.
+        "microsoft": OAuth2Provider(
+            name="microsoft",
+            authorize_url=f"{_ENTRA}/oauth2/v2.0/authorize",
+            token_url=f"{_ENTRA}/oauth2/v2.0/token",
+            verify_url="https://graph.microsoft.com/oidc/userinfo",
+            scopes=("openid", "profile", "email", "offline_access"),
+            client_auth="post",
+            issuer="https://login.microsoftonline.com/{tenantid}/v2.0",
+            jwks_url=f"{_ENTRA}/discovery/v2.0/keys",
+            device_authorization_url=f"{_ENTRA}/oauth2/v2.0/devicecode",
         ),
         # Loopback redirects must be IP literals (http://127.0.0.1:PORT/callback), never localhost.
         "spotify": OAuth2Provider(

@@ -68,6 +68,8 @@ class FakeIssuer:
     """Fields that replace (or, set to None, remove) those of its device authorization answer (RFC 8628)."""
     polls: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     """The answers to device-code polls, in order (status, JSON); once they are spent, tokens."""
+    answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    """What the token endpoint answers instead, by grant type (status, JSON)."""
     hits: Counter[str] = field(default_factory=Counter)
     nonces: list[str] = field(default_factory=list)
     issuer: str = ""
@@ -151,6 +153,9 @@ class FakeIssuer:
         form = await request.post()
         grant_type = str(form["grant_type"])
         self.hits[f"token:{grant_type}"] += 1
+        if grant_type in self.answers:
+            status, body = self.answers[grant_type]
+            return web.json_response(body, status=status)
         if grant_type.endswith(":device_code") and self.polls:
             status, body = self.polls.pop(0)
             return web.json_response(body, status=status)

@@ -191,6 +191,13 @@ def parse_token_response(response: Response, *, step: str) -> dict[str, Any]:
             f"{response.content_type or 'no content type'}, not a JSON object",
             status=response.status,
         )
+    if isinstance(data.get("error"), str) and "access_token" not in data:
+        # An error with a 2xx status (GitHub's habit): the error is what it means, whatever the status says.
+        raise ProviderError(
+            f"{step} failed: provider answered {response.status}: {provider_message(response.content_type, text)}",
+            status=response.status,
+            body=text,
+        )
     if not isinstance(data.get("access_token"), str) or not data["access_token"]:
         raise ProviderError(f"{step} failed: the provider's answer has no access_token", status=response.status)
     token_type = data.get("token_type")

@@ -68,7 +68,8 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
     try:
         data = messages.parse_token_response(response, step="refresh")
     except ProviderError as exc:
-        if exc.status is not None and 400 <= exc.status < 500 and messages.error_code(exc) in _DEAD:
+        # By the error code, not the status: GitHub refuses a dead refresh token with 200.
+        if exc.status is not None and exc.status < 500 and messages.error_code(exc) in _DEAD:
             held.save(creds.replace(needs_login=True))
             raise _relogin(creds, f"the provider refused its refresh token ({messages.error_code(exc)})") from None
         raise
@@ -94,7 +95,8 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
 
 
 # The token endpoint's refusals that mean the grant itself is gone (RFC 6749 §5.2); anything else may pass.
-_DEAD = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+# GitHub says bad_refresh_token for invalid_grant.
+_DEAD = frozenset({"invalid_grant", "invalid_client", "unauthorized_client", "bad_refresh_token"})
 
 
 def _relogin(creds: OAuth2Credentials, why: str) -> NotLoggedIn:
