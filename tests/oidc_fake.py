@@ -70,8 +70,11 @@ class FakeIssuer:
     """The answers to device-code polls, in order (status, JSON); once they are spent, tokens."""
     answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     """What the token endpoint answers instead, by grant type (status, JSON)."""
+    granted_scope: str | None = None
+    """The scope the token answers name (None: none, so the asked ones were granted)."""
     hits: Counter[str] = field(default_factory=Counter)
     nonces: list[str] = field(default_factory=list)
+    authorize_queries: list[dict[str, str]] = field(default_factory=list)
     issuer: str = ""
     _runner: web.AppRunner | None = None
 
@@ -129,6 +132,7 @@ class FakeIssuer:
     async def _auth(self, request: web.Request) -> web.Response:
         self.hits["auth"] += 1
         query = request.query
+        self.authorize_queries.append(dict(query))
         if "nonce" in query:
             self.nonces.append(query["nonce"])
         back: dict[str, str] = {"code": "the-code", "state": query["state"]}
@@ -161,13 +165,14 @@ class FakeIssuer:
             return web.json_response(body, status=status)
         refresh = grant_type == "refresh_token"
         answer: dict[str, Any] = {
+            "scope": self.granted_scope,
             "access_token": f"access-{self.hits['auth']}-{self.hits['token:refresh_token']}",
             "token_type": "Bearer",
             "expires_in": 3600,
             "refresh_token": f"refresh-{self.hits['token:refresh_token']}",
         }
         answer["id_token"] = self.id_token(refresh=refresh)
-        return web.json_response(answer)
+        return web.json_response({k: v for k, v in answer.items() if v is not None})
 
     def id_token(self, *, refresh: bool = False) -> str:
         now = int(time.time())

@@ -120,3 +120,41 @@ async def test_an_entra_id_token_whose_iss_is_another_tenants_fails(op: FakeIssu
     op.claims = {"iss": f"{op.base}/attacker-tenant/v2.0", "tid": "9188040d-6c67-4c5b-b112-36a304b66dad"}
     with pytest.raises(ProviderError, match="issued by"):
         await login(entra_like(op))
+
+
+# -- the faults found against real servers ---------------------------------------------------------------------------
+
+
+async def test_logging_in_again_asks_for_what_was_asked_not_what_was_granted(
+    op: FakeIssuer, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`login --profile P` alone: the scopes and authorize parameters of the first login, not the narrower grant
+    (a provider that grants offline_access only with prompt=consent would drop the refresh token)."""
+    import sys
+    from pathlib import Path
+
+    browser = Path(__file__).with_name("redirect_browser.py")
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {browser} %s")
+    op.granted_scope = "openid"
+    first = await asyncio.to_thread(
+        cli,
+        "login",
+        "--issuer",
+        op.issuer,
+        "--client-id",
+        CLIENT_ID,
+        "--scope",
+        "openid profile offline_access",
+        "--authorize-param",
+        "prompt=consent",
+        "--port",
+        "0",
+        "--profile",
+        "p",
+    )
+    assert first.returncode == 0, first.stderr
+    again = await asyncio.to_thread(cli, "login", "--profile", "p", "--port", "0")
+    assert again.returncode == 0, again.stderr
+    asked = [(q["scope"], q.get("prompt")) for q in op.authorize_queries]
+    assert asked == [("openid profile offline_access", "consent")] * 2
+    assert op.hits["openid-configuration"] == 1  # the stored endpoints serve the second login

@@ -378,7 +378,8 @@ def relogin_options(options: LoginOptions, stored: AnyCredentials) -> LoginOptio
         if client_secret is None and client_id == stored.client_id:
             client_secret = stored.client_secret
         scopes = options.scopes
-        if scopes is None and stored.scope:
+        if scopes is None and not stored.endpoints.scopes and stored.scope:
+            # A profile from before loopauth kept the scopes asked for (its endpoints' scopes) has the granted ones.
             scopes = stored.scope.split()
         return replace(
             options, provider=stored.endpoints, client_id=client_id, client_secret=client_secret, scopes=scopes

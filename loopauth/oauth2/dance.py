@@ -217,7 +217,11 @@ class OAuth2Dance:
             issued_at=issued_at,
             scope=data.get("scope") or " ".join(self.scopes) or None,
             created_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
-            endpoints=self.provider,
+            # What was asked, not only what was granted: logging in again asks for the same (a provider that
+            # grants offline_access only with prompt=consent would otherwise drop the refresh token).
+            endpoints=self.provider.replace(
+                scopes=self.scopes, authorize_params={**self.provider.authorize_params, **self.authorize_params}
+            ),
         )
 
     def identify(self, client: Client, creds: OAuth2Credentials, *, timeout: float) -> OAuth2Credentials:
