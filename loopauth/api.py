@@ -197,7 +197,15 @@ async def login_async(
         paste=paste,
         say=say,
     )
-    return await Login(prepare(options)).complete()
+    prepared = prepare(options)
+    creds = await Login(prepared).complete()
+    from .cli.switch import claim
+
+    # As the command line does: the first login becomes the active profile (what loopauth.load() reads).
+    activated = claim(prepared.store, creds.profile)
+    if activated:
+        say(activated)
+    return creds
 
 
 def _blocking(fn: Callable[P, Coroutine[Any, Any, T]], instead: str) -> Callable[P, T]:

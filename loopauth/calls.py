@@ -102,19 +102,35 @@ def request(
     """Make one authorized request and return the answer whatever its status (no answer: ProviderError).
 
     ``body`` is sent as it is and, like any body that is not a form, not signed (RFC 5849 §3.4.1.3).
-    An OAuth 2.0 request that gets a 401 is sent once more after a forced refresh of the stored profile, never
-    more; ``refresh_on_401=False`` returns the 401 (for credentials that are not stored yet: ``loopauth add``).
+    An OAuth 2.0 request that gets a 401 (or a 403 that may mean the same: :func:`expired_answer`) is sent once
+    more after a forced refresh of the stored profile, never more; ``refresh_on_401=False`` returns the answer
+    (for credentials that are not stored yet: ``loopauth add``).
     """
     if body is not None and form:
         raise UsageError("a request has form parameters or a body, not both")
     with Client(trace=trace) as client:
         response = _send(client, creds, method, url, form, headers, body, timeout)
-        if response.status == 401 and isinstance(creds, OAuth2Credentials) and refresh_on_401:
+        if isinstance(creds, OAuth2Credentials) and refresh_on_401 and expired_answer(creds, response):
             from .fresh import load_fresh
 
             creds = load_fresh(creds.profile, store, force=True)
             response = _send(client, creds, method, url, form, headers, body, timeout)
         return response
+
+
+def expired_answer(creds: OAuth2Credentials, response: Response) -> bool:
+    """Whether ``response`` may mean the access token has expired, so one forced refresh and retry is worth it.
+
+    A 401 (RFC 6750 §3.1 invalid_token). Some resource servers (django-oauth-toolkit's protected views) answer
+    403 instead: when the token's expiry is unknown and it can be refreshed, a 403 that is not
+    ``insufficient_scope`` (a new token would have the same scopes) counts too.
+    """
+    if response.status == 401:
+        return True
+    if response.status != 403 or creds.expires_at is not None or not creds.refresh_token:
+        return False
+    said = (response.header("WWW-Authenticate") or "") + " " + response.text()[:2000]
+    return "insufficient_scope" not in said
 
 
 def _send(

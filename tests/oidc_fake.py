@@ -9,6 +9,7 @@ and ``iss``, so :func:`follow` (an ``open_browser`` that follows redirects) comp
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -72,6 +73,12 @@ class FakeIssuer:
     """What the token endpoint answers instead, by grant type (status, JSON)."""
     granted_scope: str | None = None
     """The scope the token answers name (None: none, so the asked ones were granted)."""
+    refresh_tokens: bool = True
+    """Whether token answers carry a refresh token."""
+    hang: set[str] = field(default_factory=set)
+    """Grant types whose token requests are never answered (until the provider stops)."""
+    refused: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Access tokens /api refuses: (status, WWW-Authenticate)."""
     hits: Counter[str] = field(default_factory=Counter)
     nonces: list[str] = field(default_factory=list)
     authorize_queries: list[dict[str, str]] = field(default_factory=list)
@@ -79,6 +86,7 @@ class FakeIssuer:
     _runner: web.AppRunner | None = None
 
     async def __aenter__(self) -> FakeIssuer:
+        self._stopping = asyncio.Event()
         app = web.Application()
         app.router.add_get(self.path + "/.well-known/openid-configuration", self._openid)
         app.router.add_get("/.well-known/oauth-authorization-server" + self.path, self._rfc8414)
@@ -86,6 +94,7 @@ class FakeIssuer:
         app.router.add_get("/auth", self._auth)
         app.router.add_post("/token", self._token)
         app.router.add_post("/device", self._device)
+        app.router.add_get("/api", self._api)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -97,6 +106,7 @@ class FakeIssuer:
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._runner is not None
+        self._stopping.set()
         await self._runner.cleanup()
 
     def document(self) -> dict[str, Any]:
@@ -140,6 +150,15 @@ class FakeIssuer:
             back["iss"] = self.callback_iss or self.issuer
         raise web.HTTPFound(f"{query['redirect_uri']}?{urlencode(back)}")
 
+    async def _api(self, request: web.Request) -> web.Response:
+        """A resource server that names the account, or refuses the tokens in ``refused``."""
+        self.hits["api"] += 1
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token in self.refused:
+            status, challenge = self.refused[token]
+            return web.json_response({"detail": "refused"}, status=status, headers={"WWW-Authenticate": challenge})
+        return web.json_response({"sub": SUBJECT, "preferred_username": "forty-two"})
+
     async def _device(self, request: web.Request) -> web.Response:
         self.hits["device"] += 1
         answer: dict[str, Any] = {
@@ -157,6 +176,8 @@ class FakeIssuer:
         form = await request.post()
         grant_type = str(form["grant_type"])
         self.hits[f"token:{grant_type}"] += 1
+        if grant_type in self.hang:
+            await self._stopping.wait()
         if grant_type in self.answers:
             status, body = self.answers[grant_type]
             return web.json_response(body, status=status)
@@ -169,7 +190,7 @@ class FakeIssuer:
             "access_token": f"access-{self.hits['auth']}-{self.hits['token:refresh_token']}",
             "token_type": "Bearer",
             "expires_in": 3600,
-            "refresh_token": f"refresh-{self.hits['token:refresh_token']}",
+            "refresh_token": f"refresh-{self.hits['token:refresh_token']}" if self.refresh_tokens else None,
         }
         answer["id_token"] = self.id_token(refresh=refresh)
         return web.json_response({k: v for k, v in answer.items() if v is not None})

@@ -158,3 +158,145 @@ async def test_logging_in_again_asks_for_what_was_asked_not_what_was_granted(
     asked = [(q["scope"], q.get("prompt")) for q in op.authorize_queries]
     assert asked == [("openid profile offline_access", "consent")] * 2
     assert op.hits["openid-configuration"] == 1  # the stored endpoints serve the second login
+
+
+def test_a_string_of_scopes_is_split_on_spaces() -> None:
+    provider = OAuth2Provider("p", "https://a.example/auth", "https://a.example/token", scopes="read write")
+    assert provider.scopes == ("read", "write")
+
+
+async def test_a_provider_value_with_a_string_of_scopes_asks_for_them(op: FakeIssuer) -> None:
+    provider = OAuth2Provider("p", f"{op.base}/auth", f"{op.base}/token", scopes="read  write")
+    await login(provider)
+    assert op.authorize_queries[-1]["scope"] == "read write"
+
+
+def _save(**changes: Any) -> OAuth2Credentials:
+    store = CredentialStore()
+    creds = store.load("default")
+    assert isinstance(creds, OAuth2Credentials)
+    creds = creds.replace(**changes)
+    store.save(creds)
+    return creds
+
+
+async def test_a_profile_without_a_refresh_token_works_until_it_has_really_expired(op: FakeIssuer, cli: Cli) -> None:
+    op.refresh_tokens = False
+    await login(plain_provider(op))
+    now = int(time.time())
+    creds = _save(expires_at=now + 30, issued_at=now - 3000)  # inside the refresh margin, still valid
+    assert await asyncio.to_thread(loopauth.load) == creds
+    assert (await asyncio.to_thread(cli, "token", "--field", "access_token")).stdout.strip() == creds.access_token
+    _save(expires_at=now - 1)
+    result = await asyncio.to_thread(cli, "token", "--field", "access_token")
+    assert result.returncode == 7
+    assert "no refresh token" in result.stderr
+
+
+def plain_provider(op: FakeIssuer) -> OAuth2Provider:
+    return OAuth2Provider("fake", f"{op.base}/auth", f"{op.base}/token", verify_url=f"{op.base}/api")
+
+
+async def test_a_login_without_a_refresh_token_warns_when_it_will_end(
+    op: FakeIssuer, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {Path(__file__).with_name('redirect_browser.py')} %s")
+    args = ("login", "--authorize-url", f"{op.base}/auth", "--token-url", f"{op.base}/token", "--client-id", CLIENT_ID)
+    op.refresh_tokens = False
+    result = await asyncio.to_thread(cli, *args, "--port", "0")
+    assert result.returncode == 0, result.stderr
+    assert "gave no refresh token" in result.stderr
+    assert "in 60 min" in result.stderr
+    assert "offline_access" in result.stderr
+    op.refresh_tokens = True
+    result = await asyncio.to_thread(cli, *args, "--port", "0")
+    assert "refresh token" not in result.stderr
+
+
+def test_only_handles_get_an_at_sign() -> None:
+    from loopauth.text import account_name
+
+    assert account_name("alice", None) == "@alice"
+    assert account_name("alice@example.test", "1") == "alice@example.test"
+    assert account_name("Alice Liddell", "1") == "Alice Liddell"
+
+
+@pytest.mark.parametrize(
+    ("status", "challenge", "refreshes"),
+    [
+        (401, 'Bearer error="invalid_token"', 1),
+        (403, "", 1),  # django-oauth-toolkit's answer to an expired token
+        (403, 'Bearer error="insufficient_scope"', 0),  # a new token would have the same scopes
+    ],
+)
+async def test_one_forced_refresh_on_401_or_a_403_that_may_mean_expired(
+    op: FakeIssuer, cli: Cli, status: int, challenge: str, refreshes: int
+) -> None:
+    creds = await login(plain_provider(op))
+    _save(expires_at=None)  # the expiry is unknown, as for a token given to `add`
+    op.refused[creds.access_token] = (status, challenge)
+    result = await asyncio.to_thread(cli, "request", f"{op.base}/api")
+    assert op.hits["token:refresh_token"] == refreshes
+    assert ('"forty-two"' in result.stdout) == bool(refreshes)
+
+
+async def test_a_403_is_no_reason_to_refresh_when_the_expiry_is_known(op: FakeIssuer, cli: Cli) -> None:
+    creds = await login(plain_provider(op))
+    op.refused[creds.access_token] = (403, "")
+    await asyncio.to_thread(cli, "request", f"{op.base}/api")
+    assert op.hits["token:refresh_token"] == 0
+
+
+async def test_add_refreshes_an_expired_access_token_once_and_saves_the_new_pair(
+    op: FakeIssuer, cli: Cli, config_dir: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (config_dir / "providers.toml").write_text(
+        f'[fake]\nauthorize_url = "{op.base}/auth"\ntoken_url = "{op.base}/token"\nverify_url = "{op.base}/api"\n'
+    )
+    op.refused["expired-access"] = (401, 'Bearer error="invalid_token"')
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"expired-access\ngiven-refresh\n")))
+    result = await asyncio.to_thread(cli, "add", "--provider", "fake", "--client-id", CLIENT_ID)
+    assert result.returncode == 0, result.stderr
+    assert op.hits["token:refresh_token"] == 1
+    saved = CredentialStore().load("default")
+    assert isinstance(saved, OAuth2Credentials)
+    assert saved.access_token not in ("expired-access", "")
+    assert saved.refresh_token not in ("given-refresh", None)
+    assert saved.user_id == "user-42"
+
+
+async def test_a_lost_refresh_answer_says_the_grant_may_be_spent(
+    op: FakeIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loopauth.oauth2 import refresh
+
+    monkeypatch.setattr(refresh, "REFRESH_TIMEOUT", 0.5)
+    await login(plain_provider(op))
+    before = _save(expires_at=int(time.time()) - 10)
+    op.hang.add("refresh_token")
+    with pytest.raises(ProviderError) as caught:
+        await asyncio.to_thread(loopauth.load)
+    assert "may have reached the provider" in caught.value.message
+    assert CredentialStore().load("default") == before
+
+
+async def test_the_first_login_from_python_makes_its_profile_active(op: FakeIssuer) -> None:
+    lines: list[str] = []
+    await loopauth.login_async(
+        provider=plain_provider(op),
+        client_id=CLIENT_ID,
+        profile="work",
+        port=0,
+        timeout=10,
+        open_browser=follow,
+        say=lines.append,
+    )
+    assert CredentialStore().resolve(None) == "work"
+    assert loopauth.load().profile == "work"
+    assert any("Active profile: 'work'" in line for line in lines)

@@ -428,6 +428,21 @@ def _note_store_change(store: CredentialStore, profile: str, was: str | None) ->
         print(f"loopauth: note: profile '{profile}' moved from the {was} store to the {now} store", file=sys.stderr)
 
 
+def no_refresh_warning(creds: AnyCredentials) -> str | None:
+    """One line when an OAuth 2.0 login will end with its access token: it expires, and there is no refresh token."""
+    if not isinstance(creds, OAuth2Credentials) or creds.refresh_token or creds.expires_at is None:
+        return None
+    import time
+
+    minutes = max(0, round((creds.expires_at - time.time()) / 60))
+    at = time.strftime("%H:%M", time.localtime(creds.expires_at))
+    return (
+        f"loopauth: warning: {clean(creds.provider)} gave no refresh token, so this login ends when its access token "
+        f"expires, at {at} (in {minutes} min); ask for offline access to get one (the offline_access scope, and at "
+        "some providers --authorize-param prompt=consent)"
+    )
+
+
 def replaced_note(old: AnyCredentials, new: AnyCredentials) -> str | None:
     """One line when a login replaced a profile that held another provider or another account."""
     same_provider = old.provider == new.provider
@@ -601,6 +616,9 @@ def _report(
         print(note, file=sys.stderr)
     _note_store_change(store, creds.profile, was)
     _print_result(creds, store, json_out)
+    ending = no_refresh_warning(creds)
+    if ending:
+        print(ending, file=sys.stderr)
     activated = claim(store, creds.profile)
     if activated:
         print(activated, file=sys.stderr)

@@ -10,7 +10,8 @@ that reads a profile comes here when its token is due, and:
 
 So eight tools starting at once after expiry cause exactly one refresh, and no refresh token is
 ever sent twice. A refusal (``invalid_grant``: revoked, expired, reused) marks the profile as
-needing a login (kept, so ``list`` shows it); a network failure or a 5xx leaves it untouched.
+needing a login (kept, so ``list`` shows it); a network failure or a 5xx leaves it untouched (though a
+refresh whose answer was lost may have spent a rotating refresh token at the provider: the message says so).
 Standard library only, so ``loopauth token`` never loads aiohttp for a refresh.
 """
 
@@ -37,8 +38,11 @@ def fresh(store: CredentialStore, creds: OAuth2Credentials, *, force: bool = Fal
     """
     if creds.needs_login:
         raise _relogin(creds, "its last refresh was refused")
-    if not force and not creds.due(time.time()):
+    now = time.time()
+    if not force and not creds.due(now):
         return creds
+    if not force and not creds.refresh_token and creds.expires_at is not None and now < creds.expires_at:
+        return creds  # due, but it cannot be refreshed: it still works until it has really expired
     with store.holding(creds.profile, timeout=LOCK_WAIT) as held:
         current = held.load()
         if not isinstance(current, OAuth2Credentials):
@@ -54,6 +58,27 @@ def fresh(store: CredentialStore, creds: OAuth2Credentials, *, force: bool = Fal
 def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
     if not creds.refresh_token:
         raise _relogin(creds, "its access token has expired and there is no refresh token (ask for offline access)")
+    try:
+        renewed = renew(creds)
+    except DeadGrant as exc:
+        held.save(creds.replace(needs_login=True))
+        raise _relogin(creds, f"the provider refused its refresh token ({exc.code})") from None
+    held.save(renewed)
+    return renewed
+
+
+class DeadGrant(Exception):
+    """The token endpoint refused the refresh token for good (``code``: its RFC 6749 §5.2 error)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def renew(creds: OAuth2Credentials) -> OAuth2Credentials:
+    """``creds`` after one refresh at the provider, saved nowhere: DeadGrant when the grant is gone, ProviderError
+    for any other failure. Callers hold the profile's lock (``loopauth add`` refreshes what is not stored yet)."""
+    assert creds.refresh_token
     provider = creds.endpoints
     request = messages.form_request(
         provider.token_url,
@@ -63,15 +88,25 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
         client_auth=provider.client_auth,
     )
     issued_at = int(time.time())
-    with Client() as client:
-        response = client.send(request, timeout=REFRESH_TIMEOUT)
+    try:
+        with Client() as client:
+            response = client.send(request, timeout=REFRESH_TIMEOUT)
+    except ProviderError as exc:
+        # The request may have reached the provider, and only its answer been lost: a rotating refresh token is
+        # then spent there while this profile still holds it.
+        raise ProviderError(
+            f"{exc.message}; the refresh token may have reached the provider, which may have rotated it: if the "
+            "next refresh is refused, log in again",
+            status=exc.status,
+            body=exc.body,
+        ) from None
     try:
         data = messages.parse_token_response(response, step="refresh")
     except ProviderError as exc:
         # By the error code, not the status: GitHub refuses a dead refresh token with 200.
-        if exc.status is not None and exc.status < 500 and messages.error_code(exc) in _DEAD:
-            held.save(creds.replace(needs_login=True))
-            raise _relogin(creds, f"the provider refused its refresh token ({messages.error_code(exc)})") from None
+        code = messages.error_code(exc)
+        if exc.status is not None and exc.status < 500 and code in _DEAD:
+            raise DeadGrant(code) from None
         raise
     id_token = creds.id_token
     if creds.id_token and isinstance(data.get("id_token"), str):
@@ -80,7 +115,7 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
         check_refreshed(creds.id_token, data["id_token"])  # ProviderError: the grant was spent, nothing is saved
         id_token = data["id_token"]
     expires_in = data.get("expires_in")
-    renewed = creds.replace(
+    return creds.replace(
         id_token=id_token,
         access_token=data["access_token"],
         # RFC 6749 §6: without a new refresh token, the old one stays good.
@@ -90,8 +125,6 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
         issued_at=issued_at,
         scope=data.get("scope") or creds.scope,
     )
-    held.save(renewed)
-    return renewed
 
 
 # The token endpoint's refusals that mean the grant itself is gone (RFC 6749 §5.2); anything else may pass.
