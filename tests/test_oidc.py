@@ -403,3 +403,44 @@ async def test_the_readmes_providers_toml_example_logs_in(op: FakeIssuer, config
     assert creds.scope == "openid email offline_access"
     assert creds.id_token is not None
     assert creds.endpoints.authorize_params == {"prompt": "consent"}
+
+
+async def test_token_on_a_fresh_oidc_profile_loads_no_jose_nor_aiohttp(op: FakeIssuer, config_dir: Any) -> None:
+    """The fast path: printing an OpenID Connect profile's ID token needs neither PyJWT nor cryptography."""
+    import os
+    import sys
+
+    creds = await login(op)
+    heavy = ("jwt", "cryptography", "aiohttp", "asyncio", "loopauth.oidc.idtoken", "loopauth.oidc.discovery")
+    code = (
+        "from loopauth.cli import main; main(['token', '--field', 'id_token'])\n"
+        f"import sys; print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        env=dict(os.environ, LOOPAUTH_CONFIG_DIR=str(config_dir)),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    lines = out.decode().strip().splitlines()
+    assert lines == [creds.id_token, "[]"]
+
+
+async def test_verbose_traces_never_show_the_id_token(
+    op: FakeIssuer, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("BROWSER", f"{sys.executable} {Path(__file__).with_name('redirect_browser.py')} %s")
+    result = await asyncio.to_thread(
+        cli, "login", "-v", "--issuer", op.issuer, "--client-id", CLIENT_ID, "--scope", SCOPES, "--port", "0"
+    )
+    assert result.returncode == 0, result.stderr
+    token = stored().id_token
+    assert token is not None
+    assert '"id_token": "[redacted]"' in result.stderr  # the token answer was traced
+    assert token not in result.stderr
+    assert token.split(".")[1] not in result.stderr
