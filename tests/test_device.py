@@ -225,3 +225,50 @@ async def test_refusing_on_oidc_providers_device_pages_is_denied(node_op: NodeOi
         await node_device_login(node_op, browser)
     with pytest.raises(NotLoggedIn):
         stored()
+
+
+# -- the demo ---------------------------------------------------------------------------------------------------------
+
+
+def test_demo_oauth2_device_logs_in_with_no_keys(cli: Cli) -> None:
+    result = cli("demo", "--oauth2", "--device", "--auto")
+    assert result.returncode == 0, result.stderr
+    assert "enter the code:" in result.stderr
+    creds = CredentialStore().load("demo")
+    assert isinstance(creds, OAuth2Credentials)
+    assert creds.refresh_token
+    assert creds.screen_name == "loopauth_demo"
+
+
+def test_demo_oauth2_device_deny_is_exit_3(cli: Cli) -> None:
+    result = cli("demo", "--oauth2", "--device", "--deny")
+    assert result.returncode == 3, result.stderr
+    with pytest.raises(NotLoggedIn):
+        CredentialStore().load("demo")
+
+
+def test_demo_device_needs_oauth2(cli: Cli) -> None:
+    assert cli("demo", "--device", "--auto").returncode == 2
+
+
+async def test_the_demo_answers_slow_down_to_a_device_that_polls_too_fast() -> None:
+    """The demo's own device grant: polling faster than its interval gets slow_down, and loopauth waits 5 s more."""
+    from loopauth.demo import play_user
+    from loopauth.demo.oauth2 import DemoOAuth2Provider
+
+    async with DemoOAuth2Provider() as demo2:
+        loop = asyncio.get_running_loop()
+        page: list[str] = []
+        slept: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            slept.append(seconds)
+            if seconds > 1:  # after the slow_down: the user approves, and the next poll gets the tokens
+                asyncio.run_coroutine_threadsafe(play_user(page[0]), loop).result(30)
+
+        prepared = prepare(LoginOptions(provider=demo2.provider, client_id=demo2.public_client_id, say=lambda _: None))
+        creds = await asyncio.to_thread(device.login, prepared, open_url=page.append, sleep=sleep)
+        assert slept == [1, 1, 6]  # pending, then slow_down (no real wait between the first two polls), then 6 s
+        assert demo2.device.polls == 3
+        assert creds.refresh_token
+        assert demo2.access_token_is_valid(creds.access_token)

@@ -65,6 +65,11 @@ def register(commands: Commands) -> None:
     p.add_argument("--deny", action="store_true", help="with --auto (or no browser): refuse instead of approving")
     p.add_argument("--oauth2", action="store_true", help="log in with OAuth 2.0 (code + PKCE) instead of OAuth 1.0a")
     p.add_argument(
+        "--device",
+        action="store_true",
+        help="with --oauth2: the device grant (RFC 8628): a code to enter on the demo's page instead of the callback",
+    )
+    p.add_argument(
         "--serve",
         action="store_true",
         help="keep the demo provider running until Ctrl-C, print its endpoints and commands to try, and log in "
@@ -641,10 +646,13 @@ class DemoCommand:
     serve: Serve | None = None
     """``--serve``: keep the demo provider running, with the commands to try against it."""
     oauth2: bool = False
+    device: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DemoCommand:
         serve = None
+        if args.device and (not args.oauth2 or args.serve):
+            raise UsageError("--device goes with --oauth2 (the device grant is OAuth 2.0), and not with --serve")
         if args.serve:
             if args.oauth2:
                 raise UsageError("--serve keeps the OAuth 1.0a demo running; --oauth2 logs in once, without it")
@@ -664,7 +672,7 @@ class DemoCommand:
             timeout=args.timeout,
             open_browser=not args.no_browser,
         )
-        return cls(options, args.auto or args.deny, args.deny, args.json, serve, args.oauth2)
+        return cls(options, args.auto or args.deny, args.deny, args.json, serve, args.oauth2, args.device)
 
     def run(self) -> int:
         import asyncio
@@ -709,11 +717,46 @@ class DemoCommand:
 
             async with DemoOAuth2Provider() as demo2:
                 options = replace(self.options, provider=demo2.provider, client_id=demo2.public_client_id)
+                if self.device:
+                    return await self._device(options, plays)
                 return await self._complete(options, plays)
         from ..demo import DemoProvider
 
         async with DemoProvider() as demo:
             return await self.login_to(demo, plays)
+
+    async def _device(self, options: LoginOptions, plays: bool) -> AnyCredentials:
+        """The device login at the demo: the scripted user (or the browser) enters the code on its page."""
+        import asyncio
+        import concurrent.futures
+        import contextlib
+
+        from ..api import prepare
+        from ..loopback.browser import launch
+        from ..oauth2 import device
+
+        loop = asyncio.get_running_loop()
+        playing: list[concurrent.futures.Future[str]] = []
+
+        def open_url(url: str) -> None:
+            if plays:
+                # The poll runs in a worker thread; the scripted user, like the demo provider, in this loop.
+                playing.append(asyncio.run_coroutine_threadsafe(self._play(url), loop))
+            elif options.open_browser is True:
+                launch(url)
+
+        prepared = prepare(options)
+        try:
+            return await asyncio.to_thread(device.login, prepared, open_url=open_url)
+        finally:
+            for played in playing:
+                with contextlib.suppress(Exception):
+                    await asyncio.wrap_future(played)
+
+    async def _play(self, url: str) -> str:
+        from ..demo import play_user
+
+        return await play_user(url, approve=not self.deny)
 
     async def login_to(
         self,
