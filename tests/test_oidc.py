@@ -444,3 +444,29 @@ async def test_verbose_traces_never_show_the_id_token(
     assert '"id_token": "[redacted]"' in result.stderr  # the token answer was traced
     assert token not in result.stderr
     assert token.split(".")[1] not in result.stderr
+
+
+async def test_the_keyring_store_keeps_the_id_token_among_the_secrets(op: FakeIssuer) -> None:
+    """What the keyring store writes: the ID token in the keyring entry, never in the file; joined back whole."""
+    from loopauth.models import credentials_from_dict, join_secrets, split_secrets
+
+    creds = await login(op)
+    public, secret = split_secrets(creds.to_dict())
+    assert secret["id_token"] == creds.id_token
+    assert creds.id_token not in json.dumps(public)
+    assert credentials_from_dict(join_secrets(public, secret)) == creds
+
+
+async def test_a_login_that_cannot_open_a_browser_mentions_the_device_login(op: FakeIssuer) -> None:
+    said: list[str] = []
+
+    async def no_browser(url: str) -> bool:
+        asyncio.get_running_loop().create_task(follow(url))  # the user opens it by hand
+        return False
+
+    await login(op, open_browser=no_browser, say=said.append)
+    assert any("loopauth login --device" in line for line in said), said
+    op.metadata["device_authorization_endpoint"] = None
+    said.clear()
+    await login(op, open_browser=no_browser, say=said.append)
+    assert not any("--device" in line for line in said), said
