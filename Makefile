@@ -120,7 +120,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # `-m e2e` overrides the `-m 'not e2e'` in pyproject's addopts: the last -m wins.
-e2e: $(E2E_STAMP) chromium
+e2e: $(E2E_STAMP) chromium $(OIDC_STAMP)
 	LOOPAUTH_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m e2e tests/e2e
 
 bench: $(BENCH_STAMP)
