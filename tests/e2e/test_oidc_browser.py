@@ -106,6 +106,7 @@ async def test_an_openid_connect_login_in_chromium(op: NodeOidcProvider, browser
         await assert_finished_page(page, "Logged in", f"@{USER}")
         code, out, err, _ = await login.finish()
         assert code == 0, err
+        assert f"Logged in to 127.0.0.1 as @{USER} (user id {USER})" in out
         html = await page.content()
     creds = stored()
     assert creds.id_token is not None
