@@ -7,10 +7,14 @@ E2E_STAMP := $(VENV)/.installed-e2e
 BENCH_STAMP := $(VENV)/.installed-bench
 CHROMIUM  ?= /usr/bin/chromium
 
+# node's oidc-provider, a certified OpenID Provider the tests run on loopback (tests/oidc_provider.py).
+OIDC_NODE  := tests/oidc_provider_node
+OIDC_STAMP := $(OIDC_NODE)/node_modules/.installed
+
 TWEEPY_VENV := .venv-tweepy
 TWEEPY_STAMP := $(TWEEPY_VENV)/.installed
 
-.PHONY: demo test test-newest test-tweepy lint format e2e chromium secret-service bench clean
+.PHONY: demo test test-newest test-tweepy lint format e2e chromium secret-service oidc-provider bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,10 +78,21 @@ secret-service:
 		fi; \
 	fi
 
+# From the npm registry, exactly as package-lock.json pins it (npm ci: no download of a browser or a binary).
+# Without npm the oidc-provider tests skip, each saying how to get it; nothing else needs node.
+$(OIDC_STAMP): $(OIDC_NODE)/package.json $(OIDC_NODE)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(OIDC_NODE) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "make: no npm here, so the oidc-provider tests will skip (install Node.js 18+ with npm to run them)"; \
+	fi
+
+oidc-provider: $(OIDC_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/loopauth demo
 
-test: $(STAMP)
+test: $(STAMP) $(OIDC_STAMP)
 	$(BIN)/pytest -q
 
 # tests/test_tweepy.py and the README's tweepy line, which `make test` skips: tweepy clients built from
@@ -105,11 +120,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # `-m e2e` overrides the `-m 'not e2e'` in pyproject's addopts: the last -m wins.
-e2e: $(E2E_STAMP) chromium
+e2e: $(E2E_STAMP) chromium $(OIDC_STAMP)
 	LOOPAUTH_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -m e2e tests/e2e
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python scripts/bench.py
 
 clean:
-	rm -rf $(VENV) .venv-*/ .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-*/ .pytest_cache .mypy_cache .ruff_cache $(OIDC_NODE)/node_modules

@@ -84,8 +84,9 @@ class Access(ABC):
         endpoint."""
 
     @abstractmethod
-    def retry_after(self, status: int) -> bool:
-        """Whether an answer with ``status`` earns the request one retry after a forced refresh."""
+    def retry_after(self, status: int, said: str = "") -> bool:
+        """Whether an answer with ``status`` (and ``said``: its ``WWW-Authenticate`` and body, where known) earns the
+        request one retry after a forced refresh."""
 
     @abstractmethod
     def refreshed(self, store: CredentialStore, *, force: bool = False) -> AnyCredentials:

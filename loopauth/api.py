@@ -20,7 +20,7 @@ from .loopback.options import APP_OPTIONS, OPTIONS_OF, LoginOptions, Prepared, p
 from .models import AnyCredentials, OAuth2Provider
 from .protocols import access_for
 from .providers import resolve_provider
-from .store import CredentialStore, validate_profile_name
+from .store import CredentialStore, claim_active, validate_profile_name
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -88,6 +88,7 @@ async def login_async(
     *,
     authorize_url: str | None = None,
     token_url: str | None = None,
+    issuer: str | None = None,
     **keywords: Any,
 ) -> AnyCredentials:
     """Log in through a loopback callback and store the credentials under ``profile``.
@@ -98,9 +99,11 @@ async def login_async(
     The provider is a name (a preset such as ``twitter`` or ``x-oauth2``, or a providers.toml table) or
     a :class:`Provider` (OAuth 1.0a: ``consumer_key``/``consumer_secret``) or :class:`OAuth2Provider`
     (OAuth 2.0 with PKCE: ``client_id``, ``client_secret`` for a confidential client, ``scopes``).
-    ``token_url`` with ``authorize_url`` describes a one-off OAuth 2.0 provider instead. Giving an option of the
-    other protocol (``scopes`` for an OAuth 1.0a provider, ``signature_method`` for an OAuth 2.0 one) is a
-    UsageError.
+    ``token_url`` with ``authorize_url`` describes a one-off OAuth 2.0 provider instead. ``issuer`` names an OpenID
+    Provider (or an RFC 8414 server) whose endpoints the login discovers (``authorize_url`` and ``token_url``, if
+    given, win over the discovered ones); with ``openid`` among the scopes its ID token is verified and stored
+    (``loopauth[oidc]``). Giving an option of the other protocol (``scopes`` for an OAuth 1.0a provider,
+    ``signature_method`` for an OAuth 2.0 one) is a UsageError.
 
     ``open_browser`` is True (the system browser), False (only print the URL), or an async
     callable given the URL to open (tests and the demo use it). Status lines (never a secret)
@@ -125,12 +128,26 @@ async def login_async(
     from .loopback.runner import Login
 
     options = (options or LoginOptions()).with_keywords(keywords)
-    if token_url is not None:
+    given = options.provider
+    if issuer is not None:
+        from .oidc.discovery import issuer_provider
+
+        # A name the caller gave is kept; the default one ("twitter") is not this provider's.
+        name = (given if given != "twitter" else None) if isinstance(given, str) else given.name
+        provider = issuer_provider(issuer, name, authorize_url=authorize_url, token_url=token_url)
+        options = replace(options, provider=provider)
+    elif token_url is not None:
         if authorize_url is None:
             raise UsageError("{arg} goes with token_url: an OAuth 2.0 provider needs both", argument="authorize_url")
-        name = options.provider if isinstance(options.provider, str) else options.provider.name
+        name = given if isinstance(given, str) else given.name
         options = replace(options, provider=OAuth2Provider(name, authorize_url, token_url))
-    return await Login(prepare(options)).complete()
+    prepared = prepare(options)
+    creds = await Login(prepared).complete()
+    # As the command line does: the first login becomes the active profile (what loopauth.load() reads).
+    activated = claim_active(prepared.store, creds.profile)
+    if activated:
+        options.say(activated)
+    return creds
 
 
 def relogin_options(options: LoginOptions, stored: AnyCredentials) -> LoginOptions:

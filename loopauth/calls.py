@@ -67,19 +67,27 @@ def request(
     """Make one authorized request and return the answer whatever its status (no answer: ProviderError).
 
     ``body`` is sent as it is and, like any body that is not a form, not signed (RFC 5849 §3.4.1.3).
-    An OAuth 2.0 request that gets a 401 is sent once more after a forced refresh of the stored profile, never
-    more; ``refresh_on_401=False`` returns the 401 (for credentials that are not stored yet: ``loopauth add``).
+    An OAuth 2.0 request that gets a 401 (or a 403 that may mean the same: ``Access.retry_after``) is sent once
+    more after a forced refresh of the stored profile, never more; ``refresh_on_401=False`` returns the answer
+    (for credentials that are not stored yet: ``loopauth add``).
     """
     if body is not None and form:
         raise UsageError("a request has form parameters or a body, not both")
     with Client(trace=trace) as client:
         response = _send(client, creds, method, url, form, headers, body, timeout)
-        if refresh_on_401 and access_for(creds).retry_after(response.status):
+        if refresh_on_401 and access_for(creds).retry_after(response.status, _said(response)):
             from .fresh import load_fresh
 
             creds = load_fresh(creds.profile, store, force=True)
             response = _send(client, creds, method, url, form, headers, body, timeout)
         return response
+
+
+def _said(response: Response) -> str:
+    """What an answer says about why it refused: its ``WWW-Authenticate`` and the start of its body."""
+    if response.status not in (401, 403):
+        return ""
+    return (response.header("WWW-Authenticate") or "") + " " + response.text()[:2000]
 
 
 def _send(

@@ -8,9 +8,10 @@ from typing import Any
 from .text import clean
 
 # Where providers put the account's name and id, most specific first: Twitter (screen_name, id_str), X's
-# API v2 and GitLab (data.username / username, id), GitHub (login), SmugMug (NickName), Google (email, sub),
+# API v2 and GitLab (data.username / username, id), OpenID Connect userinfo (preferred_username, sub), GitHub
+# (login), SmugMug (NickName), Google (email, sub),
 # Tumblr (response.user.name), Spotify (display_name).
-NAME_KEYS = ("screen_name", "username", "login", "NickName", "email", "name", "display_name")
+NAME_KEYS = ("screen_name", "username", "preferred_username", "login", "NickName", "email", "name", "display_name")
 ID_KEYS = ("id_str", "user_id", "id", "sub")
 _SEARCH_DEPTH = 4
 

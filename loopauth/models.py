@@ -342,6 +342,13 @@ class OAuth2Provider(Value):
 
     ``client_auth`` is how a confidential client authenticates at the token endpoint: ``basic``
     (``client_secret_basic``, RFC 6749 §2.3.1) or ``post`` (``client_secret_post``).
+
+    ``issuer`` names an OpenID Provider (or an RFC 8414 authorization server): a login reads its discovery
+    document for the endpoints not given (``authorize_url`` and ``token_url`` may then be empty), and checks ID
+    tokens and the authorization response's ``iss`` against it. ``jwks_url`` is where its signing keys are,
+    ``device_authorization_url`` its RFC 8628 endpoint, and ``requires_iss`` whether its authorization responses
+    always carry ``iss`` (RFC 9207). A profile stores them all, discovered or not: nothing is discovered again
+    until the next login.
     """
 
     protocol: ClassVar[str] = "oauth2"
@@ -354,6 +361,10 @@ class OAuth2Provider(Value):
         "scopes",
         "authorize_params",
         "client_auth",
+        "issuer",
+        "jwks_url",
+        "device_authorization_url",
+        "requires_iss",
     )
     _unhashed = frozenset({"authorize_params"})
 
@@ -365,6 +376,10 @@ class OAuth2Provider(Value):
     scopes: tuple[str, ...]
     authorize_params: Mapping[str, str]
     client_auth: str
+    issuer: str | None
+    jwks_url: str | None
+    device_authorization_url: str | None
+    requires_iss: bool
 
     def __init__(
         self,
@@ -376,6 +391,10 @@ class OAuth2Provider(Value):
         scopes: Sequence[str] = (),
         authorize_params: Mapping[str, str] | None = None,
         client_auth: str = "basic",
+        issuer: str | None = None,
+        jwks_url: str | None = None,
+        device_authorization_url: str | None = None,
+        requires_iss: bool = False,
     ) -> None:
         self._init(
             name=name,
@@ -386,6 +405,10 @@ class OAuth2Provider(Value):
             scopes=split_scope(scopes),
             authorize_params=frozen_map(authorize_params),
             client_auth=client_auth,
+            issuer=issuer,
+            jwks_url=jwks_url,
+            device_authorization_url=device_authorization_url,
+            requires_iss=requires_iss,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -403,6 +426,11 @@ class OAuth2Provider(Value):
             data["verify_url"] = self.verify_url
         if self.authorize_params:
             data["authorize_params"] = dict(self.authorize_params)
+        for key in ("issuer", "jwks_url", "device_authorization_url"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        if self.requires_iss:
+            data["requires_iss"] = True
         return data
 
     @classmethod
@@ -410,13 +438,17 @@ class OAuth2Provider(Value):
         scopes = data.get("scopes") or ()
         return cls(
             name=str(data["name"]),
-            authorize_url=str(data["authorize_url"]),
-            token_url=str(data["token_url"]),
+            authorize_url=str(data.get("authorize_url") or ""),
+            token_url=str(data.get("token_url") or ""),
             revoke_url=_opt_str(data.get("revoke_url")),
             verify_url=_opt_str(data.get("verify_url")),
             scopes=tuple(str(s) for s in split_scope(scopes)),
             authorize_params={str(k): str(v) for k, v in dict(data.get("authorize_params") or {}).items()},
             client_auth=str(data.get("client_auth") or "basic"),
+            issuer=_opt_str(data.get("issuer")),
+            jwks_url=_opt_str(data.get("jwks_url")),
+            device_authorization_url=_opt_str(data.get("device_authorization_url")),
+            requires_iss=data.get("requires_iss") is True,
         )
 
 
@@ -450,8 +482,9 @@ class OAuth2Credentials(Value):
         "needs_login",
         "origin",
         "refreshing",
+        "id_token",
     )
-    _hidden = frozenset({"client_secret", "access_token", "refresh_token", "endpoints"})
+    _hidden = frozenset({"client_secret", "access_token", "refresh_token", "endpoints", "id_token"})
 
     profile: str
     provider: str
@@ -473,6 +506,8 @@ class OAuth2Credentials(Value):
     refreshing: bool
     """A refresh was sent and its outcome is unknown (killed, timed out, an answer that could not be used): the
     refresh token may be spent, and sending it again could end the login (RFC 9700 §4.14.2)."""
+    id_token: str | None
+    """The OpenID Connect ID token of the login (or of the last refresh that sent one), verified when received."""
 
     def __init__(
         self,
@@ -493,6 +528,7 @@ class OAuth2Credentials(Value):
         needs_login: bool = False,
         origin: str | None = None,
         refreshing: bool = False,
+        id_token: str | None = None,
     ) -> None:
         self._init(
             profile=profile,
@@ -512,6 +548,7 @@ class OAuth2Credentials(Value):
             needs_login=needs_login,
             origin=origin,
             refreshing=refreshing,
+            id_token=id_token,
         )
 
     @property
@@ -554,11 +591,14 @@ class OAuth2Credentials(Value):
             data["origin"] = self.origin
         if self.refreshing:
             data["refreshing"] = True
+        if self.id_token is not None:
+            data["id_token"] = self.id_token
         return data
 
     def token_dict(self) -> dict[str, Any]:
-        """What ``loopauth token`` prints: the access token and who it is for, never the refresh token."""
-        return {
+        """What ``loopauth token`` prints: the access token and who it is for, never the refresh token; the ID
+        token too when the login has one (it is meant for the client, and tools such as kubectl take it)."""
+        data = {
             "profile": self.profile,
             "provider": self.provider,
             "access_token": self.access_token,
@@ -570,6 +610,9 @@ class OAuth2Credentials(Value):
             "username": self.screen_name,
             "screen_name": self.screen_name,
         }
+        if self.id_token is not None:
+            data["id_token"] = self.id_token
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OAuth2Credentials:
@@ -578,7 +621,8 @@ class OAuth2Credentials(Value):
             if not isinstance(data.get(key), str) or not data[key]:
                 raise ValueError(f"missing or invalid field {key!r}")
         endpoints = data.get("endpoints")
-        if not isinstance(endpoints, Mapping):
+        if not isinstance(endpoints, Mapping) or not endpoints.get("token_url"):
+            # A provider given by its issuer alone has no token URL until discovery; a stored login always has one.
             raise ValueError("missing or invalid field 'endpoints'")
         return cls(
             profile=data["profile"],
@@ -598,6 +642,7 @@ class OAuth2Credentials(Value):
             needs_login=bool(data.get("needs_login")),
             origin=_opt_str(data.get("origin")),
             refreshing=data.get("refreshing") is True,
+            id_token=_opt_str(data.get("id_token")),
         )
 
     def public_dict(self) -> dict[str, Any]:

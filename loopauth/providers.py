@@ -16,6 +16,7 @@ from .models import SIGNATURE_METHODS, AnyProvider, OAuth2Provider, Provider
 from .urls import check_endpoint
 
 _X = "https://api.x.com"
+_ENTRA = "https://login.microsoftonline.com/common"
 
 PRESETS: dict[str, AnyProvider] = {
     "twitter": Provider(
@@ -101,6 +102,31 @@ PRESETS.update(
             verify_url="https://gitlab.com/api/v4/user",
             scopes=("read_user",),
         ),
+        # OAuth apps and GitHub Apps: the web flow through the loopback (PKCE; the client secret too, in the
+        # body) and the device flow (--device, no secret). GitHub answers errors with HTTP 200 and wants
+        # Accept: application/json; a GitHub App's expiring user tokens (8 h) come with refresh tokens that
+        # rotate. It has no RFC 7009 revocation endpoint.
+        "github": OAuth2Provider(
+            name="github",
+            authorize_url="https://github.com/login/oauth/authorize",
+            token_url="https://github.com/login/oauth/access_token",
+            verify_url="https://api.github.com/user",
+            device_authorization_url="https://github.com/login/device/code",
+            client_auth="post",
+        ),
+        # Microsoft Entra ID, any tenant and personal accounts (common). Static, as every preset is: the
+        # discovery document of `common` names an issuer template, which each ID token's tid fills.
+        "microsoft": OAuth2Provider(
+            name="microsoft",
+            authorize_url=f"{_ENTRA}/oauth2/v2.0/authorize",
+            token_url=f"{_ENTRA}/oauth2/v2.0/token",
+            verify_url="https://graph.microsoft.com/oidc/userinfo",
+            scopes=("openid", "profile", "email", "offline_access"),
+            client_auth="post",
+            issuer="https://login.microsoftonline.com/{tenantid}/v2.0",
+            jwks_url=f"{_ENTRA}/discovery/v2.0/keys",
+            device_authorization_url=f"{_ENTRA}/oauth2/v2.0/devicecode",
+        ),
         # Loopback redirects must be IP literals (http://127.0.0.1:PORT/callback), never localhost.
         "spotify": OAuth2Provider(
             name="spotify",
@@ -126,18 +152,39 @@ def twitter_authorize_params(*, force_login: bool = False, screen_name: str | No
 # What a providers.toml table may set: every field of its protocol's provider but the name (the table's own).
 _FIELDS = frozenset(Provider._fields) - {"name"}
 _FIELDS_OAUTH2 = frozenset(OAuth2Provider._fields) - {"name"}
-ENDPOINTS = ("request_token_url", "authorize_url", "access_token_url", "token_url", "verify_url", "revoke_url")
-_OPTIONAL = frozenset({"verify_url", "revoke_url"})
+ENDPOINTS = (
+    "request_token_url",
+    "authorize_url",
+    "access_token_url",
+    "token_url",
+    "verify_url",
+    "revoke_url",
+    "device_authorization_url",
+    "jwks_url",
+)
+_OPTIONAL = frozenset({"verify_url", "revoke_url", "device_authorization_url", "jwks_url"})
+# With an issuer, the login discovers what is not given.
+_DISCOVERABLE = frozenset({"authorize_url", "token_url"})
 CLIENT_AUTH = ("basic", "post")
 
 
 def check_provider(provider: AnyProvider) -> AnyProvider:
     """Refuse endpoints a login must never talk to (UsageError whose ``argument`` names the field)."""
+    issuer = getattr(provider, "issuer", None)
+    if issuer is not None:
+        from .oidc.discovery import check_issuer
+
+        try:
+            check_issuer(issuer)
+        except UsageError as exc:
+            raise UsageError(exc.message, argument="issuer") from None
     for key in ENDPOINTS:
         if key not in provider._fields:
             continue
         url = getattr(provider, key)
-        if url or key not in _OPTIONAL:
+        # A device-only provider (RFC 8628) needs no authorize page.
+        device_only = key == "authorize_url" and getattr(provider, "device_authorization_url", None)
+        if url or not (key in _OPTIONAL or (issuer and key in _DISCOVERABLE) or device_only):
             try:
                 check_endpoint(url, "{arg}")
             except UsageError as exc:
@@ -212,7 +259,7 @@ def _check_name(name: str, at: str) -> None:
 
 def _from_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> AnyProvider:
     """Check one table; ``at(key)`` is ``file:line`` of that key (or of the table, without one)."""
-    if "token_url" in table:
+    if "token_url" in table or "issuer" in table:
         return _oauth2_table(name, table, at)
     # Report the field that comes first in the file: the line an editor should jump to.
     unknown = sorted(set(table) - _FIELDS, key=lambda key: at(key))
@@ -290,19 +337,24 @@ def _escaped_header(lines: list[str], name: str) -> int | None:
 
 
 def _oauth2_table(name: str, table: Mapping[str, Any], at: Callable[..., str]) -> OAuth2Provider:
-    """An OAuth 2.0 table: ``token_url`` and ``authorize_url``, optionally revoke/verify URLs, scopes and more."""
+    """An OAuth 2.0 table: ``token_url`` and ``authorize_url`` (or an ``issuer`` to discover them from), optionally
+    revoke/verify URLs, scopes and more."""
     unknown = sorted(set(table) - _FIELDS_OAUTH2, key=lambda key: at(key))
     if unknown:
+        why = "it has token_url" if "token_url" in table else "it has an issuer"
         raise UsageError(
-            f"{at(unknown[0])}: [{name}] (OAuth 2.0, it has token_url) has unknown field {unknown[0]!r} "
+            f"{at(unknown[0])}: [{name}] (OAuth 2.0, {why}) has unknown field {unknown[0]!r} "
             f"(known: {', '.join(sorted(_FIELDS_OAUTH2))})"
         )
     for required in ("authorize_url", "token_url"):
-        if not isinstance(table.get(required), str):
+        device_only = required == "authorize_url" and "device_authorization_url" in table
+        if not isinstance(table.get(required), str) and "issuer" not in table and not device_only:
             raise UsageError(f'{at(required if required in table else None)}: [{name}] needs {required} = "https://…"')
-    for key in ("verify_url", "revoke_url", "client_auth"):
+    for key in (*ENDPOINTS, "issuer", "client_auth"):
         if key in table and not isinstance(table[key], str):
             raise UsageError(f"{at(key)}: [{name}] {key} must be a string")
+    if "requires_iss" in table and not isinstance(table["requires_iss"], bool):
+        raise UsageError(f"{at('requires_iss')}: [{name}] requires_iss must be true or false")
     if table.get("client_auth", "basic") not in CLIENT_AUTH:
         raise UsageError(f"{at('client_auth')}: [{name}] client_auth must be one of {', '.join(CLIENT_AUTH)}")
     scopes = table.get("scopes", [])

@@ -129,9 +129,13 @@ def _json_message(text: str) -> str:
 
 
 def account_name(screen_name: str | None, user_id: str | None) -> str:
-    """``@name``, ``user 123`` or ``your account``: how every message names an account."""
+    """``@name``, ``user 123`` or ``your account``: how every message names an account.
+
+    Only a handle gets its ``@``: an email address or a display name (OpenID Connect's ``email``, ``name``) is
+    shown as it is."""
     if screen_name:
-        return f"@{clean(screen_name)}"
+        name = clean(screen_name)
+        return name if "@" in name or " " in name.strip() else f"@{name}"
     if user_id:
         return f"user {clean(user_id)}"
     return "your account"

@@ -260,10 +260,11 @@ async def test_an_oauth2_access_token_and_refresh_token_are_added_and_refresh_la
     assert refreshed.stdout.strip() != minted.access_token
 
 
-async def test_a_rejected_oauth2_token_is_exit_5_and_no_refresh_is_tried(
+async def test_a_rejected_oauth2_pair_is_exit_5_after_one_refused_refresh(
     demo2: DemoOAuth2Provider, config_dir: Path
 ) -> None:
-    """A garbage bearer: the provider's 401 is the answer (nothing stored yet to refresh), exit 5."""
+    """A garbage pair: the provider's 401 to the access token, then one refresh with the refresh token given (never
+    with whatever the store holds), which it refuses: exit 5, nothing saved."""
     e = demo2.endpoints
     _write_providers(
         config_dir, f'[mine2]\nauthorize_url = "{e.authorize_url}"\ntoken_url = "{e.token_url}"\n'
@@ -274,5 +275,5 @@ async def test_a_rejected_oauth2_token_is_exit_5_and_no_refresh_is_tried(
     assert result.returncode == 5, result.stderr
     assert "nothing saved" in result.stderr
     assert demo2.refreshes == 0
-    assert demo2.calls["token"] == 0
+    assert demo2.calls["token"] == 1
     assert CredentialStore().names() == []

@@ -297,6 +297,8 @@ def test_providers_lists_presets_and_custom_entries(config_dir: Path) -> None:
         "google",
         "gitlab",
         "spotify",
+        "github",
+        "microsoft",
     }
     assert entries[("x-oauth2", "preset")]["aliases"] == ["twitter-oauth2"]
     assert {e["protocol"] for (name, _), e in entries.items() if name in ("x-oauth2", "google")} == {"oauth2"}

@@ -91,7 +91,7 @@ class AddCommand:
 
     def run(self) -> int:
         from ..providers import resolve_provider
-        from .switch import claim
+        from ..store import claim_active as claim
 
         store = CredentialStore()
         profile = store.resolve(self.profile)
@@ -189,7 +189,15 @@ class AddCommand:
 
         try:
             # Not stored yet: an OAuth 2.0 401 must not send a refresh to whatever the store holds.
-            who = verify(creds, refresh_on_401=False)
+            try:
+                who = verify(creds, refresh_on_401=False)
+            except ProviderError as exc:
+                if not (exc.status == 401 and isinstance(creds, OAuth2Credentials) and creds.refresh_token):
+                    raise
+                # The access token given has expired: refresh it once with the refresh token given (the new pair
+                # is what gets saved: a rotating provider has just spent the old refresh token).
+                creds = _renewed(creds)
+                who = verify(creds, refresh_on_401=False)
         except UsageError as exc:
             if "no verify endpoint" not in exc.message:
                 raise
@@ -202,6 +210,19 @@ class AddCommand:
                 body=exc.body,
             ) from None
         return creds.replace(user_id=who.user_id or creds.user_id, screen_name=who.screen_name or creds.screen_name)
+
+
+def _renewed(creds: OAuth2Credentials) -> OAuth2Credentials:
+    from ..oauth2.refresh import DeadGrant, Unspent, renew
+
+    try:
+        return renew(creds)
+    except Unspent as exc:
+        raise exc.error from None
+    except DeadGrant as exc:
+        raise ProviderError(
+            f"the access token has expired, and the provider refused the refresh token ({exc.code})"
+        ) from None
 
 
 def _summary(creds: AnyCredentials, path: object, verified: bool, asked: bool) -> str:

@@ -29,6 +29,8 @@ FLAGS = {
     "verify_url": "--verify-url",
     "revoke_url": "--revoke-url",
     "token_url": "--token-url",
+    "device_authorization_url": "--device-url",
+    "issuer": "--issuer",
     "client_id": "--client-id (or $LOOPAUTH_CLIENT_ID)",
     "client_secret": "--client-secret (or $LOOPAUTH_CLIENT_SECRET)",
     "scopes": "--scope",

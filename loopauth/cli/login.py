@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT, LoginOptions
 from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Provider, Provider
+from ..protocols import access_for
 from ..providers import twitter_authorize_params
 from ..store import STORES, CredentialStore
+from ..text import clean
 from .output import login_summary, print_json
 from .parser import Commands
 from .shared import (
@@ -73,6 +75,11 @@ def register(commands: Commands) -> None:
     p.add_argument("--auto", action="store_true", help="approve in the demo page automatically, even with a browser")
     p.add_argument("--deny", action="store_true", help="with --auto (or no browser): refuse instead of approving")
     p.add_argument("--oauth2", action="store_true", help="log in with OAuth 2.0 (code + PKCE) instead of OAuth 1.0a")
+    p.add_argument(
+        "--device",
+        action="store_true",
+        help="with --oauth2: the device grant (RFC 8628): a code to enter on the demo's page instead of the callback",
+    )
     p.add_argument(
         "--serve",
         action="store_true",
@@ -142,6 +149,21 @@ def _add_provider_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--authorize-url", metavar="U", help="a custom provider's authorize page")
     p.add_argument("--access-token-url", metavar="U", help="OAuth 1.0a: a custom provider's access-token endpoint")
     p.add_argument("--token-url", metavar="U", help="OAuth 2.0: a custom provider's token endpoint (selects OAuth 2.0)")
+    p.add_argument(
+        "--device",
+        action="store_true",
+        help="OAuth 2.0: log in with the device grant (RFC 8628): enter the code it shows on any device's browser; "
+        "for machines without a browser",
+    )
+    p.add_argument(
+        "--device-url", metavar="U", help="OAuth 2.0: the provider's device authorization endpoint (for --device)"
+    )
+    p.add_argument(
+        "--issuer",
+        metavar="URL",
+        help="OpenID Connect (or RFC 8414): the provider's issuer URL; its endpoints are discovered at login and "
+        "stored in the profile (the URL options given win); selects OAuth 2.0",
+    )
     p.add_argument("--verify-url", metavar="U", help="with a custom provider: its verify-credentials endpoint")
     p.add_argument("--revoke-url", metavar="U", help="with a custom provider: its token-revoke endpoint")
     p.add_argument(
@@ -220,18 +242,33 @@ def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, str]:
 
 
 def _provider(args: argparse.Namespace) -> AnyProvider | str:
+    if args.issuer:
+        if args.request_token_url or args.access_token_url:
+            raise UsageError("--issuer is OAuth 2.0; --request-token-url and --access-token-url are OAuth 1.0a")
+        from ..oidc.discovery import issuer_provider
+
+        return issuer_provider(
+            args.issuer,
+            args.provider,
+            authorize_url=args.authorize_url,
+            token_url=args.token_url,
+            revoke_url=args.revoke_url,
+            verify_url=args.verify_url,
+            device_authorization_url=args.device_url,
+        )
     if args.token_url:
         # OAuth 2.0: --token-url instead of the OAuth 1.0a request/access URLs.
         if args.request_token_url or args.access_token_url:
             raise UsageError("--token-url is OAuth 2.0; --request-token-url and --access-token-url are OAuth 1.0a")
-        if not args.authorize_url:
-            raise UsageError("an OAuth 2.0 provider needs --authorize-url with --token-url")
+        if not args.authorize_url and not args.device_url:
+            raise UsageError("an OAuth 2.0 provider needs --authorize-url (or --device-url) with --token-url")
         return OAuth2Provider(
             args.provider or "custom",
-            args.authorize_url,
+            args.authorize_url or "",
             args.token_url,
             revoke_url=args.revoke_url,
             verify_url=args.verify_url,
+            device_authorization_url=args.device_url,
         )
     urls = (args.request_token_url, args.authorize_url, args.access_token_url)
     if any(urls):
@@ -322,6 +359,22 @@ def _note_store_change(store: CredentialStore, profile: str, was: str | None) ->
         print(f"loopauth: note: profile '{profile}' moved from the {was} store to the {now} store", file=sys.stderr)
 
 
+def no_refresh_warning(creds: AnyCredentials) -> str | None:
+    """One line when a login will end with its access token: it expires, and there is no refresh token."""
+    access = access_for(creds)
+    if not access.expires or access.can_refresh or access.expires_at is None:
+        return None
+    import time
+
+    minutes = max(0, round((access.expires_at - time.time()) / 60))
+    at = time.strftime("%H:%M", time.localtime(access.expires_at))
+    return (
+        f"loopauth: warning: {clean(creds.provider)} gave no refresh token, so this login ends when its access token "
+        f"expires, at {at} (in {minutes} min); ask for offline access to get one (the offline_access scope, and at "
+        "some providers --authorize-param prompt=consent)"
+    )
+
+
 @dataclass(frozen=True)
 class LoginCommand:
     options: LoginOptions
@@ -332,9 +385,17 @@ class LoginCommand:
     verbose: bool = False
     profile: str | None = None
     """``--profile``; None logs in as the active profile (resolved when the command runs)."""
+    device: bool = False
+    """``--device``: the device authorization grant (RFC 8628) instead of the loopback callback."""
+    device_url: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LoginCommand:
+        if args.device:
+            for flag in ("oob", "callback_url", "tls_cert", "tls_self_signed"):
+                if getattr(args, flag):
+                    option = "--" + flag.replace("_", "-")
+                    raise UsageError(f"--device uses no callback, so {option} does not apply")
         if args.oob and args.callback_url:
             raise UsageError("--oob and --callback-url exclude each other (--oob is --callback-url oob)")
         if bool(args.tls_cert) != bool(args.tls_key):
@@ -369,7 +430,7 @@ class LoginCommand:
         )
         tls = Tls(args.tls_cert, args.tls_key, args.tls_self_signed)
         given = args.provider is not None or any(getattr(args, name) for name in _PROVIDER_URLS)
-        return cls(options, tls, args.json, given, args.verbose, args.profile)
+        return cls(options, tls, args.json, given, args.verbose, args.profile, args.device, args.device_url)
 
     def run(self) -> int:
         from ..api import prepare, relogin_options
@@ -390,6 +451,8 @@ class LoginCommand:
             client_secret=first(options.client_secret, os.environ.get("LOOPAUTH_CLIENT_SECRET")),
         )
         options = _ask_for_secret(options, store)
+        if self.device:
+            return self._device(options, stored, was)
         if self.tls != Tls():
             # The plan's checks first, so a certificate is not made (nor its warning printed) for a login that fails.
             plan_for(options, tls=True)
@@ -414,6 +477,27 @@ class LoginCommand:
         finally:
             login.close()
 
+    def _device(self, options: LoginOptions, stored: AnyCredentials | None, was: str | None) -> int:
+        """The device login: the user code on stderr, the page opened where a browser can be, then polling."""
+        from ..api import prepare
+        from ..loopback.browser import browser_available, open_url_blocking
+        from ..oauth2 import device
+        from ..oauth2.dance import OAuth2Dance
+
+        prepared = prepare(options)
+        if self.device_url and isinstance(prepared.dance, OAuth2Dance):
+            from ..urls import check_endpoint
+
+            url = check_endpoint(self.device_url, "--device-url")
+            prepared.dance.provider = prepared.dance.provider.replace(device_authorization_url=url)
+        opens = options.open_browser is True and browser_available()
+        creds = device.login(
+            prepared,
+            client=_traced(options) if self.verbose else None,
+            open_url=open_url_blocking if opens else None,
+        )
+        return _report(creds, prepared.store, self.json_out, stored, was)
+
 
 def _traced(options: LoginOptions) -> Client:
     from ..http import Client
@@ -423,22 +507,32 @@ def _traced(options: LoginOptions) -> Client:
     return Client(trace=Tracer(secrets=[options.consumer_key, options.consumer_secret]))
 
 
-_PROVIDER_URLS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url")
+_PROVIDER_URLS = ("request_token_url", "authorize_url", "access_token_url", "verify_url", "revoke_url", "issuer")
 
 
 def _finish(login: Login, json_out: bool, stored: AnyCredentials | None = None, was: str | None = None) -> int:
     """Complete the login and say what it did; ``was`` is the store of the profile it replaces, if any."""
     import asyncio
 
-    from .switch import claim
-
     creds = asyncio.run(login.complete())
+    return _report(creds, login.prepared.store, json_out, stored, was)
+
+
+def _report(
+    creds: AnyCredentials, store: CredentialStore, json_out: bool, stored: AnyCredentials | None, was: str | None
+) -> int:
+    """Say what a login did: the profile it replaced or moved, the result, and the active profile it made."""
+    from ..store import claim_active as claim
+
     note = replaced_note(stored, creds) if stored is not None else None
     if note:
         print(note, file=sys.stderr)
-    _note_store_change(login.prepared.store, creds.profile, was)
-    _print_result(creds, login.prepared.store, json_out)
-    activated = claim(login.prepared.store, creds.profile)
+    _note_store_change(store, creds.profile, was)
+    _print_result(creds, store, json_out)
+    ending = no_refresh_warning(creds)
+    if ending:
+        print(ending, file=sys.stderr)
+    activated = claim(store, creds.profile)
     if activated:
         print(activated, file=sys.stderr)
     return EXIT_OK
@@ -460,10 +554,13 @@ class DemoCommand:
     serve: Serve | None = None
     """``--serve``: keep the demo provider running, with the commands to try against it."""
     oauth2: bool = False
+    device: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DemoCommand:
         serve = None
+        if args.device and (not args.oauth2 or args.serve):
+            raise UsageError("--device goes with --oauth2 (the device grant is OAuth 2.0), and not with --serve")
         if args.serve:
             if args.oauth2:
                 raise UsageError("--serve keeps the OAuth 1.0a demo running; --oauth2 logs in once, without it")
@@ -483,7 +580,7 @@ class DemoCommand:
             timeout=args.timeout,
             open_browser=not args.no_browser,
         )
-        return cls(options, args.auto or args.deny, args.deny, args.json, serve, args.oauth2)
+        return cls(options, args.auto or args.deny, args.deny, args.json, serve, args.oauth2, args.device)
 
     def run(self) -> int:
         import asyncio
@@ -528,11 +625,46 @@ class DemoCommand:
 
             async with DemoOAuth2Provider() as demo2:
                 options = replace(self.options, provider=demo2.provider, client_id=demo2.public_client_id)
+                if self.device:
+                    return await self._device(options, plays)
                 return await self._complete(options, plays)
         from ..demo import DemoProvider
 
         async with DemoProvider() as demo:
             return await self.login_to(demo, plays)
+
+    async def _device(self, options: LoginOptions, plays: bool) -> AnyCredentials:
+        """The device login at the demo: the scripted user (or the browser) enters the code on its page."""
+        import asyncio
+        import concurrent.futures
+        import contextlib
+
+        from ..api import prepare
+        from ..loopback.browser import launch
+        from ..oauth2 import device
+
+        loop = asyncio.get_running_loop()
+        playing: list[concurrent.futures.Future[str]] = []
+
+        def open_url(url: str) -> None:
+            if plays:
+                # The poll runs in a worker thread; the scripted user, like the demo provider, in this loop.
+                playing.append(asyncio.run_coroutine_threadsafe(self._play(url), loop))
+            elif options.open_browser is True:
+                launch(url)
+
+        prepared = prepare(options)
+        try:
+            return await asyncio.to_thread(device.login, prepared, open_url=open_url)
+        finally:
+            for played in playing:
+                with contextlib.suppress(Exception):
+                    await asyncio.wrap_future(played)
+
+    async def _play(self, url: str) -> str:
+        from ..demo import play_user
+
+        return await play_user(url, approve=not self.deny)
 
     async def login_to(
         self,

@@ -3,7 +3,7 @@
 The active profile is the default of every command's ``--profile`` (and of ``loopauth.load()``):
 ``$LOOPAUTH_PROFILE``, else the name in ``<config dir>/active``, else ``default``
 (:meth:`loopauth.store.CredentialStore.active`). ``switch`` writes that file; the first login
-writes it too (:func:`claim`); logging out of the active profile hands it to another one or
+writes it too (:func:`loopauth.store.claim_active`); logging out of the active profile hands it to another one or
 removes it (:func:`hand_over`), so the default never names a profile that is gone.
 """
 
@@ -14,7 +14,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from ..errors import EXIT_OK, StoreError
+from ..errors import EXIT_OK
 from ..store import DEFAULT_PROFILE, ENV_PROFILE, CredentialStore
 from ..text import account_name, clean
 from .parser import Commands
@@ -60,33 +60,6 @@ def _overridden(active: str) -> str | None:
     if not env or env == active:
         return None
     return f"loopauth: note: $LOOPAUTH_PROFILE={clean(env)} overrides it in this shell (unset LOOPAUTH_PROFILE)"
-
-
-def claim(store: CredentialStore, profile: str) -> str | None:
-    """After a login (or ``add``) saved ``profile``: make it active when there is no usable active profile yet.
-
-    That is the first login, or one after the active profile was deleted by hand. An active profile that
-    exists stays so: a login of another account must not re-point every tool that uses the default; the
-    note returned says how to switch. Returns a line for stderr, or None.
-    """
-    switched = store.switched()
-    current = switched or DEFAULT_PROFILE
-    names = store.names()
-    if current in names and not (switched is None and current == profile):
-        if current == profile:
-            return None
-        return (
-            f"loopauth: note: the active profile is still '{current}'; `loopauth switch {profile}` makes "
-            f"'{profile}' the default"
-        )
-    try:
-        store.set_active(profile)
-    except StoreError as exc:
-        # The login itself is saved: that is what the exit status reports.
-        return f"loopauth: warning: {exc.message}; profile '{profile}' is saved, but not made the active one"
-    if switched is None and profile == DEFAULT_PROFILE:
-        return None  # the first login, as 'default': what a command without --profile used anyway
-    return f"Active profile: '{profile}' (the default of every command's --profile; `loopauth switch` changes it)"
 
 
 def hand_over(store: CredentialStore, gone: str) -> str | None:

@@ -60,6 +60,8 @@ from oauthlib.oauth2.rfc6749.errors import AccessDeniedError, UnsupportedCodeCha
 from ..models import OAuth2Provider
 from .base import DemoServer, params_object
 from .constants import DEMO_SCREEN_NAME, DEMO_USER_ID
+from .device import GRANT_TYPE as DEVICE_GRANT_TYPE
+from .device import DemoDeviceFlow
 from .pages import SECURITY_HEADERS, render
 
 __all__ = [
@@ -673,6 +675,16 @@ class DemoOAuth2Provider(DemoServer):
         )
         self._revocation_endpoint = RevocationEndpoint(self._validator)
         self._resource_endpoint = ResourceEndpoint(default_token="Bearer", token_types={"Bearer": bearer})
+        self.device = DemoDeviceFlow(
+            base_url=lambda: self.base_url,
+            known_client=lambda client_id: client_id in self._validator.clients,
+            supported_scopes=SUPPORTED_SCOPES,
+            user=_DEMO_USER,
+            save_code=lambda client_id, code, request: self._validator.save_authorization_code(
+                client_id, {"code": code}, request
+            ),
+            exchange=self._exchange_form,
+        )
 
     def app(self) -> web.Application:
         _quiet_oauthlib_server_logs()
@@ -683,6 +695,7 @@ class DemoOAuth2Provider(DemoServer):
         app.router.add_post(REVOKE_PATH, self._handle_revoke)
         app.router.add_get(USERS_ME_PATH, self._handle_users_me)
         app.router.add_route("*", ECHO_PATH, self._handle_echo)
+        self.device.routes(app)
         return app
 
     # -- what clients need
@@ -709,6 +722,7 @@ class DemoOAuth2Provider(DemoServer):
             revoke_url=e.revoke_url,
             verify_url=e.users_me_url,
             scopes=(*USERS_ME_SCOPES, _OFFLINE_ACCESS),
+            device_authorization_url=self.device.device_authorization_url,
         )
 
     def register_client(
@@ -841,12 +855,24 @@ class DemoOAuth2Provider(DemoServer):
         if isinstance(parts, web.Response):
             return parts
         uri, body, headers = parts
+        form = parse_qsl(body, keep_blank_values=True)
+        if ("grant_type", DEVICE_GRANT_TYPE) in form:
+            return self.device.token(form, headers)
         try:
             return _oauthlib_answer(*self._token_endpoint.create_token_response(uri, "POST", body, headers))
         except OAuth2Error as error:  # raised, not answered, for a bad method or a query on the POST
             return _oauth_error(error)
         except ValueError:  # oauthlib's word for a query it cannot decode
             return _oauth_error(InvalidRequestError(description="the request could not be decoded"))
+
+    def _exchange_form(self, form: list[tuple[str, str]], headers: dict[str, str]) -> web.Response:
+        """The token endpoint's answer to ``form`` (the device grant's own code exchange, see demo/device.py)."""
+        kept = {k: v for k, v in headers.items() if k.lower() == "authorization"}
+        return _oauthlib_answer(
+            *self._token_endpoint.create_token_response(
+                self.base_url + TOKEN_PATH, "POST", urlencode(form), {**kept, "Content-Type": _FORM_CONTENT_TYPE}
+            )
+        )
 
     async def _handle_revoke(self, request: web.Request) -> web.Response:
         early = await self._enter("revoke", request)

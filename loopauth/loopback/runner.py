@@ -303,6 +303,13 @@ class Login:
         """Say so if no browser could be opened; never delays the login (a callback proves the browser works)."""
         if not await opened:  # type: ignore[misc]
             self.say(wording.no_browser(url))
+            # An OAuth 2.0 provider with an RFC 8628 endpoint lets a machine without a browser log in anyway; one
+            # known by its issuer names that endpoint once begin() has read its metadata.
+            if self.started is not None:
+                with contextlib.suppress(Exception):  # a failed start is the login's error, reported there
+                    await self.started.wait()
+            if getattr(getattr(self.dance, "provider", None), "device_authorization_url", None):
+                self.say(wording.try_device(self.dance.provider_name))
 
     def _start_countdown(self) -> list[asyncio.Task[object]]:
         """The time left, on a terminal the status lines go to (see :mod:`.countdown`); its lines go over it."""

@@ -137,6 +137,10 @@ def no_browser(url: str) -> str:
     return f"No browser could be opened. Open this URL to log in: {url}"
 
 
+def try_device(provider: str) -> str:
+    return f"{provider} also logs in without a browser here: `loopauth login --device` shows a code to enter elsewhere"
+
+
 def register_callback(provider: str, callback: str) -> str:
     return f"Callback URL (register this exact URL with {provider}): {callback}"
 

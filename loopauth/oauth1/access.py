@@ -87,7 +87,7 @@ class OAuth1Access(Access):
             return []
         return [self.authorize("POST", endpoints.revoke_url)]
 
-    def retry_after(self, status: int) -> bool:
+    def retry_after(self, status: int, said: str = "") -> bool:
         return False
 
     def refreshed(self, store: CredentialStore, *, force: bool = False) -> Credentials:

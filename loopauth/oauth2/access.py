@@ -88,9 +88,15 @@ class OAuth2Access(Access):
             refresh_token=c.refresh_token,
         )
 
-    def retry_after(self, status: int) -> bool:
-        # The provider may end a token before its time (a revoked grant, a rotated key): one forced refresh.
-        return status == 401
+    def retry_after(self, status: int, said: str = "") -> bool:
+        # The provider may end a token before its time (a revoked grant, a rotated key): one forced refresh. Some
+        # resource servers (django-oauth-toolkit's protected views) answer 403 instead: when the token's expiry is
+        # unknown and it can be refreshed, a 403 that is not insufficient_scope (a new token would have the same
+        # scopes) counts too.
+        if status == 401:
+            return True
+        c = self.credentials
+        return status == 403 and c.expires_at is None and bool(c.refresh_token) and "insufficient_scope" not in said
 
     def refreshed(self, store: CredentialStore, *, force: bool = False) -> OAuth2Credentials:
         c = self.credentials
@@ -119,7 +125,8 @@ class OAuth2Access(Access):
         if client_secret is None and client_id == stored.client_id:
             client_secret = stored.client_secret
         scopes = options.scopes
-        if scopes is None and stored.scope:
+        if scopes is None and not stored.endpoints.scopes and stored.scope:
+            # A profile from before loopauth kept the scopes asked for (its endpoints' scopes) has the granted ones.
             scopes = stored.scope
         return replace(
             options, provider=stored.endpoints, client_id=client_id, client_secret=client_secret, scopes=scopes

@@ -12,13 +12,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import oidc
 from ..errors import ProviderError, UsageError
 from ..http import Client, Request
 from ..identity import account_of
 from ..loopback import wording
 from ..loopback.dance import Approved, Outcome, Rejected, parse_pasted
 from ..models import AnyCredentials, OAuth2Credentials, OAuth2Provider, split_scope
-from ..text import parse_json
+from ..oidc import claims as oidc_claims
+from ..oidc import discovery
+from ..text import has_control, parse_json
 from . import messages
 from .access import OAuth2Access, bearer_request
 
@@ -43,6 +46,8 @@ class OAuth2Dance:
         self.verifier: str | None = None
         self.state: str | None = None
         self.redirect_uri: str | None = None
+        self.nonce: str | None = None
+        """The OpenID Connect nonce of this authorization, when it asks for an ID token (Core §3.1.2.1)."""
 
     @classmethod
     def create(
@@ -67,20 +72,31 @@ class OAuth2Dance:
             provider = provider.replace(client_auth=client_auth)
         if scopes is not None:
             scopes = split_scope(scopes)
-        return cls(
+        dance = cls(
             provider,
             client_id=client_id,
             client_secret=client_secret or None,
             scopes=scopes,
             authorize_params=authorize_params,
         )
+        if oidc.wants_id_token(dance.provider, dance.scopes):
+            oidc.require_extra()  # before anything is bound or opened: the ID token could not be checked
+        return dance
 
     @property
     def provider_name(self) -> str:
         return self.provider.name
 
     def begin(self, client: Client, callback: str, *, timeout: float) -> str:
-        """A new verifier and state for ``callback``; the authorize URL. No network: PKCE needs none."""
+        """A new verifier and state for ``callback``; the authorize URL. No network (PKCE needs none), unless the
+        provider is known by its issuer alone: then its metadata, once."""
+        self.discover(client, timeout=timeout)
+        if not self.provider.authorize_url:
+            raise UsageError(f"{self.provider.name} has no authorize page: log in with the device grant instead")
+        extra = dict(self.authorize_params)
+        self.nonce = None
+        if self.wants_id_token():
+            self.nonce = extra["nonce"] = messages.new_state()
         self.verifier = messages.new_verifier()
         self.state = messages.new_state()
         self.redirect_uri = callback
@@ -91,13 +107,29 @@ class OAuth2Dance:
             scopes=self.scopes,
             state=self.state,
             code_challenge=messages.challenge(self.verifier),
-            extra=self.authorize_params,
+            extra=extra,
         )
+
+    def discover(self, client: Client, *, timeout: float) -> None:
+        """Complete the provider from its issuer's metadata, when it is known by its issuer and lacks endpoints."""
+        if discovery.needs_discovery(self.provider):
+            self.provider = discovery.discover(self.provider, client, timeout=timeout)
+        if self.wants_id_token() and not self.provider.jwks_url:
+            raise ProviderError(
+                f"{self.provider.issuer} publishes no jwks_uri, so its ID tokens cannot be checked; "
+                "give the provider's jwks_url, or leave openid out of the scopes"
+            )
+
+    def wants_id_token(self) -> bool:
+        """Whether this login asks for an ID token it must verify (``openid``, at a provider with an issuer)."""
+        return oidc.wants_id_token(self.provider, self.scopes)
 
     def match(self, params: Mapping[str, str]) -> Outcome:
         if self.state is None:
             return Rejected("this login has not started yet")
-        return messages.match_callback(params, self.state)
+        return messages.match_callback(
+            params, self.state, issuer=self.provider.issuer, requires_iss=self.provider.requires_iss
+        )
 
     def match_pasted(self, text: str, *, bare: bool) -> Outcome:
         pasted = parse_pasted(text)
@@ -126,6 +158,13 @@ class OAuth2Dance:
         except messages.RefusedAnswer as exc:
             raise self._discard_refused(client, exc, profile=profile, timeout=timeout) from None
         creds = self.credentials(data, profile=profile, issued_at=started)
+        if self.wants_id_token():
+            try:
+                creds = self.with_id_token(client, creds, data.get("id_token"), timeout=timeout)
+            except ProviderError as exc:
+                # Tokens were issued, and nobody will hold them: revoke them where the provider allows.
+                note = wording.discarded if self.discard(client, creds, timeout=timeout) else wording.not_discarded
+                raise ProviderError(f"{exc.message}; {note(self.provider.name)}", status=exc.status) from None
         return self.identify(client, creds, timeout=timeout)
 
     def _discard_refused(
@@ -145,6 +184,29 @@ class OAuth2Dance:
         )
         note = wording.discarded if self.discard(client, issued, timeout=timeout) else wording.not_discarded
         return ProviderError(f"{exc.message}; {note(self.provider.name)}", status=exc.status)
+
+    def with_id_token(
+        self, client: Client, creds: OAuth2Credentials, id_token: object, *, timeout: float
+    ) -> OAuth2Credentials:
+        """``creds`` with the token answer's ID token, verified, and the account its claims name (the verify
+        endpoint, when there is one, names it afterwards). ProviderError when it is missing or fails a check."""
+        from ..oidc import idtoken
+
+        if not isinstance(id_token, str) or not id_token:
+            raise ProviderError("token request failed: the provider's answer has no id_token, though openid was asked")
+        if has_control(id_token):
+            raise ProviderError("token request failed: the provider's ID token has control characters in it")
+        assert self.provider.issuer  # begin() saw to it, and to the key set
+        assert self.provider.jwks_url
+        claims = idtoken.verify(
+            id_token,
+            keys=idtoken.KeySet(self.provider.jwks_url, client, timeout=timeout),
+            issuer=self.provider.issuer,
+            client_id=self.client_id,
+            nonce=self.nonce,
+        )
+        name, user_id = oidc_claims.account(claims)
+        return creds.replace(id_token=id_token, screen_name=name, user_id=user_id)
 
     def discard(self, client: Client, creds: AnyCredentials, *, timeout: float) -> bool:
         """Revoke tokens that could not be stored (RFC 7009: the refresh token, then the access token)."""
@@ -168,7 +230,11 @@ class OAuth2Dance:
             issued_at=issued_at,
             scope=data.get("scope") or " ".join(self.scopes) or None,
             created_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
-            endpoints=self.provider,
+            # What was asked, not only what was granted: logging in again asks for the same (a provider that
+            # grants offline_access only with prompt=consent would otherwise drop the refresh token).
+            endpoints=self.provider.replace(
+                scopes=self.scopes, authorize_params={**self.provider.authorize_params, **self.authorize_params}
+            ),
         )
 
     def identify(self, client: Client, creds: OAuth2Credentials, *, timeout: float) -> OAuth2Credentials:

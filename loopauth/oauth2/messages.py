@@ -74,11 +74,15 @@ def authorize_url(
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, quote_via=quote), ""))
 
 
-def match_callback(params: Mapping[str, str], state: str) -> Outcome:
+def match_callback(
+    params: Mapping[str, str], state: str, *, issuer: str | None = None, requires_iss: bool = False
+) -> Outcome:
     """What a callback's query means for the login waiting with ``state`` (compared in constant time).
 
     A missing or wrong state, an ``error`` included, is someone else's: the wait goes on (RFC 6749
     §10.12). With our state, ``access_denied`` is the user's refusal and any other error the provider's.
+    So is a response whose ``iss`` is not ``issuer``, or lacks one when ``requires_iss`` (RFC 9207: a mix-up
+    attack sends another provider's answer to the login that waits for this one's).
     """
     from ..loopback.dance import Approved, Denied, Failed, Rejected
 
@@ -87,6 +91,13 @@ def match_callback(params: Mapping[str, str], state: str) -> Outcome:
         return Rejected("the callback has no state")
     if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), state.encode("utf-8", "surrogatepass")):
         return Rejected("this callback is for another login (state does not match)")
+    iss = params.get("iss")
+    # An issuer template (Entra ID's {tenantid}) names no one issuer to compare with.
+    if issuer is not None and "{" not in issuer:
+        if iss is None and requires_iss:
+            return Rejected(f"the callback has no iss, and {issuer} always sends one (RFC 9207)")
+        if iss is not None and iss != issuer:
+            return Rejected(f"this callback is from another issuer ({one_line(iss, 120)}), not {issuer} (RFC 9207)")
     error = params.get("error")
     if error is not None:
         if error == "access_denied":
@@ -210,6 +221,16 @@ def parse_token_response(response: Response, *, step: str) -> dict[str, Any]:
             access_token=None,
             refresh_token=None,
             unread=True,
+        )
+    if isinstance(data.get("error"), str) and "access_token" not in data:
+        # An error with a 2xx status (GitHub's habit): the error is what it means, whatever the status says.
+        from ..trace import echo_free
+
+        text = echo_free(response)
+        raise ProviderError(
+            f"{step} failed: provider answered {response.status}: {provider_message(response.content_type, text)}",
+            status=response.status,
+            body=text,
         )
     access_token, refresh_token = data.get("access_token"), data.get("refresh_token")
 

@@ -18,8 +18,10 @@ than risk the reuse that ends the login. Everything else clears it: a call that 
 connect sent nothing; an error answer (4xx, 5xx) is taken at its word that nothing was issued; a
 200 answer saves its new refresh token even when another field is refused (without one, RFC 6749
 §6 says the old stays good). A refusal that ends the grant (``invalid_grant``: revoked, expired,
-reused) marks the profile as needing a login (kept, so ``list`` shows it); other failures keep the
-tokens. Standard library only, so ``loopauth token`` never loads aiohttp for a refresh.
+reused; read from the error code, not the status, since GitHub refuses with a 200) marks the profile
+as needing a login (kept, so ``list`` shows it); other failures keep the tokens. A new ID token must
+name the same account at the same issuer (OIDC Core §12.2); one that does not is refused, and the
+refresh token it came with is not kept. Standard library only, so ``loopauth token`` never loads aiohttp for a refresh.
 """
 
 from __future__ import annotations
@@ -45,8 +47,11 @@ def fresh(store: CredentialStore, creds: OAuth2Credentials, *, force: bool = Fal
     """
     if creds.needs_login:
         raise _relogin(creds, "its last refresh was refused")
-    if not force and not creds.due(time.time()):
+    now = time.time()
+    if not force and not creds.due(now):
         return creds
+    if not force and not creds.refresh_token and creds.expires_at is not None and now < creds.expires_at:
+        return creds  # due, but it cannot be refreshed: it still works until it has really expired
     with store.holding(creds.profile, timeout=LOCK_WAIT) as held:
         current = held.load()
         if not isinstance(current, OAuth2Credentials):
@@ -71,6 +76,44 @@ UNCERTAIN = (
 def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
     if not creds.refresh_token:
         raise _relogin(creds, "its access token has expired and there is no refresh token (ask for offline access)")
+    held.save(creds.replace(refreshing=True))  # before sending: a run killed from here on leaves the mark
+    try:
+        renewed = renew(creds)
+    except DeadGrant as exc:
+        held.save(creds.replace(needs_login=True))
+        raise _relogin(creds, f"the provider refused its refresh token ({exc.code})") from None
+    except Unspent as exc:
+        # The refresh token is known to be good: the old one (nothing was issued), or the answer's new one.
+        held.save(creds.replace(refresh_token=exc.refresh_token or creds.refresh_token))
+        raise exc.error from None
+    held.save(renewed)
+    return renewed
+
+
+class DeadGrant(Exception):
+    """The token endpoint refused the refresh token for good (``code``: its RFC 6749 §5.2 error)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Unspent(Exception):
+    """A refresh that failed in a way that leaves a known good refresh token: the one sent (it never left this
+    machine, or the provider answered an error, which issues nothing) or ``refresh_token``, a new one the
+    provider's otherwise refused answer carried. ``error`` is what to tell the user."""
+
+    def __init__(self, error: ProviderError, refresh_token: str | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.refresh_token = refresh_token
+
+
+def renew(creds: OAuth2Credentials) -> OAuth2Credentials:
+    """``creds`` after one refresh at the provider, saved nowhere. Callers hold the profile's lock (``loopauth add``
+    refreshes what is not stored yet). DeadGrant when the grant is gone; Unspent when the refresh failed but a
+    good refresh token is known; ProviderError when whether the provider spent the refresh token is unknown."""
+    assert creds.refresh_token
     provider = creds.endpoints
     request = messages.form_request(
         provider.token_url,
@@ -80,31 +123,42 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
         client_auth=provider.client_auth,
     )
     issued_at = int(time.time())
-    held.save(creds.replace(refreshing=True))  # before sending: a run killed from here on leaves the mark
     try:
         with Client() as client:
             response = client.send(request, timeout=REFRESH_TIMEOUT)
     except ProviderError as exc:
         if exc.sent:
+            # The request may have reached the provider and only its answer been lost: a rotating refresh token
+            # is then spent there while this profile still holds it.
             raise ProviderError(f"{exc.message}; {_uncertain(creds)}", url=exc.url) from None
-        held.save(creds)  # it never left this machine: the refresh token is as good as before
-        raise
+        raise Unspent(exc) from None  # it never left this machine: the refresh token is as good as before
     try:
         data = messages.parse_token_response(response, step="refresh")
     except messages.RefusedAnswer as exc:
         if exc.lost_refresh_token:
             raise ProviderError(f"{exc.message}; {_uncertain(creds)}", status=exc.status) from None
         # A rotated refresh token is saved, whatever else was wrong; without one the old stays good (RFC 6749 §6).
-        held.save(creds.replace(refresh_token=exc.kept_refresh_token or creds.refresh_token))
-        raise
+        raise Unspent(exc, exc.kept_refresh_token) from None
     except ProviderError as exc:
-        if exc.status is not None and 400 <= exc.status < 500 and messages.error_code(exc) in _DEAD:
-            held.save(creds.replace(needs_login=True))
-            raise _relogin(creds, f"the provider refused its refresh token ({messages.error_code(exc)})") from None
-        held.save(creds)  # an error answer: nothing was issued, the refresh token stands
-        raise
+        # By the error code, not the status: GitHub refuses a dead refresh token with 200.
+        code = messages.error_code(exc)
+        if exc.status is not None and exc.status < 500 and code in _DEAD:
+            raise DeadGrant(code) from None
+        raise Unspent(exc) from None  # an error answer: nothing was issued, the refresh token stands
+    id_token = creds.id_token
+    if creds.id_token and isinstance(data.get("id_token"), str):
+        from ..oidc.claims import check_refreshed
+
+        try:
+            check_refreshed(creds.id_token, data["id_token"])
+        except ProviderError as exc:
+            # Another account's tokens, or another issuer's (OIDC Core §12.2): none of them is kept, and the old
+            # refresh token was spent to get them.
+            raise ProviderError(f"{exc.message}; {_uncertain(creds)}", status=exc.status) from None
+        id_token = data["id_token"]
     expires_in = data.get("expires_in")
-    renewed = creds.replace(
+    return creds.replace(
+        id_token=id_token,
         access_token=data["access_token"],
         # RFC 6749 §6: without a new refresh token, the old one stays good.
         refresh_token=data.get("refresh_token") or creds.refresh_token,
@@ -113,8 +167,6 @@ def _refresh(held: Held, creds: OAuth2Credentials) -> OAuth2Credentials:
         issued_at=issued_at,
         scope=data.get("scope") or creds.scope,
     )
-    held.save(renewed)
-    return renewed
 
 
 def _uncertain(creds: OAuth2Credentials) -> str:
@@ -122,7 +174,8 @@ def _uncertain(creds: OAuth2Credentials) -> str:
 
 
 # The token endpoint's refusals that mean the grant itself is gone (RFC 6749 §5.2); anything else may pass.
-_DEAD = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+# GitHub says bad_refresh_token for invalid_grant.
+_DEAD = frozenset({"invalid_grant", "invalid_client", "unauthorized_client", "bad_refresh_token"})
 
 
 def _relogin(creds: OAuth2Credentials, why: str) -> NotLoggedIn:

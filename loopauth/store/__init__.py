@@ -18,7 +18,7 @@ from __future__ import annotations
 from .active import DEFAULT_PROFILE, ENV_CONFIG_DIR, ENV_PROFILE, config_dir, validate_profile_name
 from .backends import FILE, KEYRING, STORES
 from .lock import LOCK_TIMEOUT
-from .profiles import PROBE_SIZE, CredentialStore, Held, Location, ProfileEntry
+from .profiles import PROBE_SIZE, CredentialStore, Held, Location, ProfileEntry, claim_active
 from .trusted import MAX_FILE, read_trusted_file
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Held",
     "Location",
     "ProfileEntry",
+    "claim_active",
     "config_dir",
     "read_trusted_file",
     "validate_profile_name",

@@ -256,7 +256,8 @@ def _cause(exc: BaseException, *, with_type: bool = True) -> str:
 
 SECRET_FIELDS = {
     "oauth1": ("consumer_secret", "oauth_token", "oauth_token_secret"),
-    "oauth2": ("client_secret", "access_token", "refresh_token"),
+    # The ID token is no secret of the client's, but it is a bearer credential (kubectl's API servers take it).
+    "oauth2": ("client_secret", "access_token", "refresh_token", "id_token"),
 }
 """The fields of a profile that the keyring store keeps in the keyring, by protocol; the rest is not secret."""
 KEPT = "secrets"

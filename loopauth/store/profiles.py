@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ..errors import NotLoggedIn, StoreError, UsageError
 from ..models import AnyCredentials, Value
-from .active import PROFILE_RE, config_dir, validate_profile_name
+from .active import DEFAULT_PROFILE, PROFILE_RE, config_dir, validate_profile_name
 from .active import active as active_profile
 from .active import clear_active as clear_active_file
 from .active import set_active as set_active_file
@@ -628,3 +628,30 @@ def backend_of(path: Path, data: dict[str, Any], profile: str) -> tuple[Backend,
         raise corrupt(path, f"unknown store {str(kind)[:20]!r}")
     backend = backend_for(str(kind), path, profile)
     return backend, backend.entry_of(data)
+
+
+def claim_active(store: CredentialStore, profile: str) -> str | None:
+    """After a login (or ``add``) saved ``profile``: make it active when there is no usable active profile yet.
+
+    That is the first login, or one after the active profile was deleted by hand. An active profile that
+    exists stays so: a login of another account must not re-point every tool that uses the default; the
+    note returned says how to switch. Returns a line for stderr, or None.
+    """
+    switched = store.switched()
+    current = switched or DEFAULT_PROFILE
+    names = store.names()
+    if current in names and not (switched is None and current == profile):
+        if current == profile:
+            return None
+        return (
+            f"loopauth: note: the active profile is still '{current}'; `loopauth switch {profile}` makes "
+            f"'{profile}' the default"
+        )
+    try:
+        store.set_active(profile)
+    except StoreError as exc:
+        # The login itself is saved: that is what the exit status reports.
+        return f"loopauth: warning: {exc.message}; profile '{profile}' is saved, but not made the active one"
+    if switched is None and profile == DEFAULT_PROFILE:
+        return None  # the first login, as 'default': what a command without --profile used anyway
+    return f"Active profile: '{profile}' (the default of every command's --profile; `loopauth switch` changes it)"
