@@ -302,7 +302,7 @@ async def test_a_refresh_keeps_a_new_id_token_of_the_same_login(op: FakeIssuer) 
 
 
 @pytest.mark.parametrize("claim", ["iss", "sub", "aud"])
-async def test_a_refresh_whose_id_token_changes_iss_sub_or_aud_is_exit_5_and_saves_nothing(
+async def test_a_refresh_whose_id_token_changes_iss_sub_or_aud_is_exit_5_and_keeps_none_of_it(
     op: FakeIssuer, claim: str, cli: Cli
 ) -> None:
     await login(op)
@@ -313,7 +313,12 @@ async def test_a_refresh_whose_id_token_changes_iss_sub_or_aud_is_exit_5_and_sav
     assert result.returncode == 5, result.stderr
     assert repr(claim) in result.stderr
     assert "§12.2" in result.stderr
-    assert stored() == before
+    # Nothing of the answer is kept; the old refresh token was spent to get it, so the profile is marked and the
+    # next run asks for a login instead of sending that token again.
+    assert stored() == before.replace(refreshing=True)
+    again = await asyncio.to_thread(cli, "token", "--field", "access_token")
+    assert again.returncode == 7, again.stderr
+    assert "loopauth login --profile default" in again.stderr
 
 
 def test_an_old_profile_without_an_id_token_still_loads() -> None:
