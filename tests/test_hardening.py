@@ -153,7 +153,7 @@ async def test_ctrl_c_while_waiting_exits_130_and_frees_the_port(demo: DemoProvi
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 130
     assert "Traceback" not in err.decode()
-    assert err.decode().strip().splitlines()[-1] == "loopauth: interrupted"
+    assert err.decode().strip().splitlines()[-1] == "loopauth: error: interrupted"
     assert port_is_free(port)
     assert not list(config_dir.glob("profiles/*"))
 

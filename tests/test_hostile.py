@@ -586,7 +586,7 @@ def test_ctrl_c_while_starting_up_is_one_line_and_130(tmp_path: Path, module: st
     env = {"PYTHONPATH": str(tmp_path), "LOOPAUTH_TEST_INTERRUPT_AT": module}
     args = ["token"] if module != "argparse" else ["list"]
     result = run_cli(*args, env=env)
-    assert (result.returncode, result.stderr) == (130, "loopauth: interrupted\n")
+    assert (result.returncode, result.stderr) == (130, "loopauth: error: interrupted\n")
 
 
 def test_the_cli_knows_the_interrupted_exit_code_before_importing_it() -> None:
