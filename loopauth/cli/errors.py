@@ -69,14 +69,19 @@ def profile_hint(exc: ProviderError, creds: AnyCredentials) -> ProviderError:
 
 def demo_not_running(exc: ProviderError, creds: AnyCredentials) -> str | None:
     """For a profile of the embedded demo provider that did not answer: that it is not running, and how to start it."""
-    from ..demo.constants import DEMO_CONSUMER_KEY
+    from ..demo.constants import DEMO_CONSUMER_KEY, DEMO_OAUTH2_PUBLIC_CLIENT_ID
 
-    if not isinstance(creds, Credentials):
-        return None  # the OAuth 2.0 demo only runs for one login (`loopauth demo --oauth2`)
-    endpoints = creds.endpoints
-    if exc.status is not None or creds.consumer_key != DEMO_CONSUMER_KEY or endpoints is None:
+    if exc.status is not None or creds.endpoints is None:
         return None
-    parts = urlsplit(endpoints.request_token_url)
+    if isinstance(creds, Credentials):
+        if creds.consumer_key != DEMO_CONSUMER_KEY:
+            return None
+        url, oauth2 = creds.endpoints.request_token_url, ""
+    else:
+        if creds.client_id != DEMO_OAUTH2_PUBLIC_CLIENT_ID:
+            return None
+        url, oauth2 = creds.endpoints.token_url, " --oauth2"
+    parts = urlsplit(url)
     if not is_loopback_host(parts.hostname or "") or not parts.port:
         return None
     if _listening(parts.hostname or "", parts.port):
@@ -88,7 +93,7 @@ def demo_not_running(exc: ProviderError, creds: AnyCredentials) -> str | None:
     profile = f" --profile {creds.profile}" if creds.profile != "demo" else ""
     return (
         f"the demo provider at {parts.scheme}://{parts.netloc} is not running: start it with "
-        f"`loopauth demo --serve --port {parts.port}{https}{profile}` (it logs this profile in again)"
+        f"`loopauth demo --serve{oauth2} --port {parts.port}{https}{profile}` (it logs this profile in again)"
     )
 
 

@@ -67,8 +67,15 @@ def register(commands: Commands) -> None:
     p.add_argument(
         "--serve",
         action="store_true",
-        help="keep the demo provider running until Ctrl-C, print its endpoints and commands to try, and log in "
-        "the profile against it; --port is then the provider's port",
+        help="keep the demo provider (with --oauth2, the OAuth 2.0 one) running until Ctrl-C, print its endpoints "
+        "and commands to try, and log in the profile against it; --port is then the provider's port",
+    )
+    p.add_argument(
+        "--token-lifetime",
+        type=int,
+        metavar="SECONDS",
+        help="with --serve --oauth2: how long access tokens last (default 7200, X's two hours); a short one "
+        "shows a refresh",
     )
     p.add_argument("--https", action="store_true", help="with --serve: https, with a throwaway certificate")
     p.add_argument(
@@ -559,14 +566,18 @@ class DemoCommand:
     def from_args(cls, args: argparse.Namespace) -> DemoCommand:
         serve = None
         if args.serve:
-            if args.oauth2:
-                raise UsageError("--serve keeps the OAuth 1.0a demo running; --oauth2 logs in once, without it")
+            if args.oauth2 and (args.https or args.registered_callback):
+                raise UsageError("--https and --registered-callback are for the OAuth 1.0a demo, not --oauth2")
+            if args.token_lifetime is not None and not args.oauth2:
+                raise UsageError("--token-lifetime is for the OAuth 2.0 demo: add --oauth2")
             registered = args.registered_callback
             if registered is not None and urlsplit(registered).port in (None, 0):
                 raise UsageError("--registered-callback needs a URL with a fixed port (the one a login will use)")
-            serve = Serve(args.port, args.https, registered)
-        elif args.https or args.registered_callback:
-            raise UsageError("--https and --registered-callback go with --serve")
+            if args.token_lifetime is not None and args.token_lifetime < 1:
+                raise UsageError(f"--token-lifetime must be at least 1 second, got {args.token_lifetime}")
+            serve = Serve(args.port, args.https, registered, args.oauth2, args.token_lifetime)
+        elif args.https or args.registered_callback or args.token_lifetime is not None:
+            raise UsageError("--https, --registered-callback and --token-lifetime go with --serve")
         options = LoginOptions(
             profile=args.profile,
             storage=args.store,
@@ -622,7 +633,7 @@ class DemoCommand:
 
             async with DemoOAuth2Provider() as demo2:
                 options = replace(self.options, provider=demo2.provider, client_id=demo2.public_client_id)
-                return await self._complete(options, plays)
+                return await self.complete(options, plays)
         from ..demo import DemoProvider
 
         async with DemoProvider() as demo:
@@ -643,9 +654,9 @@ class DemoCommand:
             consumer_key=demo.consumer_key,
             consumer_secret=demo.consumer_secret,
         )
-        return await self._complete(options, plays, tls=tls)
+        return await self.complete(options, plays, tls=tls)
 
-    async def _complete(
+    async def complete(
         self, options: LoginOptions, plays: bool, *, tls: ssl.SSLContext | None = None
     ) -> AnyCredentials:
         """The login, with the demo's scripted user as the browser when ``plays``."""
@@ -677,3 +688,6 @@ class Serve:
     port: int
     https: bool
     registered_callback: str | None
+    oauth2: bool = False
+    token_lifetime: int | None = None
+    """With ``oauth2``: how long its access tokens last, in seconds (short, to watch a refresh); None: its default."""

@@ -59,7 +59,7 @@ from oauthlib.oauth2.rfc6749.errors import AccessDeniedError, UnsupportedCodeCha
 
 from ..models import OAuth2Provider
 from .base import DemoServer, params_object
-from .constants import DEMO_SCREEN_NAME, DEMO_USER_ID
+from .constants import ACCESS_TOKEN_LIFETIME, DEMO_OAUTH2_PUBLIC_CLIENT_ID, DEMO_SCREEN_NAME, DEMO_USER_ID
 from .pages import SECURITY_HEADERS, render
 
 __all__ = [
@@ -78,7 +78,6 @@ __all__ = [
 ]
 
 # Public on purpose, like the OAuth 1.0a demo's consumer key: ``loopauth demo --oauth2`` prints them.
-DEMO_OAUTH2_PUBLIC_CLIENT_ID = "loopauth-demo-public-client"
 DEMO_OAUTH2_CONFIDENTIAL_CLIENT_ID = "loopauth-demo-confidential-client"
 # RFC 6749 §2.3.1: Basic carries the id and secret form-url-encoded before base64. "+" would decode to a
 # space and "%2B" to "+", and "é" must become "%C3%A9", so a client that skips the encoding fails here.
@@ -89,7 +88,6 @@ DEMO_APP_NAME = "loopauth demo app"
 # Any port on either loopback literal (RFC 8252 §7.3), at loopauth's default callback path.
 DEFAULT_REDIRECT_URIS = ("http://127.0.0.1/callback", "http://[::1]/callback")
 
-ACCESS_TOKEN_LIFETIME = 7200  # X's two hours
 CODE_LIFETIME = 30.0  # X's codes are good for 30 seconds
 
 # X's OAuth 2.0 scopes; anything else is refused with invalid_scope, as X does.
