@@ -123,9 +123,7 @@ def test_status_of_a_profile_that_needs_a_login_exits_7(cli: Cli) -> None:
     assert json.loads(cli("status", "--json", "--profile", "x2").stdout)[0]["state"] == "needs_login"
 
 
-def test_status_of_a_missing_profile_or_a_missing_active_one_exits_7(
-    cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_status_of_a_missing_profile_or_a_missing_active_one_exits_7(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--profile nobody`, no profiles at all, and an active profile that is gone: each exit 7, saying what to do."""
     assert cli("status").returncode == 7
     CredentialStore().save(make_creds("work"))
