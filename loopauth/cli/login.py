@@ -381,6 +381,22 @@ def relogin_options(options: LoginOptions, stored: AnyCredentials) -> LoginOptio
     )
 
 
+def _refuse_unreadable(store: CredentialStore, profile: str) -> None:
+    """A profile that exists but cannot be read keeps its provider to itself: without --provider, a login would go
+    to the default one (twitter) and silently replace it with another account. Usage error, naming both."""
+    try:
+        store.load(profile)
+    except NotLoggedIn:
+        return
+    except StoreError as exc:
+        from .errors import provider_in, relogin_hint
+
+        hint = relogin_hint(profile, provider_in(store.path_for(profile)))
+        raise UsageError(
+            f"profile '{profile}' cannot be read, so --provider must say where to log in ({exc.path}); {hint}"
+        ) from None
+
+
 def _stored(store: CredentialStore, profile: str) -> AnyCredentials | None:
     """The profile a login would replace, if one is there and readable (a corrupt one is simply replaced)."""
     try:
@@ -479,6 +495,8 @@ class LoginCommand:
         stored = _stored(store, options.profile)
         if stored is not None and not self.provider_given:
             options = relogin_options(options, stored)
+        elif not self.provider_given:
+            _refuse_unreadable(store, options.profile)
         options = replace(
             options,
             consumer_key=options.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY"),
