@@ -19,6 +19,7 @@ from ..loopback.options import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIME
 from ..models import SIGNATURE_METHODS, AnyCredentials, AnyProvider, OAuth2Credentials, OAuth2Provider, Provider
 from ..store import STORES, CredentialStore
 from ..text import account_name, clean
+from .login_lock import login_lock
 from .output import login_summary, print_json
 from .parser import Commands
 
@@ -511,12 +512,13 @@ class LoginCommand:
             options = replace(options, ssl_context=self.tls.context())
         login = Login(prepare(options), client=_traced(options) if self.verbose else None)
         try:
-            # Checked, bound, the browser on its way and the provider asked, before asyncio and aiohttp are
-            # imported (a quarter of a second): the kernel holds the browser's connection meanwhile.
-            login.bind()
-            login.launch()
-            login.begin()
-            return _finish(login, self.json_out, stored, was)
+            with login_lock(login.prepared.store, login.prepared.profile):
+                # Checked, bound, the browser on its way and the provider asked, before asyncio and aiohttp are
+                # imported (a quarter of a second): the kernel holds the browser's connection meanwhile.
+                login.bind()
+                login.launch()
+                login.begin()
+                return _finish(login, self.json_out, stored, was)
         except ProviderError as exc:
             if stored is None or self.provider_given:
                 raise
@@ -629,7 +631,8 @@ class DemoCommand:
         store = CredentialStore()
         was = _store_of(store, self.options.profile)
         stored = _stored(store, self.options.profile)
-        creds = asyncio.run(self._login(plays))
+        with login_lock(store, self.options.profile):
+            creds = asyncio.run(self._login(plays))
         note = replaced_note(stored, creds) if stored is not None else None
         if note:
             print(note, file=sys.stderr)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK
 from ..store import CredentialStore
+from .login_lock import login_lock
 from .output import login_summary
 
 if TYPE_CHECKING:
@@ -79,14 +80,18 @@ async def _serve(command: DemoCommand, options: Serve, plays: bool, workdir: Pat
     try:
         if isinstance(demo, DemoOAuth2Provider):
             say(_oauth2_endpoints(demo))
-            login = replace(command.options, provider=demo.provider, client_id=demo.public_client_id)
-            creds = await command.complete(login, plays)
         else:
             picture.write_bytes(PICTURE)
             demo.api_state.post(WELCOME_TWEET)
             say(_endpoints(demo, certificate))
-            login = replace(command.options, callback_url=options.registered_callback)
-            creds = await command.login_to(demo, plays, options=login, tls=client_tls)
+        # Held for the login only: the `loopauth login` printed below must be able to run while this serves.
+        with login_lock(CredentialStore(), command.options.profile):
+            if isinstance(demo, DemoOAuth2Provider):
+                login = replace(command.options, provider=demo.provider, client_id=demo.public_client_id)
+                creds = await command.complete(login, plays)
+            else:
+                login = replace(command.options, callback_url=options.registered_callback)
+                creds = await command.login_to(demo, plays, options=login, tls=client_tls)
         note = replaced_note(stored, creds) if stored is not None else None
         if note:
             print(note, file=sys.stderr)

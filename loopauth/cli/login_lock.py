@@ -1,0 +1,55 @@
+"""One login per profile at a time: a second ``login`` (or ``demo``) of a profile that is being logged in fails at once.
+
+Without it both would finish and the last to save would silently win, with the first user's approval thrown
+away. The lock is an exclusive ``flock`` on ``profiles/.<profile>.login``, held from before the browser opens
+until the login has saved and said so. The kernel drops it when its descriptor closes: at the end of the block,
+or when the process dies however it dies, so a crashed login never blocks the next. The descriptor is
+close-on-exec, so a browser the login started cannot keep holding it. The file stays (as the store's own
+``.<profile>.lock`` files do); a leftover one locks nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+from collections.abc import Iterator
+
+from ..errors import LocalError, StoreError
+from ..store import CredentialStore, validate_profile_name
+
+
+def lock_path(store: CredentialStore, profile: str) -> str:
+    return str(store.profiles_dir / f".{validate_profile_name(profile)}.login")
+
+
+@contextlib.contextmanager
+def login_lock(store: CredentialStore, profile: str) -> Iterator[None]:
+    """Hold ``profile``'s login lock for the block; LocalError (exit 6, as a busy port) at once if another login
+    holds it."""
+    path = lock_path(store, profile)
+    try:
+        fd = _open(path)
+    except FileNotFoundError:
+        store.check_writable(profile)  # makes profiles/ as a save would (0700, checked), or says why it cannot
+        fd = _open(path)
+    except OSError as exc:
+        raise StoreError(f"cannot use lock file {path}: {exc.strerror or exc}", path=store.profiles_dir) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise StoreError(f"cannot lock {path}: {exc.strerror or exc}", path=store.profiles_dir) from exc
+            raise LocalError(
+                f"another login for profile '{profile}' is running; finish or stop it (Ctrl-C) first"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _open(path: str) -> int:
+    # O_NOFOLLOW: a symlink planted in place of the lock must not make us create the file it names.
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
