@@ -196,6 +196,7 @@ class Login:
                                 raise ProviderError(final, status=exc.status, body=exc.body) from None
                             self.say(wording.typo_again(self.plan.oob, tries))
                             if interactive:
+                                _show_typing()
                                 print(wording.prompt(self.plan.oob), end="", file=sys.stderr, flush=True)
                             waiter.rearm()
                             continue
@@ -311,6 +312,7 @@ class Login:
             for line in wording.paste_next(self.callback, self.plan.why_not):
                 self.say(line)
         if interactive:
+            _show_typing()
             print(wording.prompt(self.plan.oob), end="", file=sys.stderr, flush=True)
 
     async def _wait(self, begun: asyncio.Future[str], waiter: Waiter, waiting_for: str) -> Approved | Denied | Failed:
@@ -344,6 +346,7 @@ class Login:
         if interactive and self.browser is not None:
             await self.browser.wait()
         if interactive and self.served:
+            _show_typing()
             self.say(wording.PASTE_INVITE)
         async for line in lines:
             if not line.strip():
@@ -369,6 +372,13 @@ def _user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "you"
+
+
+def _show_typing() -> None:
+    """Echo on for what a person types at our prompt: the browser before it may have left it off."""
+    from .paste import show_typing
+
+    show_typing()
 
 
 def _paste_source(paste: bool | AsyncIterable[str], *, needed: bool) -> tuple[AsyncIterable[str] | None, bool]:
