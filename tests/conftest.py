@@ -18,13 +18,23 @@ from loopauth.models import AnyCredentials, Credentials
 # Fixtures for tests that need a real (or no) Secret Service: secret_service, locked_secret_service, no_secret_service.
 from .secret_service import locked_secret_service, no_secret_service, secret_service  # noqa: F401
 
+MACHINE_BROWSER_ENV = ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "TERM")
+"""What leads webbrowser to the machine's own browsers; no test sees it."""
+
 
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty config dir; the user's real one is never touched."""
     path = tmp_path / "config"
     monkeypatch.setenv("LOOPAUTH_CONFIG_DIR", str(path))
-    for name in ("LOOPAUTH_CONSUMER_KEY", "LOOPAUTH_CONSUMER_SECRET", "LOOPAUTH_PROFILE", "BROWSER", "SSH_CONNECTION"):
+    for name in ("LOOPAUTH_CONSUMER_KEY", "LOOPAUTH_CONSUMER_SECRET", "LOOPAUTH_PROFILE", "SSH_CONNECTION"):
+        monkeypatch.delenv(name, raising=False)
+    # Never the machine's browser. webbrowser looks for one only where $DISPLAY or $WAYLAND_DISPLAY (desktop
+    # browsers, xdg-open) or $TERM (console browsers: Debian's w3m, as www-browser) says there may be one to
+    # show it, and it tries them even after $BROWSER's command fails. Without these, every test (and every
+    # process it starts) is on a machine with no browser, unless it names its own in $BROWSER; a w3m run from
+    # a test would otherwise take the terminal and hold the pipes of the process that started it.
+    for name in MACHINE_BROWSER_ENV:
         monkeypatch.delenv(name, raising=False)
     # webbrowser reads $BROWSER once per process, at its first use; each test sets its own.
     monkeypatch.setattr(webbrowser, "_tryorder", None)
