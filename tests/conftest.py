@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +18,18 @@ from loopauth.models import AnyCredentials, Credentials
 
 # Fixtures for tests that need a real (or no) Secret Service: secret_service, locked_secret_service, no_secret_service.
 from .secret_service import locked_secret_service, no_secret_service, secret_service  # noqa: F401
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the children, however the suite was started.
+
+    A background job of a script (CI, ``make test > log &``) starts with SIGINT ignored, and an ignored signal
+    stays ignored across exec: every loopauth a test starts would ignore the SIGINT a Ctrl-C test sends it, and
+    the test would wait for it in vain. A handler of Python's own here is reset to the default in each child.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 MACHINE_BROWSER_ENV = ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "TERM")
 """What leads webbrowser to the machine's own browsers; no test sees it."""
