@@ -15,7 +15,7 @@ from .threaded_demos import in_a_thread
 
 def test_a_login_without_a_browser_of_its_own_opens_none(cli: Cli) -> None:
     with in_a_thread(DemoProvider()) as demo:
-        args = [*demo_login_args(demo), "--timeout", "1"]
+        args = [*demo_login_args(demo), "--timeout", "5"]  # time for the provider's first answer under load
         here = cli(*args)
         assert here.returncode == 4, here.stderr
         assert "No browser could be opened" in here.stderr

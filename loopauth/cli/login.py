@@ -631,8 +631,7 @@ class DemoCommand:
         store = CredentialStore()
         was = _store_of(store, self.options.profile)
         stored = _stored(store, self.options.profile)
-        with login_lock(store, self.options.profile):
-            creds = asyncio.run(self._login(plays))
+        creds = asyncio.run(self._login(plays))
         note = replaced_note(stored, creds) if stored is not None else None
         if note:
             print(note, file=sys.stderr)
@@ -699,7 +698,9 @@ class DemoCommand:
             open_browser=play if plays else options.open_browser,
             opener_label="the demo's scripted user",
         )
-        return await Login(prepare(options), client=Client(tls_context=tls)).complete()
+        prepared = prepare(options)
+        with login_lock(prepared.store, prepared.profile):
+            return await Login(prepared, client=Client(tls_context=tls)).complete()
 
 
 @dataclass(frozen=True)

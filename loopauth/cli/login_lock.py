@@ -1,9 +1,9 @@
 """One login per profile at a time: a second ``login`` (or ``demo``) of a profile that is being logged in fails at once.
 
 Without it both would finish and the last to save would silently win, with the first user's approval thrown
-away. The lock is an exclusive ``flock`` on ``profiles/.<profile>.login``, held from before the browser opens
-until the login has saved and said so. The kernel drops it when its descriptor closes: at the end of the block,
-or when the process dies however it dies, so a crashed login never blocks the next. The descriptor is
+away. The lock is an exclusive ``flock`` on ``profiles/.<profile>.login``, held from the checks that come
+before the browser opens until the login has saved. The kernel drops it when its descriptor closes: at the
+end of the block, or when the process dies however it dies, so a crashed login never blocks the next. The descriptor is
 close-on-exec, so a browser the login started cannot keep holding it. A login removes the file when it ends;
 one a killed login left behind locks nothing.
 """

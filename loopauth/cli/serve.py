@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK
 from ..store import CredentialStore
-from .login_lock import login_lock
 from .output import login_summary
 
 if TYPE_CHECKING:
@@ -84,14 +83,13 @@ async def _serve(command: DemoCommand, options: Serve, plays: bool, workdir: Pat
             picture.write_bytes(PICTURE)
             demo.api_state.post(WELCOME_TWEET)
             say(_endpoints(demo, certificate))
-        # Held for the login only: the `loopauth login` printed below must be able to run while this serves.
-        with login_lock(CredentialStore(), command.options.profile):
-            if isinstance(demo, DemoOAuth2Provider):
-                login = replace(command.options, provider=demo.provider, client_id=demo.public_client_id)
-                creds = await command.complete(login, plays)
-            else:
-                login = replace(command.options, callback_url=options.registered_callback)
-                creds = await command.login_to(demo, plays, options=login, tls=client_tls)
+        # complete() holds the profile's login lock for the login only: the `loopauth login` printed below can run.
+        if isinstance(demo, DemoOAuth2Provider):
+            login = replace(command.options, provider=demo.provider, client_id=demo.public_client_id)
+            creds = await command.complete(login, plays)
+        else:
+            login = replace(command.options, callback_url=options.registered_callback)
+            creds = await command.login_to(demo, plays, options=login, tls=client_tls)
         note = replaced_note(stored, creds) if stored is not None else None
         if note:
             print(note, file=sys.stderr)
