@@ -1,6 +1,6 @@
 """A test-only OAuth 2.0 provider built on Authlib: authorization code + PKCE that is not oauthlib.
 
-loopauth's OAuth 2.0 client and its demo provider (loopauth/demo/oauth2.py) both stand on oauthlib, so a
+loopauth's OAuth 2.0 client and its demo provider (loopauth/demo/oauth2/) both stand on oauthlib, so a
 misreading of RFC 6749 or RFC 7636 shared by the two would pass every other test. Here Authlib's
 framework-neutral ``AuthorizationServer`` does the protocol work: its ``AuthorizationCodeGrant`` with
 ``CodeChallenge``, its ``RefreshTokenGrant``, its RFC 7009 ``RevocationEndpoint``, its client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,12 +20,34 @@ from loopauth.models import AnyCredentials, Credentials
 from .secret_service import locked_secret_service, no_secret_service, secret_service  # noqa: F401
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the children, however the suite was started.
+
+    A background job of a script (CI, ``make test > log &``) starts with SIGINT ignored, and an ignored signal
+    stays ignored across exec: every loopauth a test starts would ignore the SIGINT a Ctrl-C test sends it, and
+    the test would wait for it in vain. A handler of Python's own here is reset to the default in each child.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+MACHINE_BROWSER_ENV = ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "TERM")
+"""What leads webbrowser to the machine's own browsers; no test sees it."""
+
+
 @pytest.fixture(autouse=True)
 def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty config dir; the user's real one is never touched."""
     path = tmp_path / "config"
     monkeypatch.setenv("LOOPAUTH_CONFIG_DIR", str(path))
-    for name in ("LOOPAUTH_CONSUMER_KEY", "LOOPAUTH_CONSUMER_SECRET", "LOOPAUTH_PROFILE", "BROWSER", "SSH_CONNECTION"):
+    for name in ("LOOPAUTH_CONSUMER_KEY", "LOOPAUTH_CONSUMER_SECRET", "LOOPAUTH_PROFILE", "SSH_CONNECTION"):
+        monkeypatch.delenv(name, raising=False)
+    # Never the machine's browser. webbrowser looks for one only where $DISPLAY or $WAYLAND_DISPLAY (desktop
+    # browsers, xdg-open) or $TERM (console browsers: Debian's w3m, as www-browser) says there may be one to
+    # show it, and it tries them even after $BROWSER's command fails. Without these, every test (and every
+    # process it starts) is on a machine with no browser, unless it names its own in $BROWSER; a w3m run from
+    # a test would otherwise take the terminal and hold the pipes of the process that started it.
+    for name in MACHINE_BROWSER_ENV:
         monkeypatch.delenv(name, raising=False)
     # webbrowser reads $BROWSER once per process, at its first use; each test sets its own.
     monkeypatch.setattr(webbrowser, "_tryorder", None)

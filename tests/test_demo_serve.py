@@ -20,7 +20,7 @@ import pytest
 
 from loopauth.store import CredentialStore
 
-from .conftest import FAKE_BROWSER, run_cli_async
+from .conftest import FAKE_BROWSER, browser_env, run_cli_async
 
 BIN = str(Path(sys.executable).parent)
 
@@ -130,7 +130,8 @@ async def run_printed(serving: Serving) -> list[str]:
         result = await shell(command, prefix=prefix)
         assert result.returncode == 0, f"{command}\n{result.stderr}"
         if command.startswith("curl"):
-            assert '"screen_name": "loopauth_demo"' in result.stdout  # curl exits 0 on a 401 too
+            # curl exits 0 on a 401 too: the account's name shows that the provider took the credentials.
+            assert re.search(r'"(screen_name|username)": "loopauth_demo"', result.stdout), result.stdout
         ran.append(command)
     return ran
 
@@ -202,3 +203,64 @@ async def test_registered_callback_serve_rehearses_the_415_hint(serve: StartServ
     assert "/elsewhere" in other.stderr
     assert CredentialStore().load("demo").provider == "demo"
     await serving.stop()
+
+
+async def test_oauth2_serve_logs_in_every_printed_command_works_and_a_refresh_can_be_watched(
+    serve: StartServe,
+) -> None:
+    """--oauth2: the OAuth 2.0 demo's endpoints and its own commands, each working as printed; with a short
+    --token-lifetime the next call refreshes (a new access token is stored); stopped, verify names the command
+    that starts it again, and that command brings the profile back."""
+    serving = await serve("--oauth2", "--port", "0", "--token-lifetime", "2")
+    text = "".join(serving.out)
+    base = re.search(r"OAuth 2\.0 demo provider running at (http://127\.0\.0\.1:(\d+))", text)
+    assert base, text
+    for name in ("client id", "authorize", "token", "revoke", "users/me", "echo"):
+        assert re.search(rf"^  {re.escape(name)} +\S", text, re.MULTILINE), name
+    assert "tokens last  2 s" in text
+    assert "saved as profile 'demo'" in text
+    first = CredentialStore().load("demo")
+    assert first.protocol == "oauth2"
+    ran = await run_printed(serving)
+    assert any(c.startswith("curl") for c in ran) or shutil.which("curl") is None
+    assert any("--json" in c for c in ran)
+    assert any(c.startswith("loopauth exec") for c in ran)
+
+    await asyncio.sleep(2.5)  # past the access token's lifetime: the next use refreshes it
+    before = CredentialStore().load("demo").token_dict()["access_token"]
+    me = await shell(f"loopauth request --profile demo {base[1]}/2/users/me")
+    assert me.returncode == 0, me.stderr
+    assert '"username": "loopauth_demo"' in me.stdout
+    after = CredentialStore().load("demo").token_dict()["access_token"]
+    assert after != before
+
+    code, err = await serving.stop()
+    assert code == 0
+    assert "Stopped the demo provider." in err
+    dead = await run_cli_async("verify", "--profile", "demo")
+    assert dead.returncode == 5
+    hint = re.search(r"start it with `([^`]+)`", dead.stderr)
+    assert hint, dead.stderr
+    assert hint[1] == f"loopauth demo --serve --oauth2 --port {base[2]}"
+    again = await serve(*hint[1].split()[3:])
+    assert (await shell("loopauth verify --profile demo")).returncode == 0
+    logout = await shell(next(c for c in again.commands() if "logout" in c))
+    assert logout.returncode == 0, logout.stderr
+    await again.stop()
+
+
+async def test_serve_on_a_busy_port_is_exit_6_with_the_busy_port_line(tmp_path: Path) -> None:
+    """A --port somebody listens on: exit 6 and one line, as a login's busy callback port (both demos)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        for extra in ((), ("--oauth2",)):
+            result = await run_cli_async("demo", "--serve", *extra, "--port", str(port), env=browser_env())
+            assert result.returncode == 6, result.stderr
+            assert result.stderr.splitlines()[-1] == (
+                f"loopauth: error: demo provider port {port} on 127.0.0.1 is already in use; "
+                "free it or choose another port (0 picks a free one)"
+            )
+            assert "Traceback" not in result.stderr
+    assert not (tmp_path / "config" / "profiles").exists()

@@ -155,7 +155,7 @@ async def test_ctrl_c_while_waiting_exits_130_and_frees_the_port(demo: DemoProvi
     _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 130
     assert "Traceback" not in err.decode()
-    assert err.decode().strip().splitlines()[-1] == "loopauth: interrupted"
+    assert err.decode().strip().splitlines()[-1] == "loopauth: error: interrupted"
     assert port_is_free(port)
     assert not list(config_dir.glob("profiles/*"))
 
@@ -229,3 +229,27 @@ async def test_parallel_logins_never_interleave(config_dir: Path) -> None:
         data = json.loads((config_dir / "profiles" / f"{name}.json").read_text())
         assert data["profile"] == name
         assert data["screen_name"] == DEMO_SCREEN_NAME
+
+
+async def test_a_second_login_of_the_same_profile_is_exit_6_until_the_first_ends(demo: DemoProvider) -> None:
+    """Two logins of one profile at once: the second fails at once (exit 6) instead of the last silently winning;
+    another profile is not held up; the lock goes with the first login however it ends (here: Ctrl-C)."""
+    proc, _ = await _start_login(demo)
+    second = await run_cli_async(*demo_login_args(demo), env=browser_env())
+    assert second.returncode == 6, second.stderr
+    assert second.stderr == (
+        "loopauth: error: another login for profile 'default' is running; finish or stop it (Ctrl-C) first\n"
+    )
+    assert demo.calls["request_token"] == 1  # refused before asking the provider
+    demo_run = await run_cli_async("demo", "--auto", "--profile", "default")
+    assert demo_run.returncode == 6
+    other = await run_cli_async(*demo_login_args(demo, "--profile", "other"), env=browser_env())
+    assert other.returncode == 0, other.stderr
+    proc.send_signal(signal.SIGINT)
+    await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 130
+    again = await run_cli_async(*demo_login_args(demo), env=browser_env())
+    assert again.returncode == 0, again.stderr
+    denied = await run_cli_async(*demo_login_args(demo), env=browser_env("--deny"))
+    assert denied.returncode == 3
+    assert (await run_cli_async(*demo_login_args(demo), env=browser_env())).returncode == 0

@@ -673,3 +673,51 @@ def test_self_signed_without_cryptography_says_what_to_install() -> None:
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert "pip install 'loopauth[tls]'" in result.stderr
+
+
+def _read_until(fd: int, pattern: bytes, timeout: float = 20) -> bytes:
+    """What the terminal shows, read until ``pattern`` appears (or the time is up)."""
+    import select
+    import time
+
+    out = b""
+    end = time.monotonic() + timeout
+    while pattern not in out and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break  # the other side closed
+    return out
+
+
+@pytest.mark.skipif(shutil.which("stty") is None, reason="needs stty to play a browser that leaves echo off")
+def test_the_oob_pin_is_shown_as_typed_even_after_a_browser_turned_echo_off() -> None:
+    """A PIN is no secret: the prompt reads it with echo on, also when the terminal browser before it left the
+    terminal without echo (as w3m does when it is killed)."""
+    import pty
+    import termios
+
+    from .threaded_demos import in_a_thread
+
+    with in_a_thread(DemoProvider()) as demo:
+        master, terminal = pty.openpty()
+        # The "browser" runs in the foreground on the shared terminal, turns echo off, and exits.
+        env = {**os.environ, "BROWSER": "sh -c 'stty -echo' %s"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "loopauth", *demo_login_args(demo, "--oob")],
+            stdin=terminal, stdout=terminal, stderr=terminal, env=env, start_new_session=True,
+        )  # fmt: skip
+        os.close(terminal)
+        try:
+            shown = _read_until(master, b"PIN: ")
+            assert b"PIN: " in shown, shown
+            os.write(master, b"1234567\n")
+            shown = _read_until(master, b"type it again")
+            assert b"1234567" in shown, shown
+            assert termios.tcgetattr(master)[3] & termios.ECHO  # and echo stays on for the shell afterwards
+        finally:
+            proc.kill()
+            proc.wait(10)
+            os.close(master)

@@ -12,6 +12,7 @@ import pty
 import re
 import resource
 import select
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -591,7 +592,20 @@ def test_ctrl_c_while_starting_up_is_one_line_and_130(tmp_path: Path, module: st
     env = {"PYTHONPATH": str(tmp_path), "LOOPAUTH_TEST_INTERRUPT_AT": module}
     args = ["token"] if module != "argparse" else ["list"]
     result = run_cli(*args, env=env)
-    assert (result.returncode, result.stderr) == (130, "loopauth: interrupted\n")
+    assert (result.returncode, result.stderr) == (130, "loopauth: error: interrupted\n")
+
+
+def test_ctrl_c_tests_work_when_the_suite_starts_with_sigint_ignored(tmp_path: Path) -> None:
+    """As a background job of a script (CI, `make test > log &`) the suite starts with SIGINT ignored: the tests
+    that Ctrl-C a loopauth must still see it exit 130, so the children they start get the default back."""
+    node = f"{Path(__file__)}::test_ctrl_c_while_starting_up_is_one_line_and_130[argparse]"
+    python = shlex.quote(sys.executable)
+    result = subprocess.run(
+        ["sh", "-c", f"trap '' INT; exec {python} -m pytest -q -p no:cacheprovider -o addopts= {shlex.quote(node)}"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
 
 
 def test_the_cli_knows_the_interrupted_exit_code_before_importing_it() -> None:

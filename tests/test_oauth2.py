@@ -435,6 +435,18 @@ async def test_token_prints_the_access_token_never_the_refresh_token(demo2: Demo
         assert creds.refresh_token not in json.dumps(result)
 
 
+async def test_token_checks_its_arguments_before_refreshing(demo2: DemoOAuth2Provider, cli: Cli) -> None:
+    """A due token and a refused argument: exit 2 at once, without the refresh (which could fail, exit 5)."""
+    await login2(demo2, Browser())
+    _age()
+    demo2.hang.add("token")  # a refresh now would wait for the provider; the arguments must fail first
+    for args in (("--field", "refresh_token"), ("--prefix", "1X")):
+        result = await asyncio.to_thread(cli, "token", *args)
+        assert result.returncode == 2, result.stderr
+    assert demo2.calls["token"] == 1  # the login's code exchange only
+    assert demo2.refreshes == 0
+
+
 async def test_header_request_and_verify_use_the_bearer(demo2: DemoOAuth2Provider, cli: Cli) -> None:
     """header prints Bearer; request sends it (the echo sees the user); verify names the account."""
     creds = await login2(demo2, Browser())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import socket
 import subprocess
@@ -187,3 +188,31 @@ async def test_a_browser_that_blocks_never_delays_the_callback(
     # The whole trip (start page, authorize, callback, exchange, save) against a provider with no delay: a
     # login that waited for the browser to report would have held the callback back for a second or more.
     assert answered < 0.9
+
+
+def test_no_test_can_launch_the_machines_browser(tmp_path: Path) -> None:
+    """The suite's browser seam, in a pytest run of its own with the machine's browsers on PATH (Debian's w3m, also
+    as www-browser, and a desktop's xdg-open) and a terminal and a display to show them: a login that names no
+    browser of its own, in the test's process or in a child, runs none of them."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    ran = tmp_path / "ran"
+    for name in ("www-browser", "w3m", "lynx", "links", "elinks", "xdg-open", "x-www-browser", "firefox"):
+        spy = bin_dir / name
+        spy.write_text(f"#!/bin/sh\necho {name} >> {ran}\n")
+        spy.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "TERM": "xterm",
+        "DISPLAY": ":0",
+        "BROWSER": "",
+    }
+    probe = Path(__file__).with_name("browser_seam_probe.py")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", str(probe)],
+        env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert not ran.exists(), ran.read_text()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shlex
+from pathlib import Path
 
 from loopauth.api import relogin_options
 from loopauth.calls import revoke
@@ -18,7 +19,7 @@ from loopauth.loopback.options import LoginOptions
 from loopauth.models import Credentials, Provider
 from loopauth.store import CredentialStore
 
-from .conftest import browser_env, demo_login_args, oauth1, run_cli_async
+from .conftest import Cli, browser_env, demo_login_args, oauth1, run_cli_async
 
 # The environment of someone who logs in to Twitter: it must not leak into a custom profile's re-login.
 TWITTER_ENV = {"LOOPAUTH_CONSUMER_KEY": "twitter-app-key", "LOOPAUTH_CONSUMER_SECRET": "twitter-app-secret"}
@@ -154,3 +155,41 @@ async def test_the_demo_says_so_too_when_it_replaces_the_other_demos_profile() -
     again = await run_cli_async("demo", "--oauth2", "--auto")
     assert again.returncode == 0, again.stderr
     assert "note:" not in again.stderr
+
+
+def test_a_corrupt_profile_names_its_provider_and_a_bare_login_to_it_is_refused(cli: Cli, config_dir: Path) -> None:
+    """The error for a corrupt profile says how to log in again to its own provider when the file still shows it,
+    and that --provider is needed when it does not; `login --profile NAME` without --provider is exit 2 naming
+    both, before any browser or network (it would otherwise log in to Twitter and replace the profile)."""
+    profiles = config_dir / "profiles"
+    CredentialStore().save(STORED.replace(profile="t4", provider="flickr"))
+    shown = profiles / "t4.json"
+    shown.write_text(shown.read_text()[:-20])  # cut short: not JSON any more, but its provider is still there
+    result = cli("token", "--profile", "t4")
+    assert result.returncode == 6
+    assert result.stderr.count("\n") == 1
+    assert str(shown) in result.stderr
+    assert result.stderr.rstrip().endswith(
+        "log in again to replace it: `loopauth login --profile t4 --provider flickr`"
+    )
+    login = cli("login", "--profile", "t4", "--consumer-key", "k", "--consumer-secret", "s", "--no-browser")
+    assert login.returncode == 2
+    assert login.stderr.count("\n") == 1
+    assert "profile 't4' cannot be read, so --provider must say where to log in" in login.stderr
+    assert "`loopauth login --profile t4 --provider flickr`" in login.stderr
+    assert shown.exists()
+
+    (profiles / "t5.json").write_text("{\x00\x01 nothing left")
+    result = cli("token", "--profile", "t5")
+    assert result.returncode == 6
+    assert "naming the provider (the file no longer says which): `loopauth login --profile t5 --provider NAME`" in (
+        result.stderr
+    )
+    login = cli("login", "--profile", "t5", "--no-browser")
+    assert login.returncode == 2
+    assert "--provider must say" in login.stderr
+    assert "--provider NAME" in login.stderr
+
+    demo = cli("demo", "--profile", "t4", "--auto")  # naming the provider (here: the demo) replaces it
+    assert demo.returncode == 0, demo.stderr
+    assert CredentialStore().load("t4").provider == "demo"

@@ -128,24 +128,44 @@ def test_status_of_a_profile_that_needs_a_login_exits_7(cli: Cli) -> None:
     assert json.loads(cli("status", "--json", "--profile", "x2").stdout)[0]["state"] == "needs_login"
 
 
-def test_status_of_a_missing_profile_or_a_missing_active_one_exits_7(cli: Cli) -> None:
+def test_status_of_a_missing_profile_or_a_missing_active_one_exits_7(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--profile nobody`, no profiles at all, and an active profile that is gone: each exit 7, saying what to do."""
     assert cli("status").returncode == 7
     CredentialStore().save(make_creds("work"))
     missing = cli("status", "--profile", "nobody")
     assert missing.returncode == 7
     assert "not logged in: no profile 'nobody'" in missing.stdout
-    dangling = cli("status")  # nothing switched, so 'default' is active, and there is none
+    monkeypatch.setenv("LOOPAUTH_PROFILE", "gone")
+    dangling = cli("status")  # the active profile was chosen, and there is none
     assert dangling.returncode == 7
-    assert dangling.stdout.startswith("default (active)\n")
+    assert dangling.stdout.startswith("gone (active, from $LOOPAUTH_PROFILE)\n")
     assert "or `loopauth switch work`" in dangling.stdout
     data = json.loads(cli("status", "--json").stdout)
     assert [(e["profile"], e["active"], e["state"]) for e in data] == [
-        ("default", True, "missing"),
+        ("gone", True, "missing"),
         ("work", False, "ok"),
     ]
+    monkeypatch.delenv("LOOPAUTH_PROFILE")
     assert cli("switch", "work").returncode == 0
     assert cli("status").returncode == 0
+    assert cli("logout", "--profile", "work").returncode == 0
+    CredentialStore().save(make_creds("other"))
+    (CredentialStore().root / "active").write_text("work\n")  # switched to, then deleted behind our back
+    assert cli("status").returncode == 7
+
+
+def test_status_with_nothing_chosen_shows_every_profile_and_exits_0(cli: Cli) -> None:
+    """No --profile, no $LOOPAUTH_PROFILE, nothing switched (as after `loopauth demo`): every profile, like
+    `gh auth status` shows every host, and exit 0 when all are good; the implicit `default` is no problem."""
+    store = CredentialStore()
+    store.save(make_creds("demo"))
+    store.save(_oauth2(expires_at=int(time.time()) + 4400))
+    assert store.switched() is None
+    result = cli("status")
+    assert result.returncode == 0, result.stderr
+    assert [block.splitlines()[0] for block in result.stdout.split("\n\n")] == ["demo", "x2"]
+    assert result.stdout.count("status    ok") == 2
+    assert [e["profile"] for e in json.loads(cli("status", "--json").stdout)] == ["demo", "x2"]
 
 
 def test_status_of_an_unreadable_profile_exits_6(cli: Cli, config_dir: Path) -> None:

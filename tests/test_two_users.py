@@ -37,15 +37,22 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("useradd") is None, reason="needs useradd to create two throwaway Unix users"),
 ]
 
-# The test's interpreter may live where the victim cannot read (pyenv under /root), so the child imports
-# everything the commands need while it is still root, then becomes the victim for good and runs the CLI.
+# The test's interpreter and the checkout may live where the victim cannot read (pyenv under /root, a clone in
+# a 0700 `mktemp -d`), so the child imports everything the commands need while it is still root: every module of
+# loopauth (the CLI imports each verb's module lazily) and what they use. Then it becomes the victim for good and
+# runs the CLI, which needs nothing more from the disk.
 VICTIM = r"""
 import os, sys
 import asyncio, concurrent.futures.thread, encodings.idna, grp, json, pwd, secrets, shlex, tomllib, webbrowser
 import aiohttp, aiohttp.web, oauthlib.oauth1
-import loopauth.api, loopauth.calls, loopauth.cli, loopauth.cli.parser, loopauth.demo, loopauth.loopback.runner
-import loopauth.loopback.server, loopauth.loopback.paste, loopauth.loopback.tls, loopauth.oauth1.dance
-from loopauth.cli import calls, login, output, profiles, providers, token
+import importlib, pkgutil, loopauth
+for module in pkgutil.walk_packages(loopauth.__path__, "loopauth."):
+    if module.name == "loopauth.__main__":
+        continue  # it would run the CLI
+    try:
+        importlib.import_module(module.name)
+    except ImportError:
+        pass  # an optional extra that is not installed (keyring, rsa): then no command here needs it
 uid, gid = int(sys.argv[1]), int(sys.argv[2])
 os.setgroups([])
 os.setresgid(gid, gid, gid)

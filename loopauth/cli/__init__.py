@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(sys.argv[1:] if argv is None else argv)
     except KeyboardInterrupt:
-        print("loopauth: interrupted", file=sys.stderr)
+        print("loopauth: error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -168,7 +168,7 @@ class HeaderCommand:
     def run(self) -> int:
         from ..calls import sign_for
 
-        creds = load_fresh(self.profile)
+        creds = _load(self.profile)
         signed = sign_for(creds, self.method, self.url, form=self.form)
         if self.verbose:
             from ..trace import trace_lines
@@ -177,6 +177,18 @@ class HeaderCommand:
         # The user asked for this line, secrets and all (PLAINTEXT carries them in clear).
         print(f"Authorization: {signed.headers['Authorization']}")
         return EXIT_OK
+
+
+def _load(profile: str | None) -> AnyCredentials:
+    """The profile, refreshed when due; a refresh that cannot reach the provider says what helps, as a call does."""
+    from ..store import CredentialStore
+
+    store = CredentialStore()
+    try:
+        return load_fresh(profile, store)
+    except ProviderError as exc:
+        # Read again only on this path: load_fresh does not hand back what it read before failing.
+        raise profile_hint(exc, store.load(store.resolve(profile))) from None
 
 
 @dataclass(frozen=True)
@@ -210,7 +222,7 @@ class RequestCommand:
     def run(self) -> int:
         from ..calls import request
 
-        creds = load_fresh(self.profile)
+        creds = _load(self.profile)
         try:
             response = request(
                 creds,
@@ -271,7 +283,7 @@ class VerifyCommand:
     def run(self) -> int:
         from ..calls import verify
 
-        creds = load_fresh(self.profile)
+        creds = _load(self.profile)
         try:
             who = verify(creds, trace=tracer(self.verbose, creds))
         except ProviderError as exc:

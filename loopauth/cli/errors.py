@@ -6,9 +6,13 @@ says ``--timeout must be …`` and adds the command that helps.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..errors import LoopAuthError, NotLoggedIn, ProviderError, UsageError
+from ..errors import LoopAuthError, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..models import AnyCredentials, Credentials
 from ..urls import is_loopback_host
 
@@ -52,7 +56,51 @@ def describe(exc: LoopAuthError) -> str:
         return exc.render(flag_for)
     if isinstance(exc, NotLoggedIn):
         return f"{exc.message} (run `loopauth login --profile {exc.profile}`)"
+    if isinstance(exc, StoreError) and exc.message.endswith(_REPLACE) and _is_profile_file(exc.path):
+        # A bare `login --profile NAME` cannot know the provider of a file it cannot read: say which to name.
+        return f"{exc.message.removesuffix(_REPLACE)}; {relogin_hint(exc.path.stem, provider_in(exc.path))}"
     return exc.message
+
+
+_REPLACE = "; log in again to replace it"
+"""How the store ends the message of a profile file it cannot read."""
+
+_PROVIDER_FIELD = re.compile(rb'"provider"\s*:\s*"([A-Za-z0-9][A-Za-z0-9._-]{0,63})"')
+
+
+def _is_profile_file(path: Path) -> bool:
+    return path.suffix == ".json" and path.parent.name == "profiles"
+
+
+def provider_in(path: Path) -> str | None:
+    """The provider an unreadable profile file still names, read leniently (for a hint, never to log in with)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            raw = f.read(64 * 1024)
+        except OSError:
+            return None
+    match = _PROVIDER_FIELD.search(raw)
+    return match[1].decode("ascii") if match else None
+
+
+def relogin_hint(profile: str, provider: str | None) -> str:
+    """How to log in again to a profile that cannot be read, naming its provider when the file still shows it."""
+    if provider == "demo":
+        return f"log in again to replace it: `loopauth demo --profile {profile}`"
+    if provider == "demo-oauth2":
+        return f"log in again to replace it: `loopauth demo --oauth2 --profile {profile}`"
+    if provider is not None:
+        return f"log in again to replace it: `loopauth login --profile {profile} --provider {provider}`"
+    return (
+        f"log in again to replace it, naming the provider (the file no longer says which): "
+        f"`loopauth login --profile {profile} --provider NAME`"
+    )
 
 
 def profile_hint(exc: ProviderError, creds: AnyCredentials) -> ProviderError:
@@ -74,14 +122,19 @@ def demo_not_running(exc: ProviderError, creds: AnyCredentials) -> str | None:
 
     Only when the call that failed went to the demo's own address (``exc.url``).
     """
-    from ..demo.constants import DEMO_CONSUMER_KEY
+    from ..demo.constants import DEMO_CONSUMER_KEY, DEMO_OAUTH2_PUBLIC_CLIENT_ID
 
-    if not isinstance(creds, Credentials):
-        return None  # the OAuth 2.0 demo only runs for one login (`loopauth demo --oauth2`)
-    endpoints = creds.endpoints
-    if exc.status is not None or creds.consumer_key != DEMO_CONSUMER_KEY or endpoints is None:
+    if exc.status is not None or creds.endpoints is None:
         return None
-    parts = urlsplit(endpoints.request_token_url)
+    if isinstance(creds, Credentials):
+        if creds.consumer_key != DEMO_CONSUMER_KEY:
+            return None
+        url, oauth2 = creds.endpoints.request_token_url, ""
+    else:
+        if creds.client_id != DEMO_OAUTH2_PUBLIC_CLIENT_ID:
+            return None
+        url, oauth2 = creds.endpoints.token_url, " --oauth2"
+    parts = urlsplit(url)
     if not is_loopback_host(parts.hostname or "") or not parts.port:
         return None
     failed = urlsplit(exc.url or "")
@@ -96,7 +149,7 @@ def demo_not_running(exc: ProviderError, creds: AnyCredentials) -> str | None:
     profile = f" --profile {creds.profile}" if creds.profile != "demo" else ""
     return (
         f"the demo provider at {parts.scheme}://{parts.netloc} is not running: start it with "
-        f"`loopauth demo --serve --port {parts.port}{https}{profile}` (it logs this profile in again)"
+        f"`loopauth demo --serve{oauth2} --port {parts.port}{https}{profile}` (it logs this profile in again)"
     )
 
 

@@ -21,6 +21,7 @@ from ..protocols import access_for
 from ..providers import twitter_authorize_params
 from ..store import STORES, CredentialStore
 from ..text import clean
+from .login_lock import login_lock
 from .output import login_summary, print_json
 from .parser import Commands
 from .shared import (
@@ -83,8 +84,15 @@ def register(commands: Commands) -> None:
     p.add_argument(
         "--serve",
         action="store_true",
-        help="keep the demo provider running until Ctrl-C, print its endpoints and commands to try, and log in "
-        "the profile against it; --port is then the provider's port",
+        help="keep the demo provider (with --oauth2, the OAuth 2.0 one) running until Ctrl-C, print its endpoints "
+        "and commands to try, and log in the profile against it; --port is then the provider's port",
+    )
+    p.add_argument(
+        "--token-lifetime",
+        type=int,
+        metavar="SECONDS",
+        help="with --serve --oauth2: how long access tokens last (default 7200, X's two hours); a short one "
+        "shows a refresh",
     )
     p.add_argument("--https", action="store_true", help="with --serve: https, with a throwaway certificate")
     p.add_argument(
@@ -344,6 +352,22 @@ class Tls:
         return None
 
 
+def _refuse_unreadable(store: CredentialStore, profile: str) -> None:
+    """A profile that exists but cannot be read keeps its provider to itself: without --provider, a login would go
+    to the default one (twitter) and silently replace it with another account. Usage error, naming both."""
+    try:
+        store.load(profile)
+    except NotLoggedIn:
+        return
+    except StoreError as exc:
+        from .errors import provider_in, relogin_hint
+
+        hint = relogin_hint(profile, provider_in(store.path_for(profile)))
+        raise UsageError(
+            f"profile '{profile}' cannot be read, so --provider must say where to log in ({exc.path}); {hint}"
+        ) from None
+
+
 def _store_of(store: CredentialStore, profile: str) -> str | None:
     """The store of the profile a login would replace, if there is one (read from its file: nothing is unlocked)."""
     try:
@@ -443,6 +467,8 @@ class LoginCommand:
         stored = stored_profile(store, options.profile)
         if stored is not None and not self.provider_given:
             options = relogin_options(options, stored)
+        elif not self.provider_given:
+            _refuse_unreadable(store, options.profile)
         options = replace(
             options,
             consumer_key=options.consumer_key or os.environ.get("LOOPAUTH_CONSUMER_KEY"),
@@ -459,12 +485,13 @@ class LoginCommand:
             options = replace(options, ssl_context=self.tls.context())
         login = Login(prepare(options), client=_traced(options) if self.verbose else None)
         try:
-            # Checked, bound, the browser on its way and the provider asked, before asyncio and aiohttp are
-            # imported (a quarter of a second): the kernel holds the browser's connection meanwhile.
-            login.bind()
-            login.launch()
-            login.begin()
-            return _finish(login, self.json_out, stored, was)
+            with login_lock(login.prepared.store, login.prepared.profile):
+                # Checked, bound, the browser on its way and the provider asked, before asyncio and aiohttp are
+                # imported (a quarter of a second): the kernel holds the browser's connection meanwhile.
+                login.bind()
+                login.launch()
+                login.begin()
+                return _finish(login, self.json_out, stored, was)
         except ProviderError as exc:
             if stored is None or self.provider_given:
                 raise
@@ -491,11 +518,12 @@ class LoginCommand:
             url = check_endpoint(self.device_url, "--device-url")
             prepared.dance.provider = prepared.dance.provider.replace(device_authorization_url=url)
         opens = options.open_browser is True and browser_available()
-        creds = device.login(
-            prepared,
-            client=_traced(options) if self.verbose else None,
-            open_url=open_url_blocking if opens else None,
-        )
+        with login_lock(prepared.store, prepared.profile):
+            creds = device.login(
+                prepared,
+                client=_traced(options) if self.verbose else None,
+                open_url=open_url_blocking if opens else None,
+            )
         return _report(creds, prepared.store, self.json_out, stored, was)
 
 
@@ -562,14 +590,18 @@ class DemoCommand:
         if args.device and (not args.oauth2 or args.serve):
             raise UsageError("--device goes with --oauth2 (the device grant is OAuth 2.0), and not with --serve")
         if args.serve:
-            if args.oauth2:
-                raise UsageError("--serve keeps the OAuth 1.0a demo running; --oauth2 logs in once, without it")
+            if args.oauth2 and (args.https or args.registered_callback):
+                raise UsageError("--https and --registered-callback are for the OAuth 1.0a demo, not --oauth2")
+            if args.token_lifetime is not None and not args.oauth2:
+                raise UsageError("--token-lifetime is for the OAuth 2.0 demo: add --oauth2")
             registered = args.registered_callback
             if registered is not None and urlsplit(registered).port in (None, 0):
                 raise UsageError("--registered-callback needs a URL with a fixed port (the one a login will use)")
-            serve = Serve(args.port, args.https, registered)
-        elif args.https or args.registered_callback:
-            raise UsageError("--https and --registered-callback go with --serve")
+            if args.token_lifetime is not None and args.token_lifetime < 1:
+                raise UsageError(f"--token-lifetime must be at least 1 second, got {args.token_lifetime}")
+            serve = Serve(args.port, args.https, registered, args.oauth2, args.token_lifetime)
+        elif args.https or args.registered_callback or args.token_lifetime is not None:
+            raise UsageError("--https, --registered-callback and --token-lifetime go with --serve")
         options = LoginOptions(
             profile=args.profile,
             storage=args.store,
@@ -627,7 +659,7 @@ class DemoCommand:
                 options = replace(self.options, provider=demo2.provider, client_id=demo2.public_client_id)
                 if self.device:
                     return await self._device(options, plays)
-                return await self._complete(options, plays)
+                return await self.complete(options, plays)
         from ..demo import DemoProvider
 
         async with DemoProvider() as demo:
@@ -655,7 +687,8 @@ class DemoCommand:
 
         prepared = prepare(options)
         try:
-            return await asyncio.to_thread(device.login, prepared, open_url=open_url)
+            with login_lock(prepared.store, prepared.profile):
+                return await asyncio.to_thread(device.login, prepared, open_url=open_url)
         finally:
             for played in playing:
                 with contextlib.suppress(Exception):
@@ -681,9 +714,9 @@ class DemoCommand:
             consumer_key=demo.consumer_key,
             consumer_secret=demo.consumer_secret,
         )
-        return await self._complete(options, plays, tls=tls)
+        return await self.complete(options, plays, tls=tls)
 
-    async def _complete(
+    async def complete(
         self, options: LoginOptions, plays: bool, *, tls: ssl.SSLContext | None = None
     ) -> AnyCredentials:
         """The login, with the demo's scripted user as the browser when ``plays``."""
@@ -705,7 +738,9 @@ class DemoCommand:
             open_browser=play if plays else options.open_browser,
             opener_label="the demo's scripted user",
         )
-        return await Login(prepare(options), client=Client(tls_context=tls)).complete()
+        prepared = prepare(options)
+        with login_lock(prepared.store, prepared.profile):
+            return await Login(prepared, client=Client(tls_context=tls)).complete()
 
 
 @dataclass(frozen=True)
@@ -715,3 +750,6 @@ class Serve:
     port: int
     https: bool
     registered_callback: str | None
+    oauth2: bool = False
+    token_lifetime: int | None = None
+    """With ``oauth2``: how long its access tokens last, in seconds (short, to watch a refresh); None: its default."""

@@ -1,8 +1,9 @@
 """``loopauth demo --serve``: the demo provider kept running until Ctrl-C, so a demo profile can be used.
 
 It starts the provider (on ``--port``, https with a throwaway certificate with ``--https``, accepting
-only ``--registered-callback`` if given), prints its endpoints, logs the profile in against it, and
-prints the exact commands of the README's "Using the credentials" to try against it.
+only ``--registered-callback`` if given; with ``--oauth2`` the OAuth 2.0 one, its access tokens lasting
+``--token-lifetime`` seconds), prints its endpoints, logs the profile in against it, and prints the exact
+commands of the README's "Using the credentials" to try against it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     import ssl
 
     from ..demo import DemoProvider
+    from ..demo.oauth2 import DemoOAuth2Provider
     from ..models import AnyCredentials
     from .login import DemoCommand, Serve
 
@@ -56,29 +58,66 @@ async def _serve(command: DemoCommand, options: Serve, plays: bool, workdir: Pat
     import asyncio
     from dataclasses import replace
 
-    from ..demo import DemoProvider
+    from ..demo.oauth2 import DemoOAuth2Provider
     from .shared import replaced_note, stored_profile
 
-    server_tls, client_tls, certificate = _certificate(workdir) if options.https else (None, None, None)
+    stored = stored_profile(CredentialStore(), command.options.profile)
+    client_tls: ssl.SSLContext | None = None
+    certificate: Path | None = None
+    demo: DemoProvider | DemoOAuth2Provider
     picture = workdir / "picture.png"
-    picture.write_bytes(PICTURE)
-    demo = DemoProvider(port=options.port, ssl_context=server_tls, registered_callback=options.registered_callback)
-    async with demo:
-        demo.api_state.post(WELCOME_TWEET)
-        say(_endpoints(demo, certificate))
-        login = replace(command.options, callback_url=options.registered_callback)
-        stored = stored_profile(CredentialStore(), login.profile)
-        creds = await command.login_to(demo, plays, options=login, tls=client_tls)
+    if options.oauth2:
+        demo = DemoOAuth2Provider(port=options.port)
+        if options.token_lifetime is not None:
+            demo.access_token_lifetime = options.token_lifetime
+    else:
+        from ..demo import DemoProvider
+
+        server_tls, client_tls, certificate = _certificate(workdir) if options.https else (None, None, None)
+        demo = DemoProvider(port=options.port, ssl_context=server_tls, registered_callback=options.registered_callback)
+    await _start(demo, options.port)
+    try:
+        if isinstance(demo, DemoOAuth2Provider):
+            say(_oauth2_endpoints(demo))
+        else:
+            picture.write_bytes(PICTURE)
+            demo.api_state.post(WELCOME_TWEET)
+            say(_endpoints(demo, certificate))
+        # complete() holds the profile's login lock for the login only: the `loopauth login` printed below can run.
+        if isinstance(demo, DemoOAuth2Provider):
+            login = replace(command.options, provider=demo.provider, client_id=demo.public_client_id)
+            creds = await command.complete(login, plays)
+        else:
+            login = replace(command.options, callback_url=options.registered_callback)
+            creds = await command.login_to(demo, plays, options=login, tls=client_tls)
         note = replaced_note(stored, creds) if stored is not None else None
         if note:
             print(note, file=sys.stderr)
         say(login_summary(creds, CredentialStore()))
-        say(_commands(demo, creds, certificate, picture))
+        if isinstance(demo, DemoOAuth2Provider):
+            say(_oauth2_commands(demo, creds))
+        else:
+            say(_commands(demo, creds, certificate, picture))
         stop = asyncio.Event()
         # Ctrl-C ends asyncio.run with KeyboardInterrupt; a polite `kill` stops as cleanly.
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         await stop.wait()
         print("Stopped the demo provider.", file=sys.stderr)
+    finally:
+        await demo.close()
+
+
+async def _start(demo: DemoProvider | DemoOAuth2Provider, port: int) -> None:
+    """Start serving; a taken or privileged ``--port`` is the one line (and exit 6) a login's busy port gets."""
+    from ..loopback.listen import port_unavailable
+
+    try:
+        await demo.start()
+    except OSError as exc:
+        busy = port_unavailable(exc, "demo provider port", demo.host, port)
+        if busy is None:
+            raise
+        raise busy from None
 
 
 def say(text: str) -> None:
@@ -117,6 +156,46 @@ def _endpoints(demo: DemoProvider, certificate: Path | None) -> str:
     width = max(len(name) for name, _ in rows)
     lines = [f"Demo provider running at {demo.base_url} (Ctrl-C stops it)"]
     lines += [f"  {name.ljust(width)}  {value}" for name, value in rows]
+    return "\n".join(lines)
+
+
+def _oauth2_endpoints(demo: DemoOAuth2Provider) -> str:
+    e = demo.endpoints
+    rows = [
+        ("client id", f"{demo.public_client_id} (a public client: PKCE, no secret)"),
+        ("authorize", e.authorize_url),
+        ("token", f"{e.token_url} (refresh tokens rotate: each one works once)"),
+        ("revoke", e.revoke_url),
+        ("users/me", f"{e.users_me_url} (checks the bearer token)"),
+        ("echo", f"{e.echo_url} (answers with what it was sent)"),
+        ("tokens last", f"{demo.access_token_lifetime} s (--token-lifetime)"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"OAuth 2.0 demo provider running at {demo.base_url} (Ctrl-C stops it)"]
+    lines += [f"  {name.ljust(width)}  {value}" for name, value in rows]
+    return "\n".join(lines)
+
+
+def _oauth2_commands(demo: DemoOAuth2Provider, creds: AnyCredentials) -> str:
+    """What to try with an OAuth 2.0 profile against this provider: each command works as printed."""
+    e = demo.endpoints
+    profile = f"--profile {shlex.quote(creds.profile)}"
+    me = e.users_me_url
+    lines = [
+        "",
+        "Try, in another terminal:",
+        f"  loopauth verify {profile}",
+        f"  loopauth verify {profile} -v  # and each HTTP exchange, secrets redacted",
+        f"  loopauth request {profile} {me}",
+        f"  loopauth request {profile} -d 'status=a & b = c + 100% é 😀' {e.echo_url}",
+        f"""  loopauth request {profile} --json '{{"text": "hello"}}' {e.echo_url}""",
+        f'  curl -H "$(loopauth header {profile} GET {me})" {me}',
+        f'  eval "$(loopauth token {profile})"; echo "$LOOPAUTH_ACCESS_TOKEN"',
+        f"  loopauth status {profile} --check  # when the access token expires; a due one is refreshed on use",
+        f"""  loopauth exec {profile} -- sh -c 'echo "$LOOPAUTH_USERNAME"'  # credentials in its environment only""",
+        f"  loopauth login {profile}  # log in again: the profile remembers this provider",
+        f"  loopauth logout {profile} --revoke",
+    ]
     return "\n".join(lines)
 
 

@@ -140,10 +140,16 @@ class StatusCommand:
             return []
         # What the files say: a keyring profile is shown without unlocking the keyring (--check loads it for real).
         rows = [Row(e.name, e.name == active, creds=e.shown, error=e.error) for e in entries]
-        if active not in {e.name for e in entries}:
-            # Every command without --profile would fail: that is worth a row of its own.
+        if active not in {e.name for e in entries} and _chosen(store):
+            # Every command without --profile would fail: that is worth a row of its own. The implicit
+            # `default` nobody chose is not (as after `loopauth demo`): `gh auth status` shows every host alike.
             rows.insert(0, Row(active, True))
         return rows
+
+
+def _chosen(store: CredentialStore) -> bool:
+    """Whether the active profile was chosen ($LOOPAUTH_PROFILE, ``loopauth switch``), not merely ``default``."""
+    return bool(os.environ.get(ENV_PROFILE)) or store.switched() is not None
 
 
 def needs_login(creds: AnyCredentials, now: float) -> bool:

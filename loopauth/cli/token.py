@@ -50,14 +50,17 @@ def print_token(
 
     An OAuth 2.0 profile's access token is refreshed first when it is due; its refresh token is never printed.
     """
+    # The arguments first: load_fresh may refresh, and a bad argument must not cost a network call (or fail on one).
+    if field == "refresh_token":
+        raise UsageError("the refresh token never leaves loopauth: it rotates, and loopauth refreshes for you")
+    if not json_out and not field:
+        check_prefix(prefix)
     creds = load_fresh(profile)
     data = creds.token_dict()
     names = access_for(creds).env_fields
     if json_out:
         print(json_text(data))
     elif field:
-        if field == "refresh_token":
-            raise UsageError("the refresh token never leaves loopauth: it rotates, and loopauth refreshes for you")
         if field not in data or isinstance(data[field], dict):
             raise UsageError(f"unknown field {field!r} (choose from {', '.join(names)})")
         value = data[field]
@@ -70,9 +73,13 @@ def print_token(
 
 def env_pairs(data: dict[str, object], names: Sequence[str], prefix: str) -> list[tuple[str, str]]:
     """(variable, value) for each field that has a value: ``LOOPAUTH_OAUTH_TOKEN`` and the like."""
+    check_prefix(prefix)
+    return [(f"{prefix}{name.upper()}", str(data[name])) for name in names if data.get(name) is not None]
+
+
+def check_prefix(prefix: str) -> None:
     if (prefix and not (prefix[0].isalpha() or prefix[0] == "_")) or not prefix.replace("_", "a").isalnum():
         raise UsageError(f"--prefix must be a valid shell variable prefix, got {prefix!r}")
-    return [(f"{prefix}{name.upper()}", str(data[name])) for name in names if data.get(name) is not None]
 
 
 def _quote(value: str) -> str:

@@ -3,7 +3,7 @@
 - :mod:`.base`: what both share: serving on loopback, and the hooks that make them misbehave;
 - :mod:`.validator`: the OAuth 1.0a provider's state and rules (oauthlib's RequestValidator over dictionaries);
 - :mod:`.server`: :class:`DemoProvider`, the OAuth 1.0a server with Twitter's endpoints (:mod:`.api`: its API);
-- :mod:`.oauth2`: :class:`~.oauth2.DemoOAuth2Provider`, the OAuth 2.0 (PKCE) server with X's endpoints;
+- :mod:`.oauth2`: :class:`~.oauth2.DemoOAuth2Provider`, the OAuth 2.0 (PKCE) server with X's endpoints, split alike;
 - :mod:`.user`: :func:`play_user`, a scripted person who approves or denies in its pages;
 - :mod:`.pages`: its own HTML;
 - :mod:`.constants`: its app's and user's fixed names.

@@ -52,13 +52,9 @@ class Listeners:
                 if exc.errno == errno.EADDRNOTAVAIL and len(self.wanted) > 1:
                     continue
                 self.close()
-                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                    what = "is already in use" if exc.errno == errno.EADDRINUSE else "needs privileges to bind"
-                    raise PortInUse(
-                        f"callback port {self.port} on {host} {what}; "
-                        "free it or choose another port (0 picks a free one)",
-                        port=self.port,
-                    ) from exc
+                busy = port_unavailable(exc, "callback port", host, self.port)
+                if busy is not None:
+                    raise busy from exc
                 raise LocalError(f"cannot listen on {host}:{self.port}: {exc.strerror or exc}") from exc
             self.port = sock.getsockname()[1]
             self.sockets.append(sock)
@@ -71,3 +67,11 @@ class Listeners:
         for sock in self.sockets:
             sock.close()
         self.sockets.clear()
+
+
+def port_unavailable(exc: OSError, what: str, host: str, port: int) -> PortInUse | None:
+    """The one line for a port that is taken or privileged (``what``: whose port it is), else None."""
+    if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+        return None
+    why = "is already in use" if exc.errno == errno.EADDRINUSE else "needs privileges to bind"
+    return PortInUse(f"{what} {port} on {host} {why}; free it or choose another port (0 picks a free one)", port=port)

@@ -3,8 +3,9 @@
 Over SSH or in a container the browser often lands on a page that cannot load;
 the user then pastes its address (or the verifier, or a PIN) into the terminal.
 The reading happens in a daemon thread with plain ``os.read`` on the file
-descriptor: nothing changes the terminal's mode or the descriptor's flags (a
-non-blocking TTY would break the user's shell after we exit), nothing holds a
+descriptor: nothing changes the descriptor's flags (a non-blocking TTY would
+break the user's shell after we exit), the terminal's mode only to turn echo
+back on for a person's typing (:func:`show_typing`), nothing holds a
 Python-level lock on ``sys.stdin`` (which could stall interpreter shutdown),
 and a read that never returns cannot keep the process alive.
 """
@@ -49,6 +50,24 @@ def stdin_readable(fd: int = 0) -> bool:
         except OSError:
             return True  # not our controlling terminal, so reading it cannot stop us
     return True
+
+
+def show_typing(fd: int = 0) -> None:
+    """Make the terminal on ``fd`` show what is typed, line by line, as a terminal normally does.
+
+    What a person types at our prompt (a PIN, an address) is no secret, and typing blind invites typos. A
+    terminal browser that ran before the prompt (w3m, killed) may have left echo off; a shell wants it on, so it
+    is not turned off again. Only ECHO and ICANON are touched, only when off; a non-terminal is left alone.
+    """
+    try:
+        import termios
+
+        modes = termios.tcgetattr(fd)
+        if modes[3] & (termios.ECHO | termios.ICANON) != termios.ECHO | termios.ICANON:
+            modes[3] |= termios.ECHO | termios.ICANON
+            termios.tcsetattr(fd, termios.TCSANOW, modes)
+    except (ImportError, OSError, termios.error):
+        pass
 
 
 async def stdin_lines(fd: int = 0) -> AsyncIterator[str]:

@@ -200,6 +200,7 @@ class Login:
                             self.say(wording.typo_again(self.plan.oob, tries))
                             if interactive:
                                 self._stop_countdown()  # the prompt takes the line a person types on
+                                _show_typing()
                                 print(wording.prompt(self.plan.oob), end="", file=sys.stderr, flush=True)
                             waiter.rearm()
                             continue
@@ -351,6 +352,7 @@ class Login:
                 self.say(line)
         self.say(wording.waiting(waiting_for, self.options.timeout, paste=False))
         if interactive:
+            _show_typing()
             print(wording.prompt(self.plan.oob), end="", file=sys.stderr, flush=True)
 
     async def _wait(self, begun: asyncio.Future[str], waiter: Waiter, waiting_for: str) -> Approved | Denied | Failed:
@@ -384,6 +386,7 @@ class Login:
         if interactive and self.browser is not None:
             await self.browser.wait()
         if interactive and self.served:
+            _show_typing()
             self.say(wording.PASTE_INVITE)
         async for line in lines:
             if interactive and self.countdown is not None:
@@ -411,6 +414,13 @@ def _user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "you"
+
+
+def _show_typing() -> None:
+    """Echo on for what a person types at our prompt: the browser before it may have left it off."""
+    from .paste import show_typing
+
+    show_typing()
 
 
 def _paste_source(paste: bool | AsyncIterable[str], *, needed: bool) -> tuple[AsyncIterable[str] | None, bool]:
