@@ -21,18 +21,22 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import http.client
 import os
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ._version import __version__
 from .errors import ProviderError
 from .models import _Value
+
+if TYPE_CHECKING:
+    # Imported where a request is sent (with email, about 15 ms): `loopauth header` builds a Request and sends none.
+    import http.client
+    import ssl
 
 USER_AGENT = f"loopauth/{__version__}"
 REQUEST_TIMEOUT = 30.0
@@ -118,6 +122,8 @@ def _tls() -> ssl.SSLContext:
     # Built once, on the first https call: loading the system's CA certificates takes about 20 ms.
     global _tls_context
     if _tls_context is None:
+        import ssl
+
         _tls_context = ssl.create_default_context()
     return _tls_context
 
@@ -178,6 +184,8 @@ class Client:
         return response
 
     def _send(self, request: Request, timeout: float) -> Response:
+        import http.client
+
         parts = urlsplit(request.url)
         host = parts.hostname or "?"
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -231,6 +239,8 @@ class Client:
         raise AssertionError("unreachable: the loop above returns or raises")
 
     def _connect(self, key: tuple[str, str, int], deadline: float) -> http.client.HTTPConnection:
+        import http.client
+
         scheme, hostname, port = key
         left = max(deadline - time.monotonic(), 0.1)
         if scheme == "https":
@@ -301,6 +311,9 @@ def _shutdown(sock: socket.socket) -> None:
 
 def _failure(exc: BaseException, host: str, timeout: float, cut_off: bool) -> ProviderError:
     """One line for a call that got no usable answer."""
+    import http.client
+    import ssl
+
     if cut_off or isinstance(exc, TimeoutError):
         return ProviderError(f"{host} did not answer within {timeout:.0f} s")
     if isinstance(exc, socket.gaierror):

@@ -13,22 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import EXIT_OK
-from .parser import Commands
 from .token import ENV_FIELDS, ENV_FIELDS_OAUTH2
 
-SHELLS = ("bash", "zsh", "fish")
 FILE_OPTIONS = frozenset({"--consumer-secret-file", "--rsa-key", "--tls-cert", "--tls-key"})
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
-
-
-def register(commands: Commands) -> None:
-    p = commands.add(
-        "completion",
-        "print a shell completion script: subcommands, options, provider and profile names",
-        CompletionCommand.from_args,
-        example="source <(loopauth completion bash)     (add it to ~/.bashrc; zsh and fish: see the README)",
-    )
-    p.add_argument("shell", choices=SHELLS, metavar="bash|zsh|fish", help="the shell the script is for")
 
 
 @dataclass(frozen=True)
