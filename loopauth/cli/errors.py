@@ -49,8 +49,23 @@ def describe(exc: LoopAuthError) -> str:
     if isinstance(exc, UsageError):
         return exc.render(flag_for)
     if isinstance(exc, NotLoggedIn):
-        return f"{exc.message} (run `loopauth login --profile {exc.profile}`)"
+        return f"{exc.message} ({_not_logged_in_hint(exc.profile)})"
     return exc.message
+
+
+def _not_logged_in_hint(profile: str) -> str:
+    """Log in as that profile; when there is no such profile but there are others (often a typo), name the command
+    that lists them too."""
+    from ..store import CredentialStore
+
+    login = f"run `loopauth login --profile {profile}`"
+    try:
+        names = CredentialStore().names()
+    except (LoopAuthError, OSError):
+        return login  # the config dir itself is the trouble; the error already says so or the login will
+    if names and profile not in names:
+        return f"{login}, or see `loopauth list` for the stored ones"
+    return login
 
 
 def profile_hint(exc: ProviderError, creds: AnyCredentials) -> ProviderError:
