@@ -28,6 +28,8 @@ LOGIN_ROWS = (
     "  ... with a browser that blocks",
 )
 NUMBER = r"\d+\.\d"
+# One bench run serves every test here: under pytest-xdist they stay on one worker, which runs it once.
+pytestmark = pytest.mark.xdist_group("bench")
 
 
 @pytest.fixture(scope="module")
