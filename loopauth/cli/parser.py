@@ -4,14 +4,17 @@ It only routes. Each subcommand names the class that implements it as ``"module:
 that one module after parsing: ``loopauth status`` loads ``status.py`` and nothing of ``login``, ``add`` or the
 HTTP client, and ``--help`` and ``--version`` load no command at all (tests/test_fastpath.py checks both). So this
 module imports only what the definitions need: the store's names, the signature methods and the login's defaults.
+
+A subcommand's parser is made when argparse picks that subcommand (:class:`_Subcommands`), not all sixteen at
+every start; :func:`build_parser` gives the whole tree, for completion and the tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Sequence
-from typing import NoReturn, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 
 from .._version import __version__
 from ..errors import UsageError
@@ -97,48 +100,114 @@ def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
+if TYPE_CHECKING:
+    _SubParsersAction = argparse._SubParsersAction[Parser]
+else:  # generic in typeshed only
+    _SubParsersAction = argparse._SubParsersAction
+
+
+class _Subcommands(_SubParsersAction):
+    """argparse's subcommand action, but a subcommand's parser is made only when argparse chooses it.
+
+    Each ArgumentParser asks gettext for three translations as it is made (each a few file-system probes), and
+    its arguments take their own time: sixteen of them were most of what a command line spent in argparse.
+    Until it is made, a subcommand is its name in ``choices`` (so argparse accepts it, or suggests it) and its
+    line in the top-level help.
+    """
+
+    _pending: dict[str, Callable[[], Parser]]
+
+    def add_later(self, name: str, help: str, make: Callable[[], Parser]) -> None:
+        if not hasattr(self, "_pending"):
+            self._pending = {}
+        self._pending[name] = make
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), help))
+        self._name_parser_map[name] = cast(Parser, None)  # a placeholder until make() runs: only the name counts
+
+    def make(self, name: str) -> None:
+        make = self._pending.pop(name, None)
+        if make is not None:
+            del self._name_parser_map[name]  # add_parser refuses a name it has, and puts the parser there itself
+            make()
+
+    def make_all(self) -> None:
+        for name in list(self._pending):
+            self.make(name)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        if isinstance(values, Sequence) and values:
+            self.make(values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
 class Commands:
     """Adds subcommands, each with its examples; the exit-code table is the top level's alone."""
 
-    def __init__(self, sub: argparse._SubParsersAction[Parser]) -> None:
+    def __init__(self, sub: _Subcommands) -> None:
         self._sub = sub
 
-    def add(self, name: str, help: str, command: str, *examples: str, usage: str | None = None) -> Parser:
+    def add(
+        self,
+        name: str,
+        help: str,
+        command: str,
+        *examples: str,
+        usage: str | None = None,
+        arguments: Callable[[Parser], None] | None = None,
+    ) -> None:
         """``command`` is the implementing class as ``"module:Class"`` (a module of this package), imported only
-        when this subcommand is the one run; each example is a line, its own explanation after it."""
+        when this subcommand is the one run; each example is a line, its own explanation after it; ``arguments``
+        adds the subcommand's arguments to its parser, made when it is chosen."""
         lines = "".join(f"  {example}\n" for example in examples)
-        parser = self._sub.add_parser(
-            name,
-            help=help,
-            description=help,
-            usage=usage,
-            epilog=f"example{'s' if len(examples) > 1 else ''}:\n{lines}",
-        )
-        parser.set_defaults(runs=command)
-        return parser
+
+        def make() -> Parser:
+            # No help= here: that line of the top-level help is add_later's.
+            parser = self._sub.add_parser(
+                name,
+                description=help,
+                usage=usage,
+                epilog=f"example{'s' if len(examples) > 1 else ''}:\n{lines}",
+            )
+            parser.set_defaults(runs=command)
+            if arguments is not None:
+                arguments(parser)
+            return parser
+
+        self._sub.add_later(name, help, make)
 
 
-def build_parser() -> Parser:
+def build_parser(*, lazy: bool = False) -> Parser:
+    """The whole tree; ``lazy``: each subcommand's parser made only once argparse chooses it (what :func:`parse`
+    uses)."""
     parser = Parser(
         prog="loopauth",
         description="One-command OAuth login through a loopback callback.",
         epilog=f"{EXAMPLES}\n{EXIT_CODES}",
     )
     parser.add_argument("--version", action="version", version=f"loopauth {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, action=_Subcommands)
+    assert isinstance(sub, _Subcommands)
     sub.required = True
     commands = Commands(sub)
     _logins(commands)
     _profiles(commands)
     _calls(commands)
     _others(commands)
+    if not lazy:
+        sub.make_all()
     return parser
 
 
 def parse(argv: Sequence[str]) -> Command:
     import importlib
 
-    parser = build_parser()
+    parser = build_parser(lazy=True)
     args, extras = parser.parse_known_args(argv)
     if extras:
         # argparse would report them from the top parser ("see 'loopauth --help'"); the subcommand's own
@@ -155,14 +224,36 @@ def parse(argv: Sequence[str]) -> Command:
 
 
 def _logins(commands: Commands) -> None:
-    p = commands.add(
+    commands.add(
         "login",
         "log in through the browser and store the credentials",
         "login:LoginCommand",
         "loopauth login --provider x     (OAuth 1.0a: $LOOPAUTH_CONSUMER_KEY and _SECRET, or a prompt)",
         "loopauth login --provider x-oauth2 --client-id ID --profile work     (OAuth 2.0 with PKCE)",
         usage="%(prog)s [--provider NAME] [--profile NAME] [options]",
+        arguments=_login_arguments,
     )
+
+    commands.add(
+        "demo",
+        "log in to the embedded demo provider (no keys, no network)",
+        "login:DemoCommand",
+        "loopauth demo --auto     (approves by itself: no browser needed)",
+        "loopauth demo --serve --oauth2     (keeps the provider running, prints what to try against it)",
+        arguments=_demo_arguments,
+    )
+
+    commands.add(
+        "add",
+        "store credentials you already have (tokens from a prompt or stdin, never the command line)",
+        "add:AddCommand",
+        "loopauth add --profile bot --provider x     (asks for the token and its secret, without echo)",
+        "pass show x/bot | loopauth add --profile bot --provider x     (or reads them from stdin: token, secret)",
+        arguments=_add_arguments,
+    )
+
+
+def _login_arguments(p: Parser) -> None:
     p.add_argument("--profile", help="store the login as this profile (default: the active one)")
     _add_store_option(p)
     _add_provider_options(p)
@@ -170,13 +261,8 @@ def _logins(commands: Commands) -> None:
     _add_headless_options(p)
     _add_verbose_option(p)
 
-    p = commands.add(
-        "demo",
-        "log in to the embedded demo provider (no keys, no network)",
-        "login:DemoCommand",
-        "loopauth demo --auto     (approves by itself: no browser needed)",
-        "loopauth demo --serve --oauth2     (keeps the provider running, prints what to try against it)",
-    )
+
+def _demo_arguments(p: Parser) -> None:
     p.add_argument("--profile", default="demo", help="the profile to store the demo login as (default 'demo')")
     _add_store_option(p)
     p.add_argument("--auto", action="store_true", help="approve in the demo page automatically, even with a browser")
@@ -196,13 +282,8 @@ def _logins(commands: Commands) -> None:
     )
     _add_callback_options(p, default_port=0)
 
-    p = commands.add(
-        "add",
-        "store credentials you already have (tokens from a prompt or stdin, never the command line)",
-        "add:AddCommand",
-        "loopauth add --profile bot --provider x     (asks for the token and its secret, without echo)",
-        "pass show x/bot | loopauth add --profile bot --provider x     (or reads them from stdin: token, secret)",
-    )
+
+def _add_arguments(p: Parser) -> None:
     p.add_argument("--profile", help="the profile to store them as (default: the active profile)")
     p.add_argument("--provider", required=True, help="a preset (twitter/x, x-oauth2, …) or a providers.toml table")
     p.add_argument(
@@ -343,47 +424,37 @@ def _add_verbose_option(p: argparse.ArgumentParser, what: str | None = None) -> 
 
 
 def _profiles(commands: Commands) -> None:
-    p = commands.add(
+    commands.add(
         "token",
         "print a profile's credentials (for other tools)",
         "profiles:TokenCommand",
         'eval "$(loopauth token)"     (exports LOOPAUTH_OAUTH_TOKEN and the rest)',
         "loopauth token --field oauth_token --profile work",
+        arguments=_token_arguments,
     )
-    p.add_argument("--profile", help="the profile to print (default: the active profile)")
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="one JSON object")
-    fmt.add_argument("--env", action="store_true", help="POSIX 'export NAME=value' lines (the default)")
-    fmt.add_argument("--field", metavar="NAME", help=f"one bare value: {', '.join(ENV_FIELDS)}")
-    p.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"variable prefix for --env (default {DEFAULT_PREFIX})")
 
-    p = commands.add(
-        "list", "list the stored profiles (never a secret)", "profiles:ListCommand", "loopauth list --json"
+    commands.add(
+        "list",
+        "list the stored profiles (never a secret)",
+        "profiles:ListCommand",
+        "loopauth list --json",
+        arguments=_list_arguments,
     )
-    p.add_argument("--json", action="store_true", help="one JSON array")
 
-    p = commands.add(
+    commands.add(
         "logout",
         "delete a profile's stored credentials",
         "profiles:LogoutCommand",
         "loopauth logout --profile work --revoke",
+        arguments=_logout_arguments,
     )
-    p.add_argument("--profile", help="the profile to delete (default: the active profile)")
-    p.add_argument("--revoke", action="store_true", help="first ask the provider to invalidate the token (signed POST)")
-    p.add_argument("--force", action="store_true", help="with --revoke: delete the profile even if revoking fails")
 
-    p = commands.add(
+    commands.add(
         "move",
         "move a profile to the other store: its secrets into the OS keyring, or back into its file",
         "profiles:MoveCommand",
         "loopauth move --profile work --to keyring",
-    )
-    p.add_argument("--profile", default=None, help="the profile to move (default: the active one, usually 'default')")
-    p.add_argument(
-        "--to",
-        required=True,
-        choices=STORES,
-        help="keyring: the secrets into the OS keyring (needs loopauth[keyring]); file: back into the profile's file",
+        arguments=_move_arguments,
     )
 
     commands.add(
@@ -393,21 +464,67 @@ def _profiles(commands: Commands) -> None:
         'ls "$(loopauth path)/profiles"',
     )
 
-    p = commands.add(
+    commands.add(
         "switch",
         "make a profile the active one: the default of every command's --profile",
         "switch:SwitchCommand",
         "loopauth switch work     (then loopauth token, loopauth verify, … use 'work')",
+        arguments=_switch_arguments,
     )
-    p.add_argument("profile", metavar="PROFILE", help="a stored profile (loopauth list shows them)")
 
-    p = commands.add(
+    commands.add(
         "status",
         "show each profile: account, where it is stored, expiry, whether it needs a login, which is active",
         "status:StatusCommand",
         "loopauth status",
         "loopauth status --check --profile work     (also asks the provider whether the token works)",
+        arguments=_status_arguments,
     )
+
+    commands.add(
+        "exec",
+        "run a command with a profile's credentials in its environment (and nowhere else)",
+        "execute:ExecCommand",
+        "loopauth exec --profile work -- python my_bot.py     (it reads $LOOPAUTH_OAUTH_TOKEN and the rest)",
+        "loopauth exec --map oauth_token=TWITTER_ACCESS_TOKEN -- python my_bot.py",
+        arguments=_exec_arguments,
+    )
+
+
+def _token_arguments(p: Parser) -> None:
+    p.add_argument("--profile", help="the profile to print (default: the active profile)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON object")
+    fmt.add_argument("--env", action="store_true", help="POSIX 'export NAME=value' lines (the default)")
+    fmt.add_argument("--field", metavar="NAME", help=f"one bare value: {', '.join(ENV_FIELDS)}")
+    p.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"variable prefix for --env (default {DEFAULT_PREFIX})")
+
+
+def _list_arguments(p: Parser) -> None:
+    p.add_argument("--json", action="store_true", help="one JSON array")
+
+
+def _logout_arguments(p: Parser) -> None:
+    p.add_argument("--profile", help="the profile to delete (default: the active profile)")
+    p.add_argument("--revoke", action="store_true", help="first ask the provider to invalidate the token (signed POST)")
+    p.add_argument("--force", action="store_true", help="with --revoke: delete the profile even if revoking fails")
+
+
+def _move_arguments(p: Parser) -> None:
+    p.add_argument("--profile", default=None, help="the profile to move (default: the active one, usually 'default')")
+    p.add_argument(
+        "--to",
+        required=True,
+        choices=STORES,
+        help="keyring: the secrets into the OS keyring (needs loopauth[keyring]); file: back into the profile's file",
+    )
+
+
+def _switch_arguments(p: Parser) -> None:
+    p.add_argument("profile", metavar="PROFILE", help="a stored profile (loopauth list shows them)")
+
+
+def _status_arguments(p: Parser) -> None:
     p.add_argument("--profile", help="only this profile (default: every profile, and the active one)")
     p.add_argument("--json", action="store_true", help="one JSON array, an object per profile")
     p.add_argument(
@@ -423,13 +540,8 @@ def _profiles(commands: Commands) -> None:
         help=f"with --check: give up on the providers after this long ({CHECK_TIMEOUT:g})",
     )
 
-    p = commands.add(
-        "exec",
-        "run a command with a profile's credentials in its environment (and nowhere else)",
-        "execute:ExecCommand",
-        "loopauth exec --profile work -- python my_bot.py     (it reads $LOOPAUTH_OAUTH_TOKEN and the rest)",
-        "loopauth exec --map oauth_token=TWITTER_ACCESS_TOKEN -- python my_bot.py",
-    )
+
+def _exec_arguments(p: Parser) -> None:
     p.add_argument("--profile", help="the profile whose credentials to pass (default: the active profile)")
     p.add_argument(
         "--prefix", default=DEFAULT_PREFIX, help=f"variable prefix, as for token --env (default {DEFAULT_PREFIX})"
@@ -453,25 +565,41 @@ def _profiles(commands: Commands) -> None:
 
 
 def _calls(commands: Commands) -> None:
-    p = commands.add(
+    commands.add(
         "header",
         "print the Authorization header for a request (to use with curl)",
         "calls:HeaderCommand",
         'curl -H "$(loopauth header GET https://api.x.com/2/users/me)" https://api.x.com/2/users/me',
+        arguments=_header_arguments,
     )
+
+    commands.add(
+        "request",
+        "make a signed request and print the response body",
+        "calls:RequestCommand",
+        "loopauth request https://api.x.com/2/users/me",
+        'loopauth request --json \'{"text": "hello"}\' https://api.x.com/2/tweets',
+        arguments=_request_arguments,
+    )
+
+    commands.add(
+        "verify",
+        "ask the provider who a profile's token belongs to",
+        "calls:VerifyCommand",
+        "loopauth verify --profile work",
+        arguments=_verify_arguments,
+    )
+
+
+def _header_arguments(p: Parser) -> None:
     p.add_argument("--profile", help="the profile that signs (default: the active profile)")
     p.add_argument("method", metavar="METHOD", help="GET, POST, …")
     p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
     _add_data_option(p)
     _add_verbose_option(p, "what was signed (no secret: Authorization shows its parameter names only)")
 
-    p = commands.add(
-        "request",
-        "make a signed request and print the response body",
-        "calls:RequestCommand",
-        "loopauth request https://api.x.com/2/users/me",
-        'loopauth request --json \'{"text": "hello"}\' https://api.x.com/2/tweets',
-    )
+
+def _request_arguments(p: Parser) -> None:
     p.add_argument("--profile", help="the profile that signs (default: the active profile)")
     p.add_argument("-X", "--method", metavar="METHOD", help="HTTP method (default GET, or POST with a body)")
     p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
@@ -501,12 +629,8 @@ def _calls(commands: Commands) -> None:
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up after this long (30)")
     _add_verbose_option(p)
 
-    p = commands.add(
-        "verify",
-        "ask the provider who a profile's token belongs to",
-        "calls:VerifyCommand",
-        "loopauth verify --profile work",
-    )
+
+def _verify_arguments(p: Parser) -> None:
     p.add_argument("--profile", help="the profile to check (default: the active profile)")
     p.add_argument("--json", action="store_true", help="one JSON object, with the provider's answer")
     _add_verbose_option(p)
@@ -527,18 +651,26 @@ def _add_data_option(p: argparse.ArgumentParser) -> None:
 
 
 def _others(commands: Commands) -> None:
-    p = commands.add(
+    commands.add(
         "providers",
         "list the built-in providers and those in providers.toml",
         "providers:ProvidersCommand",
         "loopauth providers --json",
+        arguments=_providers_arguments,
     )
-    p.add_argument("--json", action="store_true", help="one JSON array")
 
-    p = commands.add(
+    commands.add(
         "completion",
         "print a shell completion script: subcommands, options, provider and profile names",
         "completion:CompletionCommand",
         "source <(loopauth completion bash)     (add it to ~/.bashrc; zsh and fish: see the README)",
+        arguments=_completion_arguments,
     )
+
+
+def _providers_arguments(p: Parser) -> None:
+    p.add_argument("--json", action="store_true", help="one JSON array")
+
+
+def _completion_arguments(p: Parser) -> None:
     p.add_argument("shell", choices=SHELLS, metavar="bash|zsh|fish", help="the shell the script is for")
