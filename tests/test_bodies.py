@@ -15,14 +15,14 @@ import pytest
 from loopauth.demo import DemoProvider
 
 from .conftest import Cli, CliAsync
-from .test_tools import _login
+from .test_tools import _logged_in
 
 
 async def test_json_body_is_sent_as_application_json_and_the_request_still_verifies(
     cli_async: CliAsync, demo: DemoProvider
 ) -> None:
     """--json: POST, Content-Type and Accept application/json, the body byte for byte, the signature accepted."""
-    await _login(demo)
+    await _logged_in(demo)
     body = '{"text": "hi é 😀", "reply": {"in_reply_to_tweet_id": "1"}}'
     result = await cli_async("request", "--json", body, demo.echo_url + "?x=1")
     assert result.returncode == 0, result.stderr
@@ -38,7 +38,7 @@ async def test_json_body_is_sent_as_application_json_and_the_request_still_verif
 
 async def test_readme_x_api_v2_post_tweets_example(cli_async: CliAsync, demo: DemoProvider) -> None:
     """The README's `request --json '{"text":"hi"}' …/2/tweets` creates a tweet (201) on the demo."""
-    await _login(demo)
+    await _logged_in(demo)
     result = await cli_async("request", "--json", '{"text":"hi"}', f"{demo.base_url}/2/tweets")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)["data"]
@@ -48,7 +48,7 @@ async def test_readme_x_api_v2_post_tweets_example(cli_async: CliAsync, demo: De
 
 async def test_json_from_a_file_and_a_put(cli_async: CliAsync, demo: DemoProvider, tmp_path: Path) -> None:
     """--json @FILE reads the file; -X picks another method."""
-    await _login(demo)
+    await _logged_in(demo)
     path = tmp_path / "body.json"
     path.write_text('[1, 2, {"a": null}]\n', encoding="utf-8")
     result = await cli_async("request", "-X", "PUT", "--json", f"@{path}", demo.echo_url)
@@ -61,7 +61,7 @@ async def test_data_raw_and_data_binary_go_with_their_content_type(
     cli_async: CliAsync, demo: DemoProvider, tmp_path: Path
 ) -> None:
     """--data-raw sends text as written; --data-binary @FILE sends the file's bytes, unchanged."""
-    await _login(demo)
+    await _logged_in(demo)
     raw = await cli_async(
         "request", "-H", "content-type: text/plain; charset=utf-8", "--data-raw", "a=b & c\n", demo.echo_url
     )
@@ -83,7 +83,7 @@ async def test_data_raw_and_data_binary_go_with_their_content_type(
 
 async def test_multipart_upload_sends_files_and_fields(cli_async: CliAsync, demo: DemoProvider, tmp_path: Path) -> None:
     """-F name=@file uploads the file (name, type, bytes) and -F name=value a field, as twurl's -f does."""
-    await _login(demo)
+    await _logged_in(demo)
     picture = tmp_path / "cat.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     result = await cli_async(

@@ -13,7 +13,7 @@ from loopauth.demo import DemoProvider
 from loopauth.loopback.tls import self_signed
 
 from .conftest import CliAsync, browser_env, demo_login_args, run_cli_async
-from .test_tools import _login
+from .test_tools import _logged_in
 
 
 def _free_port() -> int:
@@ -39,7 +39,7 @@ async def test_authenticate_asks_once_then_lets_an_approved_app_through(demo: De
 
 async def test_errors_come_in_twitters_json_shape(cli_async: CliAsync, demo: DemoProvider) -> None:
     """Unknown paths and methods, a bad signature, a missing parameter: {"errors":[{"code":…,"message":…}]}."""
-    await _login(demo)
+    await _logged_in(demo)
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{demo.base_url}/1.1/nothing/here.json") as response:
             assert response.status == 404
@@ -57,7 +57,7 @@ async def test_errors_come_in_twitters_json_shape(cli_async: CliAsync, demo: Dem
 
 async def test_readme_api_examples_answer_like_twitter(cli_async: CliAsync, demo: DemoProvider) -> None:
     """users/show, statuses/update (a signed form), DELETE /2/tweets/ID and /2/users/me answer as on Twitter."""
-    await _login(demo)
+    await _logged_in(demo)
     show = await cli_async("request", f"{demo.base_url}/1.1/users/show.json?screen_name=jack")
     assert json.loads(show.stdout)["screen_name"] == "jack"
     update = await cli_async(

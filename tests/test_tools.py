@@ -6,8 +6,10 @@ ResourceEndpoint really verifies each signature.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,6 +20,7 @@ from loopauth.oauth1.signing import FORM_CONTENT_TYPE, form_encode
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, CliAsync, browser_env, demo_login_args, run_cli, run_cli_async
+from .threaded_demos import log_in_oauth1
 
 RESERVED = "a & b = c + 100% é 😀"
 
@@ -32,6 +35,13 @@ async def _login(demo: DemoProvider, *extra: str, endpoints: bool = True) -> dic
     token = await run_cli_async("token", "--profile", profile, "--json")
     data: dict[str, str] = json.loads(token.stdout)
     return data
+
+
+async def _logged_in(demo: DemoProvider) -> dict[str, Any]:
+    """The profile 'default', logged in to the demo by the library's own flow (no process, no browser), as
+    `token --json` shows it: for tests of what comes after a login, which `_login` and the login tests cover."""
+    creds = await asyncio.to_thread(log_in_oauth1, demo)
+    return creds.token_dict()
 
 
 def _replace_key_options(args: list[str], key: str, secret: str | None) -> list[str]:
@@ -51,7 +61,7 @@ async def test_request_posts_reserved_and_non_ascii_form_values_exactly(
     cli_async: CliAsync, demo: DemoProvider
 ) -> None:
     """`request -d` sends reserved and non-ASCII characters signed; the echo returns them unchanged."""
-    await _login(demo)
+    await _logged_in(demo)
     url = demo.echo_url + "?q=%C3%A9+x&amp=%26%3D"
     result = await cli_async("request", url, "-d", f"text={RESERVED}", "-d", "n=1", "-d", "n=2", "-d", "empty=")
     assert result.returncode == 0, result.stderr
@@ -64,7 +74,7 @@ async def test_request_posts_reserved_and_non_ascii_form_values_exactly(
 
 async def test_request_signs_a_raw_non_ascii_query(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A URL typed with raw UTF-8 in its query is encoded once, then signed and sent as signed."""
-    await _login(demo)
+    await _logged_in(demo)
     result = await cli_async("request", "-X", "get", f"{demo.echo_url}?s=é😀&t=a b")
     assert result.returncode == 0, result.stderr
     echoed = json.loads(result.stdout)
@@ -76,7 +86,7 @@ async def test_request_prints_the_body_unchanged_and_include_puts_headers_on_std
     cli_async: CliAsync, demo: DemoProvider
 ) -> None:
     """stdout is the response body byte for byte; -i adds the status line and headers on stderr only."""
-    await _login(demo)
+    await _logged_in(demo)
     result = await cli_async("request", "-i", "-X", "PUT", "-H", "X-Extra: yes", demo.echo_url, "-d", "k=v")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["method"] == "PUT"
@@ -88,7 +98,7 @@ async def test_request_prints_the_body_unchanged_and_include_puts_headers_on_std
 
 async def test_request_non_2xx_prints_the_body_then_exits_5(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A provider error: its body still goes to stdout, then one error line and exit 5."""
-    await _login(demo)
+    await _logged_in(demo)
     demo.failures["echo"] = Failure(503, '{"errors":[{"code":130,"message":"Over capacity"}]}', "application/json")
     result = await cli_async("request", demo.echo_url)
     assert result.returncode == 5
@@ -103,7 +113,7 @@ async def test_request_non_2xx_prints_the_body_then_exits_5(cli_async: CliAsync,
 
 async def test_header_output_authorizes_a_real_request(cli_async: CliAsync, demo: DemoProvider) -> None:
     """The printed Authorization header, sent by another client, is accepted; changing the form breaks it."""
-    await _login(demo)
+    await _logged_in(demo)
     url = demo.echo_url + "?x=1"
     get = await cli_async("header", "GET", url)
     post = await cli_async("header", "POST", url, "-d", f"text={RESERVED}")
@@ -134,7 +144,7 @@ async def test_header_output_authorizes_a_real_request(cli_async: CliAsync, demo
 
 async def test_verify_prints_who_you_are(cli_async: CliAsync, demo: DemoProvider) -> None:
     """verify asks the provider and prints the account in one line; --json carries the provider's answer."""
-    await _login(demo)
+    await _logged_in(demo)
     result = await cli_async("verify")
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"@{DEMO_SCREEN_NAME} (user id {DEMO_USER_ID}) on demo: profile 'default' is valid\n"
@@ -148,7 +158,7 @@ async def test_verify_prints_who_you_are(cli_async: CliAsync, demo: DemoProvider
 
 async def test_logout_revoke_invalidates_the_token_at_the_provider(cli_async: CliAsync, demo: DemoProvider) -> None:
     """logout --revoke revokes then deletes; the same token, put back, no longer verifies (exit 5)."""
-    creds = await _login(demo)
+    creds = await _logged_in(demo)
     result = await cli_async("logout", "--revoke")
     assert result.returncode == 0, result.stderr
     assert "Revoked" in result.stderr
@@ -163,7 +173,7 @@ async def test_logout_revoke_invalidates_the_token_at_the_provider(cli_async: Cl
 
 async def test_failed_revoke_keeps_the_profile_unless_forced(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A revoke the provider refuses keeps the profile (exit 5); --force deletes it anyway with a warning."""
-    await _login(demo)
+    await _logged_in(demo)
     demo.failures["revoke"] = Failure(500, "internal error", "text/plain")
     kept = await cli_async("logout", "--revoke")
     assert kept.returncode == 5

@@ -16,7 +16,7 @@ from loopauth.store import CredentialStore
 from loopauth.trace import BODY_LIMIT, REDACTED, Tracer
 
 from .conftest import CliAsync, browser_env, demo_login_args, run_cli_async
-from .test_tools import _login
+from .test_tools import _logged_in, _login
 
 
 def _secrets(demo: DemoProvider) -> set[str]:
@@ -80,7 +80,7 @@ async def test_verify_request_and_header_verbose_show_no_secret(
 
 async def test_the_revoke_answer_and_a_long_body_are_redacted_and_cut(cli_async: CliAsync, demo: DemoProvider) -> None:
     """Twitter's revoke answer names the access token (redacted); a long response is cut at 2 kB."""
-    await _login(demo)
+    await _logged_in(demo)
     long = await cli_async("request", "-v", f"{demo.echo_url}?q={'x' * 3000}")
     assert long.returncode == 0, long.stderr
     assert f"(cut at {BODY_LIMIT:,} characters;" in long.stderr
@@ -93,7 +93,7 @@ async def test_the_revoke_answer_and_a_long_body_are_redacted_and_cut(cli_async:
 
 async def test_an_unanswered_call_is_traced_with_its_reason(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A provider that cannot be reached: the trace still shows the request and why there was no answer."""
-    await _login(demo)
+    await _logged_in(demo)
     await demo.close()
     result = await cli_async("verify", "-v")
     assert result.returncode == 5
