@@ -67,10 +67,19 @@ def cli_async(capsys: pytest.CaptureFixture[str]) -> CliAsync:
 
     from loopauth.cli import main
 
+    running: list[tuple[str, ...]] = []
+
     async def run(*args: str) -> subprocess.CompletedProcess[str]:
-        capsys.readouterr()
-        code = await asyncio.to_thread(main, list(args))
-        out, err = capsys.readouterr()
+        # One at a time: the commands share this process's stdout and stderr. Commands that must run together
+        # (several processes refreshing one token) are processes: run_cli_async.
+        assert not running, f"cli_async{args} while cli_async{running[0]} runs: use run_cli_async for that"
+        running.append(args)
+        try:
+            capsys.readouterr()
+            code = await asyncio.to_thread(main, list(args))
+            out, err = capsys.readouterr()
+        finally:
+            running.clear()
         return subprocess.CompletedProcess(list(args), code, out, err)
 
     return run

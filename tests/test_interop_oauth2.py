@@ -254,13 +254,12 @@ async def test_refresh_rotates_twice_and_never_sends_a_rotated_token_again(
 
 
 async def test_processes_started_together_at_expiry_cause_one_refresh_at_authlib(
-    cli_async: CliAsync,
     authlib2: AuthlibOAuth2Provider,
 ) -> None:
     """Six `loopauth token` processes on a due profile: one refresh grant, one rotated pair for all, no reuse."""
     await cli_login(authlib2, CASES["public"])
     age()
-    results = await asyncio.gather(*(cli_async("token", "--field", "access_token") for _ in range(6)))
+    results = await asyncio.gather(*(run_cli_async("token", "--field", "access_token") for _ in range(6)))
     assert [r.returncode for r in results] == [0] * 6, [r.stderr for r in results]
     assert {r.stdout.strip() for r in results} == {stored().access_token}
     assert authlib2.state.refreshes == 1
