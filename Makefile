@@ -92,8 +92,12 @@ oidc-provider: $(OIDC_STAMP)
 demo: $(STAMP)
 	$(BIN)/loopauth demo
 
+# One worker per core (pytest-xdist). Tests are parallel-safe by construction: each has its own config dir
+# (tmp_path), listens on port 0 and talks to its own demo provider; tests that share a costly module fixture carry
+# @pytest.mark.xdist_group(NAME), and loadgroup keeps each group on one worker. TEST_WORKERS=0 runs them in order.
+TEST_WORKERS ?= auto
 test: $(STAMP) $(OIDC_STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # tests/test_tweepy.py and the README's tweepy line, which `make test` skips: tweepy clients built from
 # loopauth.tweepy_kwargs() call the demo providers, which verify what tweepy signed.

@@ -22,18 +22,22 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import http.client
 import os
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ._version import __version__
 from .errors import ProviderError
 from .models import Value, frozen_map
+
+if TYPE_CHECKING:
+    # Imported where a request is sent (with email, about 15 ms): `loopauth header` builds a Request and sends none.
+    import http.client
+    import ssl
 
 USER_AGENT = f"loopauth/{__version__}"
 REQUEST_TIMEOUT = 30.0
@@ -129,6 +133,8 @@ def _tls() -> ssl.SSLContext:
     # Built once, on the first https call: loading the system's CA certificates takes about 20 ms.
     global _tls_context
     if _tls_context is None:
+        import ssl
+
         _tls_context = ssl.create_default_context()
     return _tls_context
 
@@ -189,6 +195,8 @@ class Client:
         return response
 
     def _send(self, request: Request, timeout: float) -> Response:
+        import http.client
+
         parts = urlsplit(request.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ProviderError(f"cannot send a request to {request.url!r}: not an http(s) URL", url=request.url)
@@ -254,6 +262,8 @@ class Client:
         raise AssertionError("unreachable: the loop above returns or raises")
 
     def _connect(self, key: tuple[str, str, int], deadline: float) -> http.client.HTTPConnection:
+        import http.client
+
         scheme, hostname, port = key
         left = max(deadline - time.monotonic(), 0.1)
         if scheme == "https":
@@ -263,6 +273,8 @@ class Client:
     def _read_body(
         self, raw: http.client.HTTPResponse, where: str, sock: socket.socket | None, deadline: float
     ) -> bytes:
+        import http.client  # loaded already by the call that got ``raw``
+
         declared = raw.getheader("Content-Length")
         if declared is not None and declared.strip().isdigit() and int(declared) > self.max_body:
             raise ProviderError(
@@ -354,6 +366,10 @@ def _failure(exc: BaseException, where: str, timeout: float, cut_off: bool, sent
 
 
 def _failure_line(exc: BaseException, where: str, timeout: float, cut_off: bool) -> ProviderError:
+    """One line for a call to ``where`` that got no usable answer."""
+    import http.client
+    import ssl
+
     if cut_off or isinstance(exc, TimeoutError):
         return ProviderError(f"{where} did not answer within {timeout:g} s", url=where)
     if isinstance(exc, socket.gaierror):

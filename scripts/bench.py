@@ -176,6 +176,21 @@ def _write_profile(config: Path, data: dict[str, Any], name: str = "default") ->
     return path
 
 
+def _oauth1_profile() -> dict[str, Any]:
+    """An OAuth 1.0a profile as `loopauth login` writes it (the demo provider's, with no endpoints)."""
+    return {
+        "profile": "default",
+        "provider": "demo",
+        "consumer_key": "ck",
+        "consumer_secret": "cs",
+        "oauth_token": "t",
+        "oauth_token_secret": "ts",
+        "user_id": "1",
+        "screen_name": "u",
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+
+
 def _fresh_oauth2_profile() -> dict[str, Any]:
     """An OAuth 2.0 profile as `loopauth login` writes it, issued now for two hours: its token is fresh."""
     now = int(time.time())
@@ -212,17 +227,7 @@ def token_table(runs: int) -> None:
         oauth2_config = Path(tmp, "oauth2")
         env2 = dict(os.environ, LOOPAUTH_CONFIG_DIR=str(oauth2_config))
         _write_profile(oauth2_config, _fresh_oauth2_profile())
-        creds = {
-            "profile": "default",
-            "provider": "demo",
-            "consumer_key": "ck",
-            "consumer_secret": "cs",
-            "oauth_token": "t",
-            "oauth_token_secret": "ts",
-            "user_id": "1",
-            "screen_name": "u",
-            "created_at": "2026-01-01T00:00:00Z",
-        }
+        creds = _oauth1_profile()
         path = _write_profile(Path(tmp), creds)
         # The same profile as 'work', made the active one as `loopauth switch work` does: `token` without --profile
         # then reads <config>/active first (one more small file) to know which profile to print.
@@ -285,6 +290,65 @@ def token_table(runs: int) -> None:
             print(f"(no keyring row: {no_keyring})")
         if credential_failure is not None:
             print(f"(no credential rows: {credential_failure})")
+
+
+VERBS: list[tuple[str, list[str], str]] = [
+    ("loopauth header, OAuth 1.0a", ["header", "GET", "https://api.x.com/2/users/me"], "oauth1"),
+    ("loopauth header, OAuth 2.0", ["header", "GET", "https://api.x.com/2/users/me"], "oauth2"),
+    ("loopauth exec -- true", ["exec", "--", "true"], "oauth1"),
+    ("loopauth status", ["status"], "oauth1"),
+    ("loopauth list", ["list"], "oauth1"),
+    ("loopauth --version", ["--version"], "oauth1"),
+]
+"""The other verbs a script or a prompt calls, each against the OAuth 1.0a profile of token_table (header also
+against its fresh OAuth 2.0 one): none of them sends a request."""
+VERB_TARGET = 1.0
+"""Each verb at most this many times ``gh auth token`` (a Go binary that reads one file)."""
+
+
+def verb_table(runs: int) -> None:
+    """The VERBS, round-robin with ``token --json`` and ``gh auth token`` (or, without gh, the bare ``json.load``
+    floor), each checked to exit 0 first: an error path would be measured as a fast verb."""
+    with tempfile.TemporaryDirectory() as tmp:
+        oauth1_config, oauth2_config = Path(tmp, "oauth1"), Path(tmp, "oauth2")
+        path = _write_profile(oauth1_config, _oauth1_profile())
+        _write_profile(oauth2_config, _fresh_oauth2_profile())
+        envs = {
+            "oauth1": dict(os.environ, LOOPAUTH_CONFIG_DIR=str(oauth1_config)),
+            "oauth2": dict(os.environ, LOOPAUTH_CONFIG_DIR=str(oauth2_config)),
+        }
+        loopauth = str(BIN / "loopauth")
+        gh = shutil.which("gh")
+        reference = (
+            ("gh auth token", [gh, "auth", "token"])
+            if gh
+            else (
+                "python json.load (floor)",
+                [str(BIN / "python"), "-c", f"import json; json.load(open({str(path)!r}))"],
+            )
+        )
+        rows = [("loopauth token --json (for scale)", [loopauth, "token", "--json"], "oauth1")]
+        rows += [(name, [loopauth, *argv], env) for name, argv, env in VERBS]
+        for name, cmd, env in rows:
+            proc = subprocess.run(cmd, env=envs[env], capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{name} exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
+        cmds = [(reference[1], envs["oauth1"]), *[(cmd, envs[env]) for _, cmd, env in rows]]
+        ref, *medians = _medians_ms(cmds, runs)
+    against = "gh" if gh else "floor"
+    print()
+    print(f"{'measurement':34} {'median ms':>10} {'vs ' + against:>12}  target")
+    print(f"{reference[0]:34} {ref:10.1f} {1.0:11.2f}x  -")
+    for (name, _, _), ms in zip(rows, medians, strict=True):
+        if name.startswith("loopauth token"):
+            target = "-"
+        elif gh:
+            target = f"<= {VERB_TARGET:.1f}x gh: {'met' if ms <= VERB_TARGET * ref else 'missed'}"
+        else:
+            target = f"<= {VERB_TARGET:.1f}x gh"
+        print(f"{name:34} {ms:10.1f} {ms / ref:11.2f}x  {target}")
+    if not gh:
+        print("(gh not installed: the verbs are shown against the bare-Python floor)")
 
 
 @contextlib.contextmanager
@@ -982,6 +1046,7 @@ def main() -> int:
             print("loopauth under test: a regular install of this checkout (bytecode compiled), as users get it")
         print()
         token_table(args.token_runs)
+        verb_table(args.token_runs)
         refresh_table(provider, Path(tmp), args.refresh_runs, args.delay)
         login_table(provider, Path(tmp), args.runs, args.delay, baseline)
         junk_table(provider, Path(tmp), args.junk, args.junk_seconds)

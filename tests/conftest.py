@@ -1,4 +1,8 @@
-"""Shared fixtures: a private config dir for every test, the demo provider, the CLI as a subprocess."""
+"""Shared fixtures: a private config dir for every test, the demo providers, the CLI in process and as a subprocess.
+
+Every fixture here is safe under pytest-xdist (``make test`` runs on every core): a test's files live in its own
+tmp_path, servers listen on port 0, and nothing is shared between tests but read-only data. A new test that must
+share something costly across a module marks the module ``pytest.mark.xdist_group(NAME)``."""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ import socket
 import subprocess
 import sys
 import webbrowser
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from loopauth.demo import DemoProvider
+from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.models import AnyCredentials, Credentials
 
 # Fixtures for tests that need a real (or no) Secret Service: secret_service, locked_secret_service, no_secret_service.
@@ -71,6 +76,55 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
         return subprocess.CompletedProcess(list(args), code, out, err)
 
     return run
+
+
+CliAsync = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
+
+
+@pytest.fixture
+def cli_async(capsys: pytest.CaptureFixture[str]) -> CliAsync:
+    """``cli`` for async tests whose event loop serves a demo provider: ``main(argv)`` runs in a worker thread, so
+    the loop keeps answering the calls it makes. For header, request, verify, token, status, logout and the like;
+    a login, ``exec`` or anything that needs its own process (stdin, signals, environment) stays ``run_cli_async``."""
+    import asyncio
+
+    from loopauth.cli import main
+
+    running: list[tuple[str, ...]] = []
+
+    async def run(*args: str) -> subprocess.CompletedProcess[str]:
+        # One at a time: the commands share this process's stdout and stderr. Commands that must run together
+        # (several processes refreshing one token) are processes: run_cli_async.
+        assert not running, f"cli_async{args} while cli_async{running[0]} runs: use run_cli_async for that"
+        running.append(args)
+        try:
+            capsys.readouterr()
+            code = await asyncio.to_thread(main, list(args))
+            out, err = capsys.readouterr()
+        finally:
+            running.clear()
+        return subprocess.CompletedProcess(list(args), code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def threaded_demo() -> Iterator[DemoProvider]:
+    """The OAuth 1.0a demo provider on an event loop of its own, in a thread: for synchronous tests, which call it
+    with a blocking client or through ``cli`` (``main(argv)`` in this process)."""
+    from .threaded_demos import in_a_thread
+
+    with in_a_thread(DemoProvider()) as provider:
+        yield provider
+
+
+@pytest.fixture
+def threaded_demo2() -> Iterator[DemoOAuth2Provider]:
+    """The OAuth 2.0 demo provider, as ``threaded_demo``."""
+    from .threaded_demos import in_a_thread
+
+    with in_a_thread(DemoOAuth2Provider()) as provider:
+        yield provider
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ def test_switch_to_a_missing_profile_exits_7_and_changes_nothing(cli: Cli, confi
     missing = cli("switch", "nobody")
     assert missing.returncode == 7
     assert missing.stderr == (
-        "loopauth: error: not logged in: no profile 'nobody' (run `loopauth login --profile nobody`)\n"
+        "loopauth: error: not logged in: no profile 'nobody' (run `loopauth login --profile nobody`, or see "
+        "`loopauth list` for the stored ones)\n"
     )
     assert cli("switch", "../x").returncode == 2
     assert (config_dir / "active").read_text() == "work\n"

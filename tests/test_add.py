@@ -22,7 +22,7 @@ from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.models import Credentials, OAuth2Credentials
 from loopauth.store import CredentialStore
 
-from .conftest import Cli, run_cli_async
+from .conftest import Cli, CliAsync, run_cli_async
 from .test_oauth2 import Browser, login2
 from .test_tools import _demo_table, _login, _write_providers
 
@@ -48,7 +48,7 @@ def _stdin(*lines: str) -> bytes:
 
 
 async def test_add_reads_the_tokens_from_stdin_verifies_and_saves_them_as_added(
-    demo: DemoProvider, config_dir: Path, cli: Cli
+    cli_async: CliAsync, demo: DemoProvider, config_dir: Path, cli: Cli
 ) -> None:
     """Token and secret on stdin, the consumer from the environment: verified (which names the account), saved
     0600 like a login, marked as added, and usable at once."""
@@ -69,7 +69,7 @@ async def test_add_reads_the_tokens_from_stdin_verifies_and_saves_them_as_added(
     assert (copy.oauth_token, copy.oauth_token_secret) == (minted.oauth_token, minted.oauth_token_secret)
     assert (copy.screen_name, copy.origin, copy.provider) == (DEMO_SCREEN_NAME, "add", "mine")
     assert (config_dir / "profiles" / "copy.json").stat().st_mode & 0o777 == 0o600
-    verified = await run_cli_async("verify", "--profile", "copy")
+    verified = await cli_async("verify", "--profile", "copy")
     assert verified.returncode == 0, verified.stderr
     status = await asyncio.to_thread(cli, "status", "--profile", "copy", "--json")
     assert json.loads(status.stdout)[0]["origin"] == "add"
@@ -233,7 +233,7 @@ def test_options_are_checked_before_the_tokens_are_read(cli: Cli, args: tuple[st
 
 
 async def test_an_oauth2_access_token_and_refresh_token_are_added_and_refresh_later(
-    demo2: DemoOAuth2Provider, config_dir: Path
+    cli_async: CliAsync, demo2: DemoOAuth2Provider, config_dir: Path
 ) -> None:
     """OAuth 2.0: the access token, and the refresh token on the second line; verified without a refresh, and
     refreshed by the next command once the provider ends the access token."""
@@ -253,10 +253,10 @@ async def test_an_oauth2_access_token_and_refresh_token_are_added_and_refresh_la
     assert isinstance(copy, OAuth2Credentials)
     assert (copy.refresh_token, copy.expires_at, copy.origin) == (minted.refresh_token, None, "add")
     demo2.expire_access_tokens()
-    used = await run_cli_async("request", "--profile", "copy", e.echo_url)
+    used = await cli_async("request", "--profile", "copy", e.echo_url)
     assert used.returncode == 0, used.stderr
     assert demo2.refreshes == 1
-    refreshed = await run_cli_async("token", "--profile", "copy", "--field", "access_token")
+    refreshed = await cli_async("token", "--profile", "copy", "--field", "access_token")
     assert refreshed.stdout.strip() != minted.access_token
 
 

@@ -28,6 +28,8 @@ LOGIN_ROWS = (
     "  ... with a browser that blocks",
 )
 NUMBER = r"\d+\.\d"
+# One bench run serves every test here: under pytest-xdist they stay on one worker, which runs it once.
+pytestmark = pytest.mark.xdist_group("bench")
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,26 @@ def test_token_rows_are_kept(bench_output: str) -> None:
     else:
         assert "(no keyring row: " in bench_output
         assert not missing_binaries(), "a Secret Service could run here, but the bench has no keyring row"
+
+
+def test_verb_rows_are_paired_with_gh_or_the_floor(bench_output: str) -> None:
+    """header (both protocols), exec, status, list and --version, each with its ratio to `gh auth token` where gh
+    is installed, else to the bare-Python floor, and `token --json` beside them for scale."""
+    gh = "gh auth token" in bench_output
+    reference = "gh auth token" if gh else "python json.load (floor)"
+    assert re.match(rf"{re.escape(reference)}\s+{NUMBER}\s+1\.00x  -$", _row(bench_output, reference + " "))
+    target = r"<= 1\.0x gh: (met|missed)" if gh else r"<= 1\.0x gh"
+    for label in (
+        "loopauth header, OAuth 1.0a",
+        "loopauth header, OAuth 2.0",
+        "loopauth exec -- true",
+        "loopauth status",
+        "loopauth list",
+        "loopauth --version",
+    ):
+        assert re.match(rf"{re.escape(label)}\s+{NUMBER}\s+\d+\.\d\dx  {target}$", _row(bench_output, label))
+    if not gh:
+        assert "(gh not installed: the verbs are shown against the bare-Python floor)" in bench_output
 
 
 def test_refresh_rows(bench_output: str) -> None:

@@ -14,15 +14,17 @@ import pytest
 
 from loopauth.demo import DemoProvider
 
-from .conftest import Cli, run_cli_async
-from .test_tools import _login
+from .conftest import Cli, CliAsync
+from .test_tools import _logged_in
 
 
-async def test_json_body_is_sent_as_application_json_and_the_request_still_verifies(demo: DemoProvider) -> None:
+async def test_json_body_is_sent_as_application_json_and_the_request_still_verifies(
+    cli_async: CliAsync, demo: DemoProvider
+) -> None:
     """--json: POST, Content-Type and Accept application/json, the body byte for byte, the signature accepted."""
-    await _login(demo)
+    await _logged_in(demo)
     body = '{"text": "hi é 😀", "reply": {"in_reply_to_tweet_id": "1"}}'
-    result = await run_cli_async("request", "--json", body, demo.echo_url + "?x=1")
+    result = await cli_async("request", "--json", body, demo.echo_url + "?x=1")
     assert result.returncode == 0, result.stderr
     echoed = json.loads(result.stdout)
     assert echoed["method"] == "POST"
@@ -34,31 +36,33 @@ async def test_json_body_is_sent_as_application_json_and_the_request_still_verif
     assert demo.last_request_headers["echo"]["Accept"] == "application/json"
 
 
-async def test_readme_x_api_v2_post_tweets_example(demo: DemoProvider) -> None:
+async def test_readme_x_api_v2_post_tweets_example(cli_async: CliAsync, demo: DemoProvider) -> None:
     """The README's `request --json '{"text":"hi"}' …/2/tweets` creates a tweet (201) on the demo."""
-    await _login(demo)
-    result = await run_cli_async("request", "--json", '{"text":"hi"}', f"{demo.base_url}/2/tweets")
+    await _logged_in(demo)
+    result = await cli_async("request", "--json", '{"text":"hi"}', f"{demo.base_url}/2/tweets")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)["data"]
     assert data["text"] == "hi"
     assert demo.api_state.tweets[data["id"]] == "hi"
 
 
-async def test_json_from_a_file_and_a_put(demo: DemoProvider, tmp_path: Path) -> None:
+async def test_json_from_a_file_and_a_put(cli_async: CliAsync, demo: DemoProvider, tmp_path: Path) -> None:
     """--json @FILE reads the file; -X picks another method."""
-    await _login(demo)
+    await _logged_in(demo)
     path = tmp_path / "body.json"
     path.write_text('[1, 2, {"a": null}]\n', encoding="utf-8")
-    result = await run_cli_async("request", "-X", "PUT", "--json", f"@{path}", demo.echo_url)
+    result = await cli_async("request", "-X", "PUT", "--json", f"@{path}", demo.echo_url)
     assert result.returncode == 0, result.stderr
     echoed = json.loads(result.stdout)
     assert (echoed["method"], echoed["json"]) == ("PUT", [1, 2, {"a": None}])
 
 
-async def test_data_raw_and_data_binary_go_with_their_content_type(demo: DemoProvider, tmp_path: Path) -> None:
+async def test_data_raw_and_data_binary_go_with_their_content_type(
+    cli_async: CliAsync, demo: DemoProvider, tmp_path: Path
+) -> None:
     """--data-raw sends text as written; --data-binary @FILE sends the file's bytes, unchanged."""
-    await _login(demo)
-    raw = await run_cli_async(
+    await _logged_in(demo)
+    raw = await cli_async(
         "request", "-H", "content-type: text/plain; charset=utf-8", "--data-raw", "a=b & c\n", demo.echo_url
     )
     assert raw.returncode == 0, raw.stderr
@@ -68,7 +72,7 @@ async def test_data_raw_and_data_binary_go_with_their_content_type(demo: DemoPro
     blob = bytes(range(256)) * 4
     path = tmp_path / "blob.bin"
     path.write_bytes(blob)
-    binary = await run_cli_async(
+    binary = await cli_async(
         "request", "-H", "Content-Type: application/octet-stream", "--data-binary", f"@{path}", demo.echo_url
     )
     assert binary.returncode == 0, binary.stderr
@@ -77,12 +81,12 @@ async def test_data_raw_and_data_binary_go_with_their_content_type(demo: DemoPro
     assert echoed["body_sha256"] == hashlib.sha256(blob).hexdigest()
 
 
-async def test_multipart_upload_sends_files_and_fields(demo: DemoProvider, tmp_path: Path) -> None:
+async def test_multipart_upload_sends_files_and_fields(cli_async: CliAsync, demo: DemoProvider, tmp_path: Path) -> None:
     """-F name=@file uploads the file (name, type, bytes) and -F name=value a field, as twurl's -f does."""
-    await _login(demo)
+    await _logged_in(demo)
     picture = tmp_path / "cat.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
-    result = await run_cli_async(
+    result = await cli_async(
         "request", "-F", f"media=@{picture}", "-F", "note=é 😀", "-F", f"raw=@{picture};type=image/x-raw", demo.echo_url
     )
     assert result.returncode == 0, result.stderr
@@ -98,7 +102,7 @@ async def test_multipart_upload_sends_files_and_fields(demo: DemoProvider, tmp_p
     }
     assert note == {"name": "note", "value": "é 😀"}
     assert raw["content_type"] == "image/x-raw"
-    upload = await run_cli_async("request", "-F", f"media=@{picture}", f"{demo.base_url}/1.1/media/upload.json")
+    upload = await cli_async("request", "-F", f"media=@{picture}", f"{demo.base_url}/1.1/media/upload.json")
     assert upload.returncode == 0, upload.stderr
     assert json.loads(upload.stdout)["size"] == picture.stat().st_size
 

@@ -182,11 +182,13 @@ def test_usage_errors_exit_2_with_one_line(cli: Cli, args: tuple[str, ...]) -> N
 
 
 def test_help_documents_exit_codes() -> None:
-    """--help lists the exit codes (a subprocess: argparse exits after printing help)."""
-    result = run_cli("login", "--help")
+    """`loopauth --help` lists the exit codes, once for every command (a subprocess: argparse exits after printing
+    help); a subcommand's help leaves them out."""
+    result = run_cli("--help")
     assert result.returncode == 0
     for code in ("0", "2", "3", "4", "5", "6", "7", "130"):
         assert f"  {code} " in result.stdout
+    assert "exit codes:" not in run_cli("login", "--help").stdout
 
 
 def test_demo_command_completes_without_a_browser() -> None:

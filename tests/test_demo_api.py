@@ -12,8 +12,8 @@ import aiohttp
 from loopauth.demo import DemoProvider
 from loopauth.loopback.tls import self_signed
 
-from .conftest import browser_env, demo_login_args, run_cli_async
-from .test_tools import _login
+from .conftest import CliAsync, browser_env, demo_login_args, run_cli_async
+from .test_tools import _logged_in
 
 
 def _free_port() -> int:
@@ -37,9 +37,9 @@ async def test_authenticate_asks_once_then_lets_an_approved_app_through(demo: De
     assert demo.calls["authorize_decision"] == 1  # nobody was asked the second time
 
 
-async def test_errors_come_in_twitters_json_shape(demo: DemoProvider) -> None:
+async def test_errors_come_in_twitters_json_shape(cli_async: CliAsync, demo: DemoProvider) -> None:
     """Unknown paths and methods, a bad signature, a missing parameter: {"errors":[{"code":…,"message":…}]}."""
-    await _login(demo)
+    await _logged_in(demo)
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{demo.base_url}/1.1/nothing/here.json") as response:
             assert response.status == 404
@@ -50,22 +50,22 @@ async def test_errors_come_in_twitters_json_shape(demo: DemoProvider) -> None:
         async with session.get(demo.provider.verify_url or "") as response:
             assert response.status == 401
             assert (await response.json())["errors"][0] == {"code": 32, "message": "Could not authenticate you."}
-    missing = await run_cli_async("request", "-X", "POST", f"{demo.base_url}/1.1/statuses/update.json")
+    missing = await cli_async("request", "-X", "POST", f"{demo.base_url}/1.1/statuses/update.json")
     assert missing.returncode == 5
     assert "Missing required parameter: status. (code 170)" in missing.stderr
 
 
-async def test_readme_api_examples_answer_like_twitter(demo: DemoProvider) -> None:
+async def test_readme_api_examples_answer_like_twitter(cli_async: CliAsync, demo: DemoProvider) -> None:
     """users/show, statuses/update (a signed form), DELETE /2/tweets/ID and /2/users/me answer as on Twitter."""
-    await _login(demo)
-    show = await run_cli_async("request", f"{demo.base_url}/1.1/users/show.json?screen_name=jack")
+    await _logged_in(demo)
+    show = await cli_async("request", f"{demo.base_url}/1.1/users/show.json?screen_name=jack")
     assert json.loads(show.stdout)["screen_name"] == "jack"
-    update = await run_cli_async(
+    update = await cli_async(
         "request", "-d", "status=a & b = c + 100% é 😀", f"{demo.base_url}/1.1/statuses/update.json"
     )
     posted = json.loads(update.stdout)
     assert posted["text"] == "a & b = c + 100% é 😀"
-    delete = await run_cli_async(
+    delete = await cli_async(
         "request",
         "-i",
         "-X",
@@ -77,7 +77,7 @@ async def test_readme_api_examples_answer_like_twitter(demo: DemoProvider) -> No
     assert delete.returncode == 0, delete.stderr
     assert json.loads(delete.stdout) == {"data": {"deleted": True}}
     assert delete.stderr.startswith("HTTP/1.1 200 OK")
-    me = await run_cli_async("request", f"{demo.base_url}/2/users/me")
+    me = await cli_async("request", f"{demo.base_url}/2/users/me")
     assert json.loads(me.stdout)["data"]["username"] == "loopauth_demo"
 
 

@@ -160,3 +160,113 @@ def test_output_that_cannot_be_written_is_an_error_not_a_silent_exit(tmp_path: P
         gone.stdout.close()
         assert gone.stderr.read() == b""
         assert gone.wait() == 0
+
+
+# The modules that implement subcommands (and their helpers). The routing (loopauth.cli, cli.parser) and the fast
+# path (cli.token, which every command line passes first) are not among them.
+COMMAND_MODULES = tuple(
+    f"loopauth.cli.{name}"
+    for name in (
+        "add",
+        "bodies",
+        "calls",
+        "completion",
+        "errors",
+        "execute",
+        "login",
+        "names",
+        "output",
+        "profiles",
+        "providers",
+        "serve",
+        "status",
+        "switch",
+    )
+)
+# What only a login or a request needs: none of it for a verb that reads a profile and prints.
+LOGIN_AND_NETWORK = ("aiohttp", "asyncio", "http.client", "ssl", "loopauth.api", "loopauth.loopback.options")
+OAUTH2_CREDS = {
+    "protocol": "oauth2",
+    "profile": "default",
+    "provider": "x-oauth2",
+    "client_id": "cid",
+    "access_token": "at",
+    "token_type": "bearer",
+    "expires_at": 4_000_000_000,
+    "issued_at": 1_700_000_000,
+    "scope": "tweet.read",
+    "user_id": "1",
+    "screen_name": "u",
+    "endpoints": {
+        "name": "x-oauth2",
+        "protocol": "oauth2",
+        "authorize_url": "https://x.com/i/oauth2/authorize",
+        "token_url": "https://api.x.com/2/oauth2/token",
+        "scopes": ["tweet.read"],
+    },
+}
+
+
+def _loaded_by(config: Path, argv: list[str]) -> tuple[int | str | None, set[str]]:
+    """``main(argv)`` in a fresh interpreter: its exit code (argparse's SystemExit for --help/--version) and the
+    modules it loaded."""
+    code = (
+        "import json, sys\n"
+        "from loopauth.cli import main\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "print(json.dumps([code, sorted(sys.modules)]), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, LOOPAUTH_CONFIG_DIR=str(config)),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    exit_code, modules = json.loads(proc.stderr.strip().splitlines()[-1])
+    return exit_code, set(modules)
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["login", "--help"]], ids=" ".join)
+def test_help_and_version_import_no_command(tmp_path: Path, argv: list[str]) -> None:
+    """The argparse tree is built without importing what runs any subcommand."""
+    exit_code, loaded = _loaded_by(tmp_path, argv)
+    assert exit_code == 0
+    assert "loopauth.cli.parser" in loaded  # the check looks where it should
+    assert sorted(loaded.intersection(COMMAND_MODULES)) == []
+    assert sorted(loaded.intersection(LOGIN_AND_NETWORK)) == []
+
+
+@pytest.mark.parametrize(
+    ("protocol", "argv", "own"),
+    [
+        ("oauth1", ["header", "GET", "https://api.example/x"], {"calls", "errors", "output"}),
+        ("oauth2", ["header", "GET", "https://api.example/x"], {"calls", "errors", "output"}),
+        ("oauth1", ["status"], {"status", "output"}),
+        ("oauth1", ["list"], {"profiles", "output"}),
+        ("oauth1", ["exec", "--", "true"], {"execute", "errors"}),
+    ],
+    ids=lambda value: value if isinstance(value, str) else " ".join(value) if isinstance(value, list) else "",
+)
+def test_each_verb_imports_only_its_own_command(tmp_path: Path, protocol: str, argv: list[str], own: set[str]) -> None:
+    """A verb loads its own module (and the shared output and error helpers), no other verb's, and nothing of the
+    login or the network: an OAuth 2.0 header is the token, no request; an OAuth 1.0a one loads http.client only
+    because oauthlib's signing does."""
+    if protocol == "oauth2":
+        profiles = tmp_path / "profiles"
+        profiles.mkdir()
+        (profiles / "default.json").write_text(json.dumps(OAUTH2_CREDS))
+        (profiles / "default.json").chmod(0o600)
+    else:
+        write_profile(tmp_path)
+    if argv[0] == "exec":
+        # exec replaces the process; ask for a command that is not there, so main() returns (127) and reports.
+        argv = ["exec", "--", "loopauth-no-such-command"]
+    exit_code, loaded = _loaded_by(tmp_path, argv)
+    assert exit_code == (127 if argv[0] == "exec" else 0)
+    assert sorted(loaded.intersection(COMMAND_MODULES)) == sorted(f"loopauth.cli.{name}" for name in own)
+    network = [m for m in LOGIN_AND_NETWORK if m in loaded]
+    assert network == (["http.client", "ssl"] if protocol == "oauth1" and argv[0] == "header" else [])

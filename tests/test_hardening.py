@@ -20,7 +20,7 @@ from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, Failure, play_user
 from loopauth.loopback.dance import Approved
 from loopauth.loopback.wording import Page
 
-from .conftest import browser_env, demo_login_args, port_is_free, run_cli, run_cli_async
+from .conftest import Cli, browser_env, demo_login_args, port_is_free, run_cli, run_cli_async
 from .test_callback import serving, waiter_for
 
 
@@ -102,15 +102,15 @@ async def test_provider_failures_at_request_token_exit_5_with_one_line(
         assert re.search(r"http://127\.0\.0\.1:\d+/callback", last)
 
 
-async def test_access_token_body_without_tokens_exits_5_and_keeps_earlier_login(demo: DemoProvider) -> None:
+async def test_access_token_body_without_tokens_exits_5_and_keeps_earlier_login(cli: Cli, demo: DemoProvider) -> None:
     """A broken access-token answer fails with exit 5 and the earlier profile is untouched."""
     assert (await run_cli_async(*demo_login_args(demo), env=browser_env())).returncode == 0
-    before = run_cli("token", "--json").stdout
+    before = cli("token", "--json").stdout
     demo.failures["access_token"] = Failure(200, "hello=world")
     result = await run_cli_async(*demo_login_args(demo), env=browser_env())
     assert result.returncode == 5
     assert "without oauth_token" in result.stderr
-    assert run_cli("token", "--json").stdout == before
+    assert cli("token", "--json").stdout == before
 
 
 async def test_busy_port_exits_6_naming_it_before_any_browser(demo: DemoProvider, tmp_path: Path) -> None:
@@ -160,10 +160,10 @@ async def test_ctrl_c_while_waiting_exits_130_and_frees_the_port(demo: DemoProvi
     assert not list(config_dir.glob("profiles/*"))
 
 
-async def test_ctrl_c_during_the_exchange_keeps_the_earlier_login(demo: DemoProvider) -> None:
+async def test_ctrl_c_during_the_exchange_keeps_the_earlier_login(cli: Cli, demo: DemoProvider) -> None:
     """SIGINT while the access token is being fetched leaves the earlier profile whole."""
     assert (await run_cli_async(*demo_login_args(demo), env=browser_env())).returncode == 0
-    before = run_cli("token", "--json").stdout
+    before = cli("token", "--json").stdout
     demo.hang.add("access_token")
     proc, start_url = await _start_login(demo)
     visit = asyncio.create_task(play_user(start_url))
@@ -174,24 +174,24 @@ async def test_ctrl_c_during_the_exchange_keeps_the_earlier_login(demo: DemoProv
     await asyncio.wait_for(proc.communicate(), 20)
     visit.cancel()
     assert proc.returncode == 130
-    assert run_cli("token", "--json").stdout == before
+    assert cli("token", "--json").stdout == before
 
 
-def test_corrupt_profile_exits_6_naming_the_file_and_others_still_work(config_dir: Path) -> None:
+def test_corrupt_profile_exits_6_naming_the_file_and_others_still_work(cli: Cli, config_dir: Path) -> None:
     """A corrupt profile is exit 6 naming its path; list still shows the good ones; demo login repairs it."""
     assert run_cli("demo").returncode == 0
     broken = config_dir / "profiles" / "broken.json"
     broken.write_text("{not json")
-    result = run_cli("token", "--profile", "broken")
+    result = cli("token", "--profile", "broken")
     assert result.returncode == 6
     assert str(broken) in result.stderr
     assert result.stderr.count("\n") == 1
-    assert run_cli("token", "--profile", "demo").returncode == 0
-    listed = run_cli("list")
+    assert cli("token", "--profile", "demo").returncode == 0
+    listed = cli("list")
     assert "broken" in listed.stdout
     assert DEMO_SCREEN_NAME in listed.stdout
     assert run_cli("demo", "--profile", "broken").returncode == 0
-    assert json.loads(run_cli("token", "--profile", "broken", "--json").stdout)["screen_name"] == DEMO_SCREEN_NAME
+    assert json.loads(cli("token", "--profile", "broken", "--json").stdout)["screen_name"] == DEMO_SCREEN_NAME
 
 
 def test_profile_file_is_0600_and_dir_0700(config_dir: Path) -> None:
@@ -205,11 +205,11 @@ def test_profile_file_is_0600_and_dir_0700(config_dir: Path) -> None:
     assert (config_dir / "profiles").stat().st_mode & 0o777 == 0o700
 
 
-async def test_no_secret_or_verifier_reaches_stderr_or_stdout(demo: DemoProvider) -> None:
+async def test_no_secret_or_verifier_reaches_stderr_or_stdout(cli: Cli, demo: DemoProvider) -> None:
     """Login output names the account, never the token secret, consumer secret or verifier."""
     result = await run_cli_async(*demo_login_args(demo), env=browser_env())
     assert result.returncode == 0
-    data = json.loads(run_cli("token", "--json").stdout)
+    data = json.loads(cli("token", "--json").stdout)
     output = result.stdout + result.stderr
     for secret in (data["oauth_token"], data["oauth_token_secret"], data["consumer_secret"]):
         assert secret not in output

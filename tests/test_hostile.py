@@ -36,7 +36,7 @@ from loopauth.oauth1.dance import OAuth1Dance
 from loopauth.oauth1.signing import Consumer
 from loopauth.store import CredentialStore
 
-from .conftest import Cli, browser_env, demo_login_args, run_cli, run_cli_async
+from .conftest import Cli, CliAsync, browser_env, demo_login_args, run_cli, run_cli_async
 from .test_callback import AUTHORIZE, PROVIDER, TOKEN, get, serving, waiter_for
 from .test_headless import Login, StartLogin, assert_logged_in, browse
 from .test_headless import login as login  # the fixture: pytest finds it here by name
@@ -93,7 +93,9 @@ def assert_terminal_safe(*outputs: str) -> None:
         assert found is None, f"{found.group()!r} in {output!r}"
 
 
-async def test_a_hostile_screen_name_never_reaches_a_terminal_or_a_page(demo: DemoProvider, cli: Cli) -> None:
+async def test_a_hostile_screen_name_never_reaches_a_terminal_or_a_page(
+    cli_async: CliAsync, demo: DemoProvider, cli: Cli
+) -> None:
     """ESC, BEL, C1 and bidi characters in screen_name: stripped from login, list, verify, token and the page."""
     demo.screen_name = HOSTILE
     verify_url = ("--verify-url", demo.provider.verify_url or "")
@@ -102,8 +104,8 @@ async def test_a_hostile_screen_name_never_reaches_a_terminal_or_a_page(demo: De
     assert "evil" in result.stdout
     as_json = await run_cli_async(*demo_login_args(demo, "--json", *verify_url), env=browser_env())
     assert as_json.returncode == 0, as_json.stderr
-    verify = await run_cli_async("verify")
-    verify_json = await run_cli_async("verify", "--json")
+    verify = await cli_async("verify")
+    verify_json = await cli_async("verify", "--json")
     assert verify.returncode == verify_json.returncode == 0, verify.stderr + verify_json.stderr
     outputs = [result.stdout, result.stderr, as_json.stdout, as_json.stderr, verify.stdout, verify_json.stdout]
     for args in (["list"], ["list", "--json"], ["token"], ["token", "--json"], ["token", "--field", "screen_name"]):
@@ -148,7 +150,7 @@ async def test_a_token_with_control_characters_is_refused(demo: DemoProvider) ->
     assert not CredentialStore().profiles()
 
 
-async def test_request_include_cleans_the_status_line_and_headers() -> None:
+async def test_request_include_cleans_the_status_line_and_headers(cli_async: CliAsync) -> None:
     """`request -i` against a server whose status reason and a header carry escapes: printed without them."""
     CredentialStore().save(Credentials("default", "example", "ck", "cs", "t", "ts"))
 
@@ -159,7 +161,7 @@ async def test_request_include_cleans_the_status_line_and_headers() -> None:
         writer.close()
 
     async with raw_server(answer) as port:
-        result = await run_cli_async("request", "-i", f"http://127.0.0.1:{port}/")
+        result = await cli_async("request", "-i", f"http://127.0.0.1:{port}/")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ok"
     assert "X-Evil" in result.stderr

@@ -31,7 +31,7 @@ from loopauth.oauth1.dance import OAuth1Dance
 from loopauth.oauth1.signing import FORM_CONTENT_TYPE, Consumer, form_encode, sign
 
 from .authlib_provider import CONSUMER_KEY, CONSUMER_SECRET, SCREEN_NAME, USER_ID, AuthlibProvider
-from .conftest import oauth1, run_cli_async
+from .conftest import CliAsync, oauth1, run_cli_async
 
 TRICKY = "a & b = c + 100% é"
 # The user's browser: fetch the URL and follow every redirect (start page -> authorize -> callback).
@@ -182,11 +182,13 @@ def accepted(reply: Reply, call: Call, method: str = "HMAC-SHA1") -> None:
 # --- the login --------------------------------------------------------------------------------------------------
 
 
-async def test_cli_logs_in_against_authlibs_authorization_server(authlib_provider: AuthlibProvider) -> None:
+async def test_cli_logs_in_against_authlibs_authorization_server(
+    cli_async: CliAsync, authlib_provider: AuthlibProvider
+) -> None:
     """`loopauth login` completes all three legs with Authlib's server and stores the token Authlib issued."""
     result = await run_cli_async(*login_args(authlib_provider), env={"BROWSER": FOLLOWING_BROWSER})
     assert result.returncode == 0, result.stderr
-    token = await run_cli_async("token", "--json")
+    token = await cli_async("token", "--json")
     assert token.returncode == 0, token.stderr
     stored = json.loads(token.stdout)
 

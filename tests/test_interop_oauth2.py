@@ -48,7 +48,7 @@ from .authlib_oauth2_provider import (
     AuthlibOAuth2Provider,
     Client,
 )
-from .conftest import run_cli_async
+from .conftest import CliAsync, run_cli_async
 from .test_interop import FOLLOWING_BROWSER, FollowingBrowser
 
 SCOPES = "tweet.read users.read offline.access"
@@ -213,7 +213,7 @@ async def test_login_async_logs_in_against_authlibs_authorization_server(
 
 @each_client
 async def test_refresh_rotates_twice_and_never_sends_a_rotated_token_again(
-    authlib2: AuthlibOAuth2Provider, case: Case
+    cli_async: CliAsync, authlib2: AuthlibOAuth2Provider, case: Case
 ) -> None:
     """Due token: `loopauth token` refreshes, stores the rotated pair; due again: load() rotates again.
 
@@ -222,7 +222,7 @@ async def test_refresh_rotates_twice_and_never_sends_a_rotated_token_again(
     """
     first = await cli_login(authlib2, case)
     age()
-    result = await run_cli_async("token", "--json")
+    result = await cli_async("token", "--json")
     assert result.returncode == 0, result.stderr
     second = stored()
     assert json.loads(result.stdout)["access_token"] == second.access_token != first.access_token
@@ -269,13 +269,14 @@ async def test_processes_started_together_at_expiry_cause_one_refresh_at_authlib
 
 
 async def test_a_replayed_refresh_token_revokes_the_login_and_loopauth_asks_for_a_new_one(
+    cli_async: CliAsync,
     authlib2: AuthlibOAuth2Provider,
 ) -> None:
     """The check above can fail: a rotated token sent again (by hand, as a thief would) ends the family at
     Authlib, and loopauth's next refresh gets invalid_grant: exit 7, the profile kept and marked."""
     first = await cli_login(authlib2, CASES["public"])
     age()
-    assert (await run_cli_async("token")).returncode == 0
+    assert (await cli_async("token")).returncode == 0
     assert first.refresh_token is not None
     async with aiohttp.ClientSession() as session:
         form = {"grant_type": "refresh_token", "refresh_token": first.refresh_token, "client_id": PUBLIC_CLIENT_ID}
@@ -283,7 +284,7 @@ async def test_a_replayed_refresh_token_revokes_the_login_and_loopauth_asks_for_
             assert (replay.status, (await replay.json())["error"]) == (400, "invalid_grant")
     assert authlib2.state.refresh_token_reuses == 1
     age()
-    result = await run_cli_async("token")
+    result = await cli_async("token")
     assert result.returncode == EXIT_NOT_LOGGED_IN, result.stderr
     assert "invalid_grant" in result.stderr
     assert stored().needs_login
@@ -294,24 +295,28 @@ async def test_a_replayed_refresh_token_revokes_the_login_and_loopauth_asks_for_
 # --- using the token --------------------------------------------------------------------------------------------
 
 
-async def test_verify_header_and_request_carry_a_bearer_authlib_accepts(authlib2: AuthlibOAuth2Provider) -> None:
+async def test_verify_header_and_request_carry_a_bearer_authlib_accepts(
+    cli_async: CliAsync, authlib2: AuthlibOAuth2Provider
+) -> None:
     """verify names the account from /2/users/me; header prints the bearer; request gets Authlib's answer."""
     creds = await cli_login(authlib2, CASES["basic"])
-    verified = await run_cli_async("verify")
+    verified = await cli_async("verify")
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith(f"@{USERNAME} (user id {USER_ID}) on {NAME}")
-    header = await run_cli_async("header", "GET", authlib2.users_me_url)
+    header = await cli_async("header", "GET", authlib2.users_me_url)
     assert header.stdout == f"Authorization: Bearer {creds.access_token}\n"
-    answer = await run_cli_async("request", authlib2.users_me_url)
+    answer = await cli_async("request", authlib2.users_me_url)
     assert answer.returncode == 0, answer.stderr
     assert json.loads(answer.stdout)["data"]["username"] == USERNAME
 
 
-async def test_a_401_from_authlib_gets_one_refresh_and_one_retry(authlib2: AuthlibOAuth2Provider) -> None:
+async def test_a_401_from_authlib_gets_one_refresh_and_one_retry(
+    cli_async: CliAsync, authlib2: AuthlibOAuth2Provider
+) -> None:
     """Authlib's ResourceProtector refuses an expired token before the profile thinks it due: refresh, retry."""
     first = await cli_login(authlib2, CASES["post"])
     authlib2.expire_access_tokens()
-    result = await run_cli_async("request", authlib2.users_me_url)
+    result = await cli_async("request", authlib2.users_me_url)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["data"]["id"] == USER_ID
     assert authlib2.state.refreshes == 1
@@ -321,11 +326,11 @@ async def test_a_401_from_authlib_gets_one_refresh_and_one_retry(authlib2: Authl
 
 @each_client
 async def test_logout_revoke_ends_the_login_at_authlibs_rfc7009_endpoint(
-    authlib2: AuthlibOAuth2Provider, case: Case
+    cli_async: CliAsync, authlib2: AuthlibOAuth2Provider, case: Case
 ) -> None:
     """logout --revoke: Authlib's revocation endpoint ends the family (refresh token first), profile deleted."""
     creds = await cli_login(authlib2, case)
-    result = await run_cli_async("logout", "--revoke")
+    result = await cli_async("logout", "--revoke")
     assert result.returncode == 0, result.stderr
     assert creds.refresh_token is not None
     assert authlib2.state.refresh_tokens[creds.refresh_token].is_revoked()

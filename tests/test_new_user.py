@@ -106,3 +106,19 @@ def test_documents_named_in_the_project_exist() -> None:
     for path in files:
         for name in re.findall(r"\b[A-Za-z_]+\.md\b", path.read_text(encoding="utf-8")):
             assert list(ROOT.glob(f"**/{name}")), f"{path.relative_to(ROOT)} names {name}"
+
+
+@pytest.mark.parametrize("args", [("token", "--profile", "wrok"), ("verify", "--profile", "wrok"), ("switch", "wrok")])
+def test_an_unknown_profile_name_suggests_loopauth_list(cli: Cli, args: tuple[str, ...]) -> None:
+    """A profile name that is not there (a typo, often) while others are: exit 7, and the line names `loopauth
+    list` beside the login; with no profile stored at all, there is nothing to list and only the login is named."""
+    alone = cli(*args)
+    assert alone.returncode == 7
+    assert alone.stderr == ("loopauth: error: not logged in: no profile 'wrok' (run `loopauth login --profile wrok`)\n")
+    CredentialStore().save(make_creds("work"))
+    typo = cli(*args)
+    assert typo.returncode == 7
+    assert typo.stderr == (
+        "loopauth: error: not logged in: no profile 'wrok' (run `loopauth login --profile wrok`, or see "
+        "`loopauth list` for the stored ones)\n"
+    )

@@ -57,14 +57,24 @@ def test_the_readme_synopsis_shows_every_subcommand_and_version() -> None:
     assert "--version" in _synopsis()[""]
 
 
-def test_every_subcommands_help_has_an_example_and_the_exit_codes() -> None:
-    """`loopauth CMD --help` ends with an example line and the exit-code table, 126 and 127 included."""
+def test_every_subcommands_help_has_examples_and_only_the_top_level_the_exit_codes() -> None:
+    """`loopauth CMD --help` ends with one or two example lines, each running that command (`login`'s: one per
+    protocol); the exit-code table, 126 and 127 included, is in `loopauth --help` alone, after an example."""
     for name, parser in _subcommands().items():
-        if name:
-            help = parser.format_help()
-            example = help.split("\nexample:\n  ", 1)[1].split("\n", 1)[0] if "\nexample:\n" in help else ""
-            assert f"loopauth {name}" in example, name
-            assert "\n  127  exec: the command is not found\n" in help, name
+        help = parser.format_help()
+        if not name:
+            assert "\n  127  exec: the command is not found\n" in help
+            assert "\nexamples:\n  loopauth " in help.split("\nexit codes:\n", 1)[0]
+            continue
+        assert "exit codes:" not in help, name
+        heading = "\nexamples:\n" if "\nexamples:\n" in help else "\nexample:\n"
+        examples = help.split(heading, 1)[1].rstrip("\n").split("\n") if heading in help else []
+        assert 1 <= len(examples) <= 2, name
+        assert all(f"loopauth {name}" in example for example in examples), name
+        assert len(examples) == 2 if heading == "\nexamples:\n" else len(examples) == 1, name
+    login = _subcommands()["login"].format_help()
+    assert "(OAuth 1.0a" in login
+    assert "(OAuth 2.0" in login
 
 
 def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:

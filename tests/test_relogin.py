@@ -19,7 +19,7 @@ from loopauth.loopback.options import LoginOptions
 from loopauth.models import Credentials, Provider
 from loopauth.store import CredentialStore
 
-from .conftest import Cli, browser_env, demo_login_args, oauth1, run_cli_async
+from .conftest import Cli, CliAsync, browser_env, demo_login_args, oauth1, run_cli_async
 
 # The environment of someone who logs in to Twitter: it must not leak into a custom profile's re-login.
 TWITTER_ENV = {"LOOPAUTH_CONSUMER_KEY": "twitter-app-key", "LOOPAUTH_CONSUMER_SECRET": "twitter-app-secret"}
@@ -90,7 +90,9 @@ def test_replaced_note_names_the_old_and_new_account_only_when_they_differ() -> 
     assert "@someone on demo" in note
 
 
-async def test_the_hint_after_a_rejected_token_logs_in_to_the_profiles_own_provider(demo: DemoProvider) -> None:
+async def test_the_hint_after_a_rejected_token_logs_in_to_the_profiles_own_provider(
+    cli_async: CliAsync, demo: DemoProvider
+) -> None:
     """verify on a revoked custom-provider token prints a login command; run as printed, it logs in to that
     provider with the stored consumer (not $LOOPAUTH_CONSUMER_KEY's app, not Twitter), and verify works again."""
     p = demo.provider
@@ -99,7 +101,7 @@ async def test_the_hint_after_a_rejected_token_logs_in_to_the_profiles_own_provi
     assert first.returncode == 0, first.stderr
     await asyncio.to_thread(revoke, CredentialStore().load("work"))
 
-    dead = await run_cli_async("verify", "--profile", "work")
+    dead = await cli_async("verify", "--profile", "work")
     assert dead.returncode == 5
     hint = dead.stderr.rsplit("(", 1)[1].rstrip(")\n")
     assert hint == "loopauth login --profile work"
@@ -113,18 +115,18 @@ async def test_the_hint_after_a_rejected_token_logs_in_to_the_profiles_own_provi
     assert creds.consumer_key == demo.consumer_key
     assert creds.endpoints is not None
     assert creds.endpoints.verify_url == p.verify_url
-    verify = await run_cli_async("verify", "--profile", "work")
+    verify = await cli_async("verify", "--profile", "work")
     assert verify.returncode == 0, verify.stderr
 
 
-async def test_plaintext_profile_logs_in_again_with_plaintext(demo: DemoProvider) -> None:
+async def test_plaintext_profile_logs_in_again_with_plaintext(cli_async: CliAsync, demo: DemoProvider) -> None:
     """The stored signature method comes back with the profile."""
     first = await run_cli_async(*demo_login_args(demo, "--signature-method", "PLAINTEXT"), env=browser_env())
     assert first.returncode == 0, first.stderr
     again = await run_cli_async(*_relogin_args("default"), env=browser_env())
     assert again.returncode == 0, again.stderr
     assert 'oauth_signature_method="PLAINTEXT"' in demo.last_request_headers["access_token"]["Authorization"]
-    assert json.loads((await run_cli_async("token", "--json")).stdout)["provider"] == "demo"
+    assert json.loads((await cli_async("token", "--json")).stdout)["provider"] == "demo"
 
 
 async def test_logging_in_over_a_profile_of_another_provider_says_so_in_one_line(demo: DemoProvider) -> None:

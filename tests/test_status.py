@@ -21,7 +21,7 @@ from loopauth.store import CredentialStore
 from .conftest import Cli
 from .test_oauth2 import Browser, login2
 from .test_store import SECRET, make_creds
-from .test_tools import _login
+from .test_tools import _logged_in, _login
 
 NOW = 1_800_000_000.0
 
@@ -203,7 +203,7 @@ async def test_check_asks_every_provider_at_once_and_says_which_failed_and_why(
 ) -> None:
     """A valid profile, one whose token the provider rejects (exit 5, its message), and one whose provider never
     answers: all checked in parallel, the whole within the timeout, never a secret shown."""
-    await _login(demo)
+    await _logged_in(demo)
     good = CredentialStore().load("default")
     assert isinstance(good, Credentials)
     CredentialStore().save(good.replace(profile="revoked", oauth_token_secret=f"wrong-{SECRET}"))

@@ -6,8 +6,10 @@ ResourceEndpoint really verifies each signature.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -17,7 +19,8 @@ from loopauth.models import Credentials
 from loopauth.oauth1.signing import FORM_CONTENT_TYPE, form_encode
 from loopauth.store import CredentialStore
 
-from .conftest import browser_env, demo_login_args, run_cli, run_cli_async
+from .conftest import Cli, CliAsync, browser_env, demo_login_args, run_cli, run_cli_async
+from .threaded_demos import log_in_oauth1
 
 RESERVED = "a & b = c + 100% é 😀"
 
@@ -34,6 +37,13 @@ async def _login(demo: DemoProvider, *extra: str, endpoints: bool = True) -> dic
     return data
 
 
+async def _logged_in(demo: DemoProvider) -> dict[str, Any]:
+    """The profile 'default', logged in to the demo by the library's own flow (no process, no browser), as
+    `token --json` shows it: for tests of what comes after a login, which `_login` and the login tests cover."""
+    creds = await asyncio.to_thread(log_in_oauth1, demo)
+    return creds.token_dict()
+
+
 def _replace_key_options(args: list[str], key: str, secret: str | None) -> list[str]:
     args[args.index("--consumer-key") + 1] = key
     at = args.index("--consumer-secret")
@@ -47,11 +57,13 @@ def _replace_key_options(args: list[str], key: str, secret: str | None) -> list[
 # -- request -----------------------------------------------------------------------------------------------------
 
 
-async def test_request_posts_reserved_and_non_ascii_form_values_exactly(demo: DemoProvider) -> None:
+async def test_request_posts_reserved_and_non_ascii_form_values_exactly(
+    cli_async: CliAsync, demo: DemoProvider
+) -> None:
     """`request -d` sends reserved and non-ASCII characters signed; the echo returns them unchanged."""
-    await _login(demo)
+    await _logged_in(demo)
     url = demo.echo_url + "?q=%C3%A9+x&amp=%26%3D"
-    result = await run_cli_async("request", url, "-d", f"text={RESERVED}", "-d", "n=1", "-d", "n=2", "-d", "empty=")
+    result = await cli_async("request", url, "-d", f"text={RESERVED}", "-d", "n=1", "-d", "n=2", "-d", "empty=")
     assert result.returncode == 0, result.stderr
     echoed = json.loads(result.stdout)
     assert echoed["method"] == "POST"  # POST by default with -d, like curl
@@ -60,20 +72,22 @@ async def test_request_posts_reserved_and_non_ascii_form_values_exactly(demo: De
     assert echoed["screen_name"] == DEMO_SCREEN_NAME
 
 
-async def test_request_signs_a_raw_non_ascii_query(demo: DemoProvider) -> None:
+async def test_request_signs_a_raw_non_ascii_query(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A URL typed with raw UTF-8 in its query is encoded once, then signed and sent as signed."""
-    await _login(demo)
-    result = await run_cli_async("request", "-X", "get", f"{demo.echo_url}?s=é😀&t=a b")
+    await _logged_in(demo)
+    result = await cli_async("request", "-X", "get", f"{demo.echo_url}?s=é😀&t=a b")
     assert result.returncode == 0, result.stderr
     echoed = json.loads(result.stdout)
     assert echoed["method"] == "GET"
     assert echoed["query"] == {"s": "é😀", "t": "a b"}
 
 
-async def test_request_prints_the_body_unchanged_and_include_puts_headers_on_stderr(demo: DemoProvider) -> None:
+async def test_request_prints_the_body_unchanged_and_include_puts_headers_on_stderr(
+    cli_async: CliAsync, demo: DemoProvider
+) -> None:
     """stdout is the response body byte for byte; -i adds the status line and headers on stderr only."""
-    await _login(demo)
-    result = await run_cli_async("request", "-i", "-X", "PUT", "-H", "X-Extra: yes", demo.echo_url, "-d", "k=v")
+    await _logged_in(demo)
+    result = await cli_async("request", "-i", "-X", "PUT", "-H", "X-Extra: yes", demo.echo_url, "-d", "k=v")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["method"] == "PUT"
     assert not result.stdout.endswith("\n")  # nothing added to what the provider sent
@@ -82,11 +96,11 @@ async def test_request_prints_the_body_unchanged_and_include_puts_headers_on_std
     assert demo.last_request_headers["echo"]["X-Extra"] == "yes"
 
 
-async def test_request_non_2xx_prints_the_body_then_exits_5(demo: DemoProvider) -> None:
+async def test_request_non_2xx_prints_the_body_then_exits_5(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A provider error: its body still goes to stdout, then one error line and exit 5."""
-    await _login(demo)
+    await _logged_in(demo)
     demo.failures["echo"] = Failure(503, '{"errors":[{"code":130,"message":"Over capacity"}]}', "application/json")
-    result = await run_cli_async("request", demo.echo_url)
+    result = await cli_async("request", demo.echo_url)
     assert result.returncode == 5
     assert result.stdout == '{"errors":[{"code":130,"message":"Over capacity"}]}'
     assert result.stderr.count("\n") == 1
@@ -97,13 +111,13 @@ async def test_request_non_2xx_prints_the_body_then_exits_5(demo: DemoProvider) 
 # -- header ------------------------------------------------------------------------------------------------------
 
 
-async def test_header_output_authorizes_a_real_request(demo: DemoProvider) -> None:
+async def test_header_output_authorizes_a_real_request(cli_async: CliAsync, demo: DemoProvider) -> None:
     """The printed Authorization header, sent by another client, is accepted; changing the form breaks it."""
-    await _login(demo)
+    await _logged_in(demo)
     url = demo.echo_url + "?x=1"
-    get = await run_cli_async("header", "GET", url)
-    post = await run_cli_async("header", "POST", url, "-d", f"text={RESERVED}")
-    tampered = await run_cli_async("header", "POST", url, "-d", f"text={RESERVED}")
+    get = await cli_async("header", "GET", url)
+    post = await cli_async("header", "POST", url, "-d", f"text={RESERVED}")
+    tampered = await cli_async("header", "POST", url, "-d", f"text={RESERVED}")
     for result in (get, post, tampered):
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("Authorization: OAuth ")
@@ -128,57 +142,57 @@ async def test_header_output_authorizes_a_real_request(demo: DemoProvider) -> No
 # -- verify and logout --revoke ----------------------------------------------------------------------------------
 
 
-async def test_verify_prints_who_you_are(demo: DemoProvider) -> None:
+async def test_verify_prints_who_you_are(cli_async: CliAsync, demo: DemoProvider) -> None:
     """verify asks the provider and prints the account in one line; --json carries the provider's answer."""
-    await _login(demo)
-    result = await run_cli_async("verify")
+    await _logged_in(demo)
+    result = await cli_async("verify")
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"@{DEMO_SCREEN_NAME} (user id {DEMO_USER_ID}) on demo: profile 'default' is valid\n"
     assert demo.calls["verify"] == 1
-    as_json = await run_cli_async("verify", "--json")
+    as_json = await cli_async("verify", "--json")
     data = json.loads(as_json.stdout)
     assert data["screen_name"] == DEMO_SCREEN_NAME
     assert data["user_id"] == DEMO_USER_ID
     assert data["response"]["id_str"] == DEMO_USER_ID
 
 
-async def test_logout_revoke_invalidates_the_token_at_the_provider(demo: DemoProvider) -> None:
+async def test_logout_revoke_invalidates_the_token_at_the_provider(cli_async: CliAsync, demo: DemoProvider) -> None:
     """logout --revoke revokes then deletes; the same token, put back, no longer verifies (exit 5)."""
-    creds = await _login(demo)
-    result = await run_cli_async("logout", "--revoke")
+    creds = await _logged_in(demo)
+    result = await cli_async("logout", "--revoke")
     assert result.returncode == 0, result.stderr
     assert "Revoked" in result.stderr
     assert creds["oauth_token"] in demo.revoked_access_tokens
-    assert (await run_cli_async("token")).returncode == 7
+    assert (await cli_async("token")).returncode == 7
     CredentialStore().save(Credentials.from_dict(creds))  # the old token, as a copy would still have it
-    verify = await run_cli_async("verify")
+    verify = await cli_async("verify")
     assert verify.returncode == 5
     assert "Could not authenticate you. (code 32)" in verify.stderr
     assert verify.stderr.count("\n") == 1
 
 
-async def test_failed_revoke_keeps_the_profile_unless_forced(demo: DemoProvider) -> None:
+async def test_failed_revoke_keeps_the_profile_unless_forced(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A revoke the provider refuses keeps the profile (exit 5); --force deletes it anyway with a warning."""
-    await _login(demo)
+    await _logged_in(demo)
     demo.failures["revoke"] = Failure(500, "internal error", "text/plain")
-    kept = await run_cli_async("logout", "--revoke")
+    kept = await cli_async("logout", "--revoke")
     assert kept.returncode == 5
     assert "kept profile 'default'" in kept.stderr
-    assert (await run_cli_async("token")).returncode == 0
-    forced = await run_cli_async("logout", "--revoke", "--force")
+    assert (await cli_async("token")).returncode == 0
+    forced = await cli_async("logout", "--revoke", "--force")
     assert forced.returncode == 0, forced.stderr
     assert "warning" in forced.stderr
-    assert (await run_cli_async("token")).returncode == 7
+    assert (await cli_async("token")).returncode == 7
 
 
-async def test_revoke_and_verify_without_endpoints_are_usage_errors(demo: DemoProvider) -> None:
+async def test_revoke_and_verify_without_endpoints_are_usage_errors(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A provider without verify/revoke endpoints: exit 2, one line, and the profile stays."""
     await _login(demo, endpoints=False)
     for args in (("logout", "--revoke"), ("verify",)):
         result = await run_cli_async(*args)
         assert result.returncode == 2, result.stderr
         assert result.stderr.count("\n") == 1
-    assert (await run_cli_async("token")).returncode == 0
+    assert (await cli_async("token")).returncode == 0
     assert run_cli("logout", "--force").returncode == 2
 
 
@@ -205,7 +219,9 @@ def _demo_table(demo: DemoProvider, name: str = "mine", extra: str = "") -> str:
     )
 
 
-async def test_provider_from_providers_toml_logs_in_verifies_and_revokes(demo: DemoProvider, config_dir: Path) -> None:
+async def test_provider_from_providers_toml_logs_in_verifies_and_revokes(
+    cli_async: CliAsync, demo: DemoProvider, config_dir: Path
+) -> None:
     """--provider NAME finds the providers.toml table; its verify and revoke endpoints are used later."""
     _write_providers(
         config_dir, "# my providers\n" + _demo_table(demo, extra='authorize_params = { perms = "read" }\n')
@@ -226,12 +242,12 @@ async def test_provider_from_providers_toml_logs_in_verifies_and_revokes(demo: D
     login = await run_cli_async(*args, env=browser_env())
     assert login.returncode == 0, login.stderr
     assert demo.last_request_queries["authorize"]["perms"] == "read"
-    verify = await run_cli_async("verify")
+    verify = await cli_async("verify")
     assert verify.returncode == 0, verify.stderr
     assert verify.stdout.startswith(f"@{DEMO_SCREEN_NAME} ")
     assert "on mine" in verify.stdout
-    token = json.loads((await run_cli_async("token", "--json")).stdout)["oauth_token"]
-    logout = await run_cli_async("logout", "--revoke")
+    token = json.loads((await cli_async("token", "--json")).stdout)["oauth_token"]
+    logout = await cli_async("logout", "--revoke")
     assert logout.returncode == 0, logout.stderr
     assert demo.revoked_access_tokens == {token}
 
@@ -270,7 +286,7 @@ def test_bad_providers_toml_exits_2_naming_file_and_line(
     assert words in result.stderr
 
 
-def test_providers_lists_presets_and_custom_entries(config_dir: Path) -> None:
+def test_providers_lists_presets_and_custom_entries(cli: Cli, config_dir: Path) -> None:
     """`providers` shows each preset's endpoints and marks providers.toml entries and overrides."""
     path = _write_providers(
         config_dir,
@@ -279,7 +295,7 @@ def test_providers_lists_presets_and_custom_entries(config_dir: Path) -> None:
         '[trello]\nrequest_token_url = "https://t.example/rt"\nauthorize_url = "https://t.example/a"\n'
         'access_token_url = "https://t.example/at"\n',
     )
-    listed = run_cli("providers", "--json")
+    listed = cli("providers", "--json")
     assert listed.returncode == 0, listed.stderr
     entries = {(e["name"], e["source"]): e for e in json.loads(listed.stdout)}
     twitter = entries[("twitter", "preset")]
@@ -305,7 +321,7 @@ def test_providers_lists_presets_and_custom_entries(config_dir: Path) -> None:
     assert twitter["protocol"] == "oauth1"
     assert entries[("mine", str(path))]["request_token_url"] == "https://m.example/rt"
     assert entries[("trello", "preset")]["overridden_by"] == str(path)
-    text = run_cli("providers").stdout
+    text = cli("providers").stdout
     assert "mine (OAuth 1.0a; providers.toml)" in text
     assert "trello (OAuth 1.0a; preset; overridden by providers.toml)" in text
     assert "x-oauth2 (OAuth 2.0; preset; alias twitter-oauth2)" in text
@@ -315,13 +331,13 @@ def test_providers_lists_presets_and_custom_entries(config_dir: Path) -> None:
 # -- signature methods and login flags ---------------------------------------------------------------------------
 
 
-async def test_plaintext_login_then_signed_request(demo: DemoProvider) -> None:
+async def test_plaintext_login_then_signed_request(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A PLAINTEXT login (allowed on loopback) is remembered, and later requests sign with PLAINTEXT."""
     creds = await _login(demo, "--signature-method", "PLAINTEXT")
     assert creds["signature_method"] == "PLAINTEXT"
-    header = await run_cli_async("header", "GET", demo.echo_url)
+    header = await cli_async("header", "GET", demo.echo_url)
     assert 'oauth_signature_method="PLAINTEXT"' in header.stdout
-    result = await run_cli_async("request", demo.echo_url, "-d", f"text={RESERVED}")
+    result = await cli_async("request", demo.echo_url, "-d", f"text={RESERVED}")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["form"] == {"text": RESERVED}
     assert 'oauth_signature_method="PLAINTEXT"' in demo.last_request_headers["echo"]["Authorization"]
@@ -355,7 +371,7 @@ def _rsa_key_pair(tmp_path: Path) -> tuple[Path, str]:
     return path, public
 
 
-async def test_rsa_sha1_login_then_signed_request(demo: DemoProvider, tmp_path: Path) -> None:
+async def test_rsa_sha1_login_then_signed_request(cli_async: CliAsync, demo: DemoProvider, tmp_path: Path) -> None:
     """RSA-SHA1 with --rsa-key (no consumer secret): the profile keeps the key file and signs requests with it."""
     pem, public = _rsa_key_pair(tmp_path)
     demo.register_client("rsa-consumer-key", "unused-secret", rsa_public_key=public)
@@ -363,10 +379,10 @@ async def test_rsa_sha1_login_then_signed_request(demo: DemoProvider, tmp_path: 
     login = await run_cli_async(*args, "--rsa-key", str(pem), env=browser_env())
     assert login.returncode == 0, login.stderr
     assert 'oauth_signature_method="RSA-SHA1"' in demo.last_request_headers["access_token"]["Authorization"]
-    creds = json.loads((await run_cli_async("token", "--json")).stdout)
+    creds = json.loads((await cli_async("token", "--json")).stdout)
     assert creds["signature_method"] == "RSA-SHA1"
     assert creds["rsa_key_file"] == str(pem.resolve())
-    result = await run_cli_async("request", demo.echo_url, "-d", f"text={RESERVED}")
+    result = await cli_async("request", demo.echo_url, "-d", f"text={RESERVED}")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["form"] == {"text": RESERVED}
     assert 'oauth_signature_method="RSA-SHA1"' in demo.last_request_headers["echo"]["Authorization"]
@@ -459,14 +475,14 @@ async def test_bad_request_syntax_exits_2(demo: DemoProvider, args: tuple[str, .
     assert demo.calls["echo"] == 0
 
 
-def test_list_shows_a_corrupt_profile_and_still_lists_the_rest(config_dir: Path) -> None:
+def test_list_shows_a_corrupt_profile_and_still_lists_the_rest(cli: Cli, config_dir: Path) -> None:
     """`list` marks an unreadable profile as such and lists the good ones, with no secret."""
     assert run_cli("demo", "--profile", "good").returncode == 0
     (config_dir / "profiles" / "broken.json").write_text("{not json")
-    listed = run_cli("list")
+    listed = cli("list")
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert any(line.startswith("broken") and "unreadable" in line for line in lines)
     assert any(line.startswith("good") and DEMO_SCREEN_NAME in line for line in lines)
-    secret = json.loads(run_cli("token", "--profile", "good", "--json").stdout)["oauth_token_secret"]
+    secret = json.loads(cli("token", "--profile", "good", "--json").stdout)["oauth_token_secret"]
     assert secret not in listed.stdout

@@ -15,8 +15,8 @@ from loopauth.models import Credentials
 from loopauth.store import CredentialStore
 from loopauth.trace import BODY_LIMIT, REDACTED, Tracer
 
-from .conftest import browser_env, demo_login_args, run_cli_async
-from .test_tools import _login
+from .conftest import CliAsync, browser_env, demo_login_args, run_cli_async
+from .test_tools import _logged_in, _login
 
 
 def _secrets(demo: DemoProvider) -> set[str]:
@@ -56,12 +56,14 @@ async def test_login_verbose_traces_both_token_calls_without_a_secret(demo: Demo
 
 
 @pytest.mark.parametrize("method", ["HMAC-SHA1", "PLAINTEXT"])
-async def test_verify_request_and_header_verbose_show_no_secret(demo: DemoProvider, method: str) -> None:
+async def test_verify_request_and_header_verbose_show_no_secret(
+    cli_async: CliAsync, demo: DemoProvider, method: str
+) -> None:
     """verify/request/header -v, including PLAINTEXT, whose signature *is* the two secrets."""
     await _login(demo, "--signature-method", method)
-    verify = await run_cli_async("verify", "-v")
-    request = await run_cli_async("request", "-v", "-d", "status=hello", demo.echo_url + "?q=1")
-    header = await run_cli_async("header", "-v", "GET", demo.echo_url)
+    verify = await cli_async("verify", "-v")
+    request = await cli_async("request", "-v", "-d", "status=hello", demo.echo_url + "?q=1")
+    header = await cli_async("header", "-v", "GET", demo.echo_url)
     for result in (verify, request, header):
         assert result.returncode == 0, result.stderr
         assert "> Authorization: OAuth " in result.stderr
@@ -76,10 +78,10 @@ async def test_verify_request_and_header_verbose_show_no_secret(demo: DemoProvid
     assert "< " not in header.stderr  # header sends nothing
 
 
-async def test_the_revoke_answer_and_a_long_body_are_redacted_and_cut(demo: DemoProvider) -> None:
+async def test_the_revoke_answer_and_a_long_body_are_redacted_and_cut(cli_async: CliAsync, demo: DemoProvider) -> None:
     """Twitter's revoke answer names the access token (redacted); a long response is cut at 2 kB."""
-    await _login(demo)
-    long = await run_cli_async("request", "-v", f"{demo.echo_url}?q={'x' * 3000}")
+    await _logged_in(demo)
+    long = await cli_async("request", "-v", f"{demo.echo_url}?q={'x' * 3000}")
     assert long.returncode == 0, long.stderr
     assert f"(cut at {BODY_LIMIT:,} characters;" in long.stderr
     lines: list[str] = []
@@ -89,11 +91,11 @@ async def test_the_revoke_answer_and_a_long_body_are_redacted_and_cut(demo: Demo
     assert_no_secret(trace, demo)
 
 
-async def test_an_unanswered_call_is_traced_with_its_reason(demo: DemoProvider) -> None:
+async def test_an_unanswered_call_is_traced_with_its_reason(cli_async: CliAsync, demo: DemoProvider) -> None:
     """A provider that cannot be reached: the trace still shows the request and why there was no answer."""
-    await _login(demo)
+    await _logged_in(demo)
     await demo.close()
-    result = await run_cli_async("verify", "-v")
+    result = await cli_async("verify", "-v")
     assert result.returncode == 5
     unreachable = r"^< no answer in \d+ ms: cannot reach http://127\.0\.0\.1:\d+/\S*: connection refused$"
     assert re.search(unreachable, result.stderr, re.M)

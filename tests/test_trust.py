@@ -58,11 +58,11 @@ def test_a_dir_others_can_write_to_is_refused_by_every_store_call(config_dir: Pa
     assert sorted(p.name for p in path.parent.iterdir()) == [".work.lock", "work.json"]
 
 
-def test_cli_names_the_directory_and_its_mode_in_one_line(config_dir: Path) -> None:
+def test_cli_names_the_directory_and_its_mode_in_one_line(cli: Cli, config_dir: Path) -> None:
     """`loopauth token` on a world-writable config dir: exit 6, one line with the path and the mode."""
     _planted(config_dir)
     os.chmod(config_dir, 0o777)
-    result = run_cli("token")
+    result = cli("token")
     assert result.returncode == 6
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1

@@ -35,6 +35,8 @@ pytestmark = [
         reason="needs root: creates two throwaway Unix users with useradd and runs loopauth as one of them",
     ),
     pytest.mark.skipif(shutil.which("useradd") is None, reason="needs useradd to create two throwaway Unix users"),
+    # The two users (the module's fixture) are made once, on one pytest-xdist worker, not once per worker.
+    pytest.mark.xdist_group("two_users"),
 ]
 
 # The test's interpreter and the checkout may live where the victim cannot read (pyenv under /root, a clone in

@@ -22,43 +22,11 @@ from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provi
 from ..store import CredentialStore
 from ..text import account_with_id, clean, has_control, is_b64token, is_printable_token
 from .output import print_json
-from .parser import Commands
-from .shared import add_client_secret_options, client_secret, consumer_secret, first, foreground_terminal, replaced_note
+from .shared import client_secret, consumer_secret, first, foreground_terminal, replaced_note
 
 MAX_STDIN = 64 * 1024
 """More than any two tokens; a bigger stdin is not what add expects (a file piped by mistake)."""
 ORIGIN = "add"
-
-
-def register(commands: Commands) -> None:
-    p = commands.add(
-        "add",
-        "store credentials you already have (tokens from a prompt or stdin, never the command line)",
-        AddCommand.from_args,
-        example="loopauth add --profile bot --provider x     (asks for the token and its secret, without echo)\n"
-        "  pass show x/bot | loopauth add --profile bot --provider x     (or reads them from stdin: token, secret)",
-    )
-    p.add_argument("--profile", help="the profile to store them as (default: the active profile)")
-    p.add_argument("--provider", required=True, help="a preset (twitter/x, x-oauth2, …) or a providers.toml table")
-    p.add_argument(
-        "--consumer-key", metavar="K", help="OAuth 1.0a: the app's consumer key (default: $LOOPAUTH_CONSUMER_KEY)"
-    )
-    secret = p.add_mutually_exclusive_group()
-    secret.add_argument(
-        "--consumer-secret",
-        metavar="S",
-        help="OAuth 1.0a: the app's consumer secret; `ps` shows it, so prefer $LOOPAUTH_CONSUMER_SECRET, "
-        "--consumer-secret-file or the prompt",
-    )
-    secret.add_argument(
-        "--consumer-secret-file", metavar="FILE", help="read the consumer secret from FILE (its first line)"
-    )
-    p.add_argument("--rsa-key", metavar="FILE", help="OAuth 1.0a: PEM private key for RSA-SHA1 (needs loopauth[rsa])")
-    p.add_argument("--client-id", metavar="ID", help="OAuth 2.0: the app's client id (default: $LOOPAUTH_CLIENT_ID)")
-    add_client_secret_options(p, "(for refreshes; default: $LOOPAUTH_CLIENT_SECRET)")
-    p.add_argument("--scope", metavar="'A B C'", help="OAuth 2.0: the scopes the token was granted, if you know them")
-    p.add_argument("--no-verify", action="store_true", help="store them without asking the provider first")
-    p.add_argument("--json", action="store_true", help="print the stored profile (no secret) as one JSON object")
 
 
 @dataclass(frozen=True)

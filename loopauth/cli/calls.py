@@ -16,93 +16,12 @@ from ..text import account_with_id, clean, provider_message
 from ..urls import where
 from .errors import profile_hint
 from .output import print_json
-from .parser import Commands
 
 if TYPE_CHECKING:
     from ..http import Trace
     from .bodies import Body
 
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-def register(commands: Commands) -> None:
-    p = commands.add(
-        "header",
-        "print the Authorization header for a request (to use with curl)",
-        HeaderCommand.from_args,
-        example='curl -H "$(loopauth header GET https://api.x.com/2/users/me)" https://api.x.com/2/users/me',
-    )
-    p.add_argument("--profile", help="the profile that signs (default: the active profile)")
-    p.add_argument("method", metavar="METHOD", help="GET, POST, …")
-    p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
-    _add_data_option(p)
-    _add_verbose_option(p, "what was signed (no secret: Authorization shows its parameter names only)")
-
-    p = commands.add(
-        "request",
-        "make a signed request and print the response body",
-        RequestCommand.from_args,
-        example='loopauth request --json \'{"text": "hello"}\' https://api.x.com/2/tweets',
-    )
-    p.add_argument("--profile", help="the profile that signs (default: the active profile)")
-    p.add_argument("-X", "--method", metavar="METHOD", help="HTTP method (default GET, or POST with a body)")
-    p.add_argument("url", metavar="URL", help="the full URL, query included (the query is signed)")
-    _add_data_option(p)
-    body = p.add_mutually_exclusive_group()
-    body.add_argument(
-        "--json",
-        metavar="JSON|@FILE",
-        help="a JSON body (Content-Type and Accept application/json); like every body but a form, not signed",
-    )
-    body.add_argument("--data-raw", metavar="TEXT", help="a raw body, as written; give its -H 'Content-Type: …'")
-    body.add_argument(
-        "--data-binary", metavar="DATA|@FILE", help="a raw body, or a file's bytes; give its -H 'Content-Type: …'"
-    )
-    p.add_argument(
-        "-F",
-        "--form",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE|NAME=@FILE",
-        help="a multipart/form-data field or file upload, ';type=MIME' after a file (repeatable; not signed)",
-    )
-    p.add_argument(
-        "-H", "--header", action="append", default=[], metavar="'Name: value'", help="an extra header (repeatable)"
-    )
-    p.add_argument("-i", "--include", action="store_true", help="print the status line and headers on stderr")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up after this long (30)")
-    _add_verbose_option(p)
-
-    p = commands.add(
-        "verify",
-        "ask the provider who a profile's token belongs to",
-        VerifyCommand.from_args,
-        example="loopauth verify",
-    )
-    p.add_argument("--profile", help="the profile to check (default: the active profile)")
-    p.add_argument("--json", action="store_true", help="one JSON object, with the provider's answer")
-    _add_verbose_option(p)
-
-
-def _add_verbose_option(p: argparse.ArgumentParser, what: str | None = None) -> None:
-    p.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="print "
-        + (what or "each HTTP exchange with the provider on stderr, with no secret in it (safe for a bug report)"),
-    )
-
-
-def _add_data_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "-d",
-        "--data",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a form parameter, sent x-www-form-urlencoded and signed (repeatable; UTF-8)",
-    )
 
 
 def parse_form(pairs: Sequence[str]) -> list[tuple[str, str]]:

@@ -15,21 +15,9 @@ from dataclasses import dataclass
 
 from ..errors import EXIT_OK
 from ..protocols import every_env_field
-from .parser import Commands
 
-SHELLS = ("bash", "zsh", "fish")
 FILE_OPTIONS = frozenset({"--consumer-secret-file", "--client-secret-file", "--rsa-key", "--tls-cert", "--tls-key"})
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
-
-
-def register(commands: Commands) -> None:
-    p = commands.add(
-        "completion",
-        "print a shell completion script: subcommands, options, provider and profile names",
-        CompletionCommand.from_args,
-        example="source <(loopauth completion bash)     (add it to ~/.bashrc; zsh and fish: see the README)",
-    )
-    p.add_argument("shell", choices=SHELLS, metavar="bash|zsh|fish", help="the shell the script is for")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 git runs its helper at every fetch and kubectl its plugin at every expiry, so a plain ``credential git`` or
 ``credential kubectl`` command line is read here without argparse (:func:`plain_credential_args`), as
 ``token``'s is; anything else (help, abbreviations, mistakes, ``credential docker``) goes through argparse,
-which :func:`register` feeds. ``tests/test_credential.py`` checks that both readings agree.
+whose definition is in :mod:`.parser`. ``tests/test_credential.py`` checks that both readings agree.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the path 
 if TYPE_CHECKING:
     import argparse
     from typing import TypedDict
-
-    from .parser import Commands
 
     class CredentialArgs(TypedDict):
         tool: str
@@ -77,53 +75,15 @@ def run_credential(args: CredentialArgs) -> int:
     return exec_credential(args["profile"], access_token=args["access_token"])
 
 
-def register(commands: Commands) -> None:
-    from .parser import Parser
-
-    p = commands.add(
-        "credential",
-        "answer git, kubectl or docker when they ask for credentials (their own protocols)",
-        lambda args: _Tool(args),
-        example="git config --global credential.https://gitlab.com.helper '!loopauth credential git --profile gitlab'",
-    )
-    tools = p.add_subparsers(dest="tool", metavar="TOOL", parser_class=Parser, help="the tool that asks")
-    tools.required = True
-    git = tools.add_parser(
-        "git", help="git's credential helper: get, store, erase on stdin/stdout (git help credential)"
-    )
-    git.add_argument("action", metavar="ACTION", help="what git asks: get, store or erase (others are ignored)")
-    git.add_argument("--profile", help="the OAuth 2.0 profile (default: the active one)")
-    git.add_argument(
-        "--host",
-        action="append",
-        default=[],
-        dest="hosts",
-        metavar="HOST[:PORT]",
-        help="also answer for this host (the provider's own hosts always match); repeatable",
-    )
-    kubectl = tools.add_parser("kubectl", help="a kubectl exec credential plugin: prints an ExecCredential")
-    kubectl.add_argument("--profile", help="the OAuth 2.0 profile (default: the active one)")
-    kubectl.add_argument(
-        "--access-token",
-        action="store_true",
-        help="send the access token even when the profile has an ID token (for clusters that take access tokens)",
-    )
-    docker = tools.add_parser(
-        "docker", help="map registries to profiles for docker-credential-loopauth (docker's credHelpers)"
-    )
-    what = docker.add_mutually_exclusive_group(required=True)
-    what.add_argument("--add", metavar="SERVER", help="answer for this registry with --profile's token")
-    what.add_argument("--remove", metavar="SERVER", help="stop answering for this registry")
-    what.add_argument("--list", action="store_true", help="the registries mapped, with their profiles")
-    docker.add_argument("--profile", help="with --add: the OAuth 2.0 profile (default: the active one)")
-    docker.add_argument("--username", help="with --add: the user name to send (default: the provider's convention)")
-
-
-class _Tool:
+class CredentialCommand:
     """``credential TOOL …`` as argparse read it."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> CredentialCommand:
+        return cls(args)
 
     def run(self) -> int:
         a = self.args

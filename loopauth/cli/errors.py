@@ -55,7 +55,7 @@ def describe(exc: LoopAuthError) -> str:
     if isinstance(exc, UsageError):
         return exc.render(flag_for)
     if isinstance(exc, NotLoggedIn):
-        return f"{exc.message} (run `loopauth login --profile {exc.profile}`)"
+        return f"{exc.message} ({_not_logged_in_hint(exc.profile)})"
     if isinstance(exc, StoreError) and exc.message.endswith(_REPLACE) and _is_profile_file(exc.path):
         # A bare `login --profile NAME` cannot know the provider of a file it cannot read: say which to name.
         return f"{exc.message.removesuffix(_REPLACE)}; {relogin_hint(exc.path.stem, provider_in(exc.path))}"
@@ -101,6 +101,21 @@ def relogin_hint(profile: str, provider: str | None) -> str:
         f"log in again to replace it, naming the provider (the file no longer says which): "
         f"`loopauth login --profile {profile} --provider NAME`"
     )
+
+
+def _not_logged_in_hint(profile: str) -> str:
+    """Log in as that profile; when there is no such profile but there are others (often a typo), name the command
+    that lists them too."""
+    from ..store import CredentialStore
+
+    login = f"run `loopauth login --profile {profile}`"
+    try:
+        names = CredentialStore().names()
+    except (LoopAuthError, OSError):
+        return login  # the config dir itself is the trouble; the error already says so or the login will
+    if names and profile not in names:
+        return f"{login}, or see `loopauth list` for the stored ones"
+    return login
 
 
 def profile_hint(exc: ProviderError, creds: AnyCredentials) -> ProviderError:

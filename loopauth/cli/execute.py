@@ -15,14 +15,13 @@ import re
 import signal
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple  # not dataclasses: its import (inspect) cost every run ~10 ms
 
 from ..errors import EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, LoopAuthError, UsageError
 from ..fresh import load_fresh
 from ..models import AnyCredentials
 from ..protocols import access_for, every_env_field
-from .parser import Commands
-from .token import DEFAULT_PREFIX, env_pairs
+from .token import env_pairs
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -74,33 +73,6 @@ class CannotExecute(LoopAuthError):
     """``exec``'s command exists but cannot be run (no permission, not a program): exit 126, as a shell's."""
 
     exit_code = EXIT_CANNOT_EXECUTE
-
-
-def register(commands: Commands) -> None:
-    p = commands.add(
-        "exec",
-        "run a command with a profile's credentials in its environment (and nowhere else)",
-        ExecCommand.from_args,
-        example="loopauth exec --map oauth_token=TWITTER_ACCESS_TOKEN "
-        "--map oauth_token_secret=TWITTER_ACCESS_TOKEN_SECRET -- python my_bot.py",
-    )
-    p.add_argument("--profile", help="the profile whose credentials to pass (default: the active profile)")
-    p.add_argument(
-        "--prefix", default=DEFAULT_PREFIX, help=f"variable prefix, as for token --env (default {DEFAULT_PREFIX})"
-    )
-    p.add_argument(
-        "--map",
-        action="append",
-        default=[],
-        metavar="FIELD=VAR",
-        help="pass FIELD (one of `loopauth token --json`'s) as $VAR instead of its prefixed name (repeatable)",
-    )
-    p.add_argument(
-        "command",
-        nargs=argparse.REMAINDER,
-        metavar="-- CMD [ARGS...]",
-        help="the command to run, found on PATH like a shell does; its exit status is loopauth's",
-    )
 
 
 def parse_maps(pairs: Sequence[str]) -> list[tuple[str, str]]:
@@ -156,8 +128,7 @@ def exec_environment(
     return env
 
 
-@dataclass(frozen=True)
-class ExecCommand:
+class ExecCommand(NamedTuple):
     profile: str | None
     prefix: str
     maps: list[tuple[str, str]]

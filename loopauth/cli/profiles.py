@@ -6,75 +6,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple  # not dataclasses: its import (inspect) cost every run ~10 ms
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..models import PROTOCOL_LABELS
-from ..oauth1.access import ENV_FIELDS
-from ..store import FILE, KEYRING, STORES, CredentialStore
+from ..store import FILE, KEYRING, CredentialStore
 from ..store.keyring import backend_name
 from ..text import clean
 from .output import print_json, print_table
-from .parser import Commands
-from .token import DEFAULT_PREFIX, print_token
+from .token import print_token
 
 UNREADABLE = "(unreadable)"
 """What `list` shows for a profile file it cannot read; the reason is in `list --json` and `token`."""
 
 
-def register(commands: Commands) -> None:
-    p = commands.add(
-        "token",
-        "print a profile's credentials (for other tools)",
-        TokenCommand.from_args,
-        example='eval "$(loopauth token)"   or   loopauth token --json   or   loopauth token --field oauth_token',
-    )
-    p.add_argument("--profile", help="the profile to print (default: the active profile)")
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="one JSON object")
-    fmt.add_argument("--env", action="store_true", help="POSIX 'export NAME=value' lines (the default)")
-    fmt.add_argument("--field", metavar="NAME", help=f"one bare value: {', '.join(ENV_FIELDS)}")
-    p.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"variable prefix for --env (default {DEFAULT_PREFIX})")
-
-    p = commands.add(
-        "list", "list the stored profiles (never a secret)", ListCommand.from_args, example="loopauth list"
-    )
-    p.add_argument("--json", action="store_true", help="one JSON array")
-
-    p = commands.add(
-        "logout",
-        "delete a profile's stored credentials",
-        LogoutCommand.from_args,
-        example="loopauth logout --profile work --revoke",
-    )
-    p.add_argument("--profile", help="the profile to delete (default: the active profile)")
-    p.add_argument("--revoke", action="store_true", help="first ask the provider to invalidate the token (signed POST)")
-    p.add_argument("--force", action="store_true", help="with --revoke: delete the profile even if revoking fails")
-
-    p = commands.add(
-        "move",
-        "move a profile to the other store: its secrets into the OS keyring, or back into its file",
-        MoveCommand.from_args,
-        example="loopauth move --profile work --to keyring",
-    )
-    p.add_argument("--profile", default=None, help="the profile to move (default: the active one, usually 'default')")
-    p.add_argument(
-        "--to",
-        required=True,
-        choices=STORES,
-        help="keyring: the secrets into the OS keyring (needs loopauth[keyring]); file: back into the profile's file",
-    )
-
-    commands.add(
-        "path",
-        "print the config directory: profiles are in its profiles/, and providers.toml beside them",
-        PathCommand.from_args,
-        example="loopauth path",
-    )
-
-
-@dataclass(frozen=True)
-class TokenCommand:
+class TokenCommand(NamedTuple):
     profile: str | None
     json_out: bool
     field: str | None
@@ -88,8 +34,7 @@ class TokenCommand:
         return print_token(self.profile, json_out=self.json_out, field=self.field, prefix=self.prefix)
 
 
-@dataclass(frozen=True)
-class ListCommand:
+class ListCommand(NamedTuple):
     json_out: bool
 
     @classmethod
@@ -163,8 +108,7 @@ class ListCommand:
         return EXIT_OK
 
 
-@dataclass(frozen=True)
-class LogoutCommand:
+class LogoutCommand(NamedTuple):
     profile: str | None
     revoke: bool
     force: bool
@@ -230,8 +174,7 @@ class LogoutCommand:
             print(f"Revoked the token at {creds.provider}", file=sys.stderr)
 
 
-@dataclass(frozen=True)
-class MoveCommand:
+class MoveCommand(NamedTuple):
     profile: str | None
     to: str
 
@@ -252,8 +195,7 @@ class MoveCommand:
         return EXIT_OK
 
 
-@dataclass(frozen=True)
-class PathCommand:
+class PathCommand(NamedTuple):
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> PathCommand:
         return cls()

@@ -13,7 +13,6 @@ from ..providers import ALIASES, PRESETS, load_custom, providers_file
 from ..store import CredentialStore
 from ..text import clean
 from .output import print_json
-from .parser import Commands
 
 _LABELS = {
     "request_token_url": "request token",
@@ -25,16 +24,6 @@ _LABELS = {
     "signature_method": "signature",
     "client_auth": "client auth",
 }
-
-
-def register(commands: Commands) -> None:
-    p = commands.add(
-        "providers",
-        "list the built-in providers and those in providers.toml",
-        ProvidersCommand.from_args,
-        example="loopauth providers --json",
-    )
-    p.add_argument("--json", action="store_true", help="one JSON array")
 
 
 @dataclass(frozen=True)

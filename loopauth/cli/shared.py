@@ -11,29 +11,9 @@ from ..errors import NotLoggedIn, StoreError, UsageError
 from ..models import AnyCredentials
 from ..store import CredentialStore
 from ..text import account_name, clean
+from .parser import ASK
 
 MAX_SECRET_FILE = 64 * 1024
-
-
-ASK = "\0ask"
-"""``--client-secret`` given alone: ask for it on the terminal (no real secret has a NUL in it)."""
-
-
-def add_client_secret_options(p: argparse.ArgumentParser, default: str) -> None:
-    """``--client-secret [S]`` (alone: asked for without echo) or ``--client-secret-file FILE``."""
-    secret = p.add_mutually_exclusive_group()
-    secret.add_argument(
-        "--client-secret",
-        metavar="S",
-        nargs="?",
-        const=ASK,
-        help="OAuth 2.0: a confidential client's secret; every local user can read a command line (ps, "
-        "/proc/PID/cmdline), so prefer $LOOPAUTH_CLIENT_SECRET, --client-secret-file, or --client-secret alone, "
-        f"which asks for it on the terminal without echo {default}",
-    )
-    secret.add_argument(
-        "--client-secret-file", metavar="FILE", help="OAuth 2.0: read the client secret from FILE (its first line)"
-    )
 
 
 def consumer_secret(args: argparse.Namespace) -> str | None:

@@ -13,10 +13,8 @@ import argparse
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple  # not dataclasses: its import (inspect) cost every run ~10 ms
 
 from ..errors import (
     EXIT_LOCAL,
@@ -34,36 +32,10 @@ from ..protocols import access_for
 from ..store import ENV_PROFILE, CredentialStore
 from ..text import account_with_id, clean, one_line
 from .output import print_json
-from .parser import Commands
-
-CHECK_TIMEOUT = 10.0
+from .parser import CHECK_TIMEOUT
 
 
-def register(commands: Commands) -> None:
-    p = commands.add(
-        "status",
-        "show each profile: account, where it is stored, expiry, whether it needs a login, which is active",
-        StatusCommand.from_args,
-        example="loopauth status   or   loopauth status --check   or   loopauth status --profile work --json",
-    )
-    p.add_argument("--profile", help="only this profile (default: every profile, and the active one)")
-    p.add_argument("--json", action="store_true", help="one JSON array, an object per profile")
-    p.add_argument(
-        "--check",
-        action="store_true",
-        help="also ask each provider's verify endpoint whether the token works (all at once)",
-    )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=CHECK_TIMEOUT,
-        metavar="SECONDS",
-        help=f"with --check: give up on the providers after this long ({CHECK_TIMEOUT:g})",
-    )
-
-
-@dataclass(frozen=True)
-class Checked:
+class Checked(NamedTuple):
     """What ``--check`` found for one profile."""
 
     outcome: str
@@ -76,8 +48,7 @@ class Checked:
     """The profile as the check left it (an OAuth 2.0 token refreshed on the way), shown instead of the old one."""
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One profile as ``status`` shows it."""
 
     name: str
@@ -92,8 +63,7 @@ class Row:
         return self.creds is None and self.error is None
 
 
-@dataclass(frozen=True)
-class StatusCommand:
+class StatusCommand(NamedTuple):
     profile: str | None
     json_out: bool
     check: bool
@@ -320,6 +290,8 @@ def _failure(rows: Sequence[Row], now: float, store: CredentialStore) -> LoopAut
 
 def _checked(store: CredentialStore, rows: list[Row], timeout: float) -> list[Row]:
     """``rows``, each readable profile checked with its provider: all at once, none for longer than ``timeout``."""
+    from concurrent.futures import ThreadPoolExecutor, wait  # with logging, ~10 ms a plain `status` does not need
+
     todo = [row for row in rows if row.creds is not None]
     if not todo:
         return rows

@@ -18,15 +18,14 @@ from ..models import PROTOCOL_LABELS, AnyProvider, split_scope
 from ..store import CredentialStore
 from .browser import Opener
 from .dance import Dance
+from .defaults import DEFAULT_CALLBACK_PATH as DEFAULT_CALLBACK_PATH
+from .defaults import DEFAULT_PORT as DEFAULT_PORT
+from .defaults import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from .plan import CallbackPlan, plan_callback
 
 if TYPE_CHECKING:
     import ssl
 
-DEFAULT_PORT = 8470
-"""The fixed callback port, so ``http://127.0.0.1:8470/callback`` can be registered with a provider."""
-DEFAULT_CALLBACK_PATH = "/callback"
-DEFAULT_TIMEOUT = 300.0
 
 Say = Callable[[str], None]
 
