@@ -93,6 +93,11 @@ class Access(ABC):
         """The credentials to use now: these, or a refresh of them under the profile's lock when they are due (or
         ``force``: the provider ended them early). NotLoggedIn when only a new login can help."""
 
+    def renewed(self) -> AnyCredentials:
+        """These credentials after one refresh at the provider, saved nowhere (``loopauth add``, before it stores
+        them): ProviderError when the provider will not renew them."""
+        raise UsageError(f"{self.label} tokens cannot be refreshed")
+
     @abstractmethod
     def sent_with(self, authorization: str) -> AnyCredentials | None:
         """The credentials an ``Authorization`` value that the provider rejected was made with, for

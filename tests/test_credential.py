@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from loopauth.cli import build_parser
+from loopauth.cli import build_parser, docker_credential
 from loopauth.cli.credential import plain_credential_args
 from loopauth.credential import docker, kubectl, username_for
 from loopauth.credential.git import REFUSED_FILE
@@ -371,7 +371,7 @@ def test_servers_are_keyed_as_docker_keys_them(server: str, key: str) -> None:
 
 def helper_run(action: str, stdin: str) -> tuple[int, str]:
     out = io.StringIO()
-    code = docker.main([action], io.StringIO(stdin), out)
+    code = docker_credential.main([action], io.StringIO(stdin), out)
     return code, out.getvalue()
 
 

@@ -16,7 +16,7 @@ from ..fresh import load_fresh
 from ..models import AnyCredentials
 from ..protocols import access_for
 from ..store import CredentialStore
-from ..urls import FORM_CONTENT_TYPE
+from ..urls import FORM_CONTENT_TYPE, refuse_plain_http
 
 Form = Sequence[tuple[str, str]]
 
@@ -60,6 +60,7 @@ class ProfileSigner:
         profile's current ones."""
         creds = credentials if credentials is not None else self.current()
         access = access_for(creds)
+        refuse_plain_http(url, access.carries)
         # Only the Authorization header (and URL) is taken: the body goes out as the library made it.
         authorized = access.authorize(method, url, form=form if access.signs_form else ())
         return Authorized(creds, authorized.url, authorized.headers["Authorization"])

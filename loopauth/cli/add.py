@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
 from ..loopback.options import refuse_other_protocol
 from ..models import AnyCredentials, Credentials, OAuth2Credentials, OAuth2Provider, Provider, split_scope
+from ..protocols import access_for
 from ..store import CredentialStore
 from ..text import account_with_id, clean, has_control, is_b64token, is_printable_token
 from .output import print_json
@@ -160,11 +161,12 @@ class AddCommand:
             try:
                 who = verify(creds, refresh_on_401=False)
             except ProviderError as exc:
-                if not (exc.status == 401 and isinstance(creds, OAuth2Credentials) and creds.refresh_token):
+                access = access_for(creds)
+                if not (exc.status == 401 and access.can_refresh):
                     raise
                 # The access token given has expired: refresh it once with the refresh token given (the new pair
                 # is what gets saved: a rotating provider has just spent the old refresh token).
-                creds = _renewed(creds)
+                creds = access.renewed()
                 who = verify(creds, refresh_on_401=False)
         except UsageError as exc:
             if "no verify endpoint" not in exc.message:
@@ -178,19 +180,6 @@ class AddCommand:
                 body=exc.body,
             ) from None
         return creds.replace(user_id=who.user_id or creds.user_id, screen_name=who.screen_name or creds.screen_name)
-
-
-def _renewed(creds: OAuth2Credentials) -> OAuth2Credentials:
-    from ..oauth2.refresh import DeadGrant, Unspent, renew
-
-    try:
-        return renew(creds)
-    except Unspent as exc:
-        raise exc.error from None
-    except DeadGrant as exc:
-        raise ProviderError(
-            f"the access token has expired, and the provider refused the refresh token ({exc.code})"
-        ) from None
 
 
 def _summary(creds: AnyCredentials, path: object, verified: bool, asked: bool) -> str:

@@ -401,8 +401,9 @@ def add_client_secret_options(p: argparse.ArgumentParser, default: str) -> None:
         metavar="S",
         nargs="?",
         const=ASK,
-        help="OAuth 2.0: a confidential client's secret; every local user can read a command line (ps), so prefer "
-        f"$LOOPAUTH_CLIENT_SECRET, --client-secret-file, or --client-secret alone, which asks without echo {default}",
+        help="OAuth 2.0: a confidential client's secret; every local user can read a command line (ps, "
+        "/proc/PID/cmdline), so prefer $LOOPAUTH_CLIENT_SECRET, --client-secret-file, or --client-secret alone, "
+        f"which asks for it on the terminal without echo {default}",
     )
     secret.add_argument(
         "--client-secret-file", metavar="FILE", help="OAuth 2.0: read the client secret from FILE (its first line)"

@@ -21,7 +21,6 @@ Errors are one line on stdout, where docker reads a helper's answer, and a non-z
 from __future__ import annotations
 
 import json
-import sys
 
 from .._version import __version__
 from ..errors import EXIT_OK, LoopAuthError, UsageError
@@ -44,7 +43,7 @@ _DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docke
 _WHAT = "the docker registries mapped to profiles"
 
 
-class _ProtocolError(Exception):
+class ProtocolError(Exception):
     """A docker-credential-helpers error: its text on stdout, exit 1."""
 
 
@@ -133,7 +132,7 @@ def serve(action: str, stdin: TextIO, stdout: TextIO) -> int:
         server = _server_url(stdin.read())
         entry = registries(store).get(normalize_server(server))
         if entry is None:
-            raise _ProtocolError(NOT_FOUND)
+            raise ProtocolError(NOT_FOUND)
         from ..fresh import load_fresh
 
         creds = oauth2_only(load_fresh(entry["profile"], store), "docker")
@@ -143,27 +142,27 @@ def serve(action: str, stdin: TextIO, stdout: TextIO) -> int:
     elif action == "store":
         server = _server_url(_stored_url(stdin.read()))
         if normalize_server(server) not in registries(store):
-            raise _ProtocolError(
+            raise ProtocolError(
                 f"loopauth stores no registry passwords; to answer for {server} with a profile's token, run "
                 f"`loopauth credential docker --add {server} --profile NAME`"
             )
     elif action == "erase":
         if not _update(store, normalize_server(_server_url(stdin.read())), None):
-            raise _ProtocolError(NOT_FOUND)
+            raise ProtocolError(NOT_FOUND)
     elif action == "list":
         stdout.write(json.dumps({server: _list_user(store, entry) for server, entry in registries(store).items()}))
         stdout.write("\n")
     elif action == "version":
         stdout.write(f"docker-credential-loopauth (loopauth) {__version__}\n")
     else:
-        raise _ProtocolError(f"Unknown credential action `{action[:40]}`")
+        raise ProtocolError(f"Unknown credential action `{action[:40]}`")
     return EXIT_OK
 
 
 def _server_url(text: str) -> str:
     server = text.strip()
     if not server:
-        raise _ProtocolError(MISSING_URL)
+        raise ProtocolError(MISSING_URL)
     return server
 
 
@@ -171,7 +170,7 @@ def _stored_url(text: str) -> str:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise _ProtocolError(f"the credentials to store are not JSON: {exc}") from None
+        raise ProtocolError(f"the credentials to store are not JSON: {exc}") from None
     url = data.get("ServerURL") if isinstance(data, dict) else None
     return url if isinstance(url, str) else ""
 
@@ -185,41 +184,3 @@ def _list_user(store: CredentialStore, entry: dict[str, str]) -> str:
     except LoopAuthError:
         return "oauth2"  # get will say what is wrong with the profile; list only names the registry
     return username_for(creds)
-
-
-def main(argv: list[str], stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """``docker-credential-loopauth ACTION``; returns the exit code."""
-    out = stdout or sys.stdout
-    if len(argv) != 1:
-        out.write("Usage: docker-credential-loopauth <store|get|erase|list|version>\n")
-        return EXIT_PROTOCOL
-    try:
-        return serve(argv[0], stdin or sys.stdin, out)
-    except _ProtocolError as exc:
-        out.write(f"{exc}\n")
-        return EXIT_PROTOCOL
-    except LoopAuthError as exc:
-        from ..cli.errors import describe
-        from ..text import clean
-
-        out.write(f"loopauth: error: {clean(describe(exc))}\n")
-        return exc.exit_code
-    except Exception as exc:
-        import os
-
-        if os.environ.get("LOOPAUTH_DEBUG"):
-            raise
-        out.write(f"loopauth: internal error: {exc.__class__.__name__} (set LOOPAUTH_DEBUG=1 for a traceback)\n")
-        return EXIT_PROTOCOL
-
-
-def run() -> None:
-    """The ``docker-credential-loopauth`` console script."""
-    try:
-        code = main(sys.argv[1:])
-        sys.stdout.flush()
-    except KeyboardInterrupt:
-        from ..errors import EXIT_INTERRUPTED
-
-        code = EXIT_INTERRUPTED
-    sys.exit(code)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 
 from ..access import Access, Form
-from ..errors import UsageError
+from ..errors import ProviderError, UsageError
 from ..models import PROTOCOL_LABELS, OAuth2Credentials, OAuth2Provider
 
 TYPE_CHECKING = False  # not typing's: `loopauth token` imports this module
@@ -143,6 +143,18 @@ class OAuth2Access(Access):
     @property
     def refresh_refused(self) -> bool:
         return self.credentials.needs_login
+
+    def renewed(self) -> OAuth2Credentials:
+        from .refresh import DeadGrant, Unspent, renew
+
+        try:
+            return renew(self.credentials)
+        except Unspent as exc:
+            raise exc.error from None
+        except DeadGrant as exc:
+            raise ProviderError(
+                f"the access token has expired, and the provider refused the refresh token ({exc.code})"
+            ) from None
 
     @property
     def refresh_in_doubt(self) -> bool:
