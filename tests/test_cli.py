@@ -64,9 +64,10 @@ async def test_denied_exits_3(demo: DemoProvider) -> None:
 async def test_timeout_exits_4(demo: DemoProvider) -> None:
     """Nobody comes back: exit 4 and the message says so."""
     args = demo_login_args(demo, "--no-browser")
-    args[args.index("--timeout") + 1] = "1"
+    # The deadline covers the request-token call too: long enough for it on a loaded machine, short to wait out.
+    args[args.index("--timeout") + 1] = "4"
     result = await run_cli_async(*args)
-    assert result.returncode == 4
+    assert result.returncode == 4, result.stderr
     assert "timed out" in result.stderr.splitlines()[-1]
 
 
