@@ -270,3 +270,12 @@ def test_each_verb_imports_only_its_own_command(tmp_path: Path, protocol: str, a
     assert sorted(loaded.intersection(COMMAND_MODULES)) == sorted(f"loopauth.cli.{name}" for name in own)
     network = [m for m in LOGIN_AND_NETWORK if m in loaded]
     assert network == (["http.client", "ssl"] if protocol == "oauth1" and argv[0] == "header" else [])
+
+
+def test_the_parsers_copies_of_store_names_and_prefix_agree_with_their_owners() -> None:
+    """parser.py spells out ``--store``'s choices and the env prefix so that defining them loads no store."""
+    from loopauth.cli import parser, token
+    from loopauth.store import STORES
+
+    assert parser.STORES == STORES
+    assert parser.DEFAULT_PREFIX == token.DEFAULT_PREFIX

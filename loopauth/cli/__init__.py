@@ -96,11 +96,12 @@ def _dispatch(argv: Sequence[str]) -> int:
         args = plain_credential_args(argv)
         if args is not None:
             return run_credential(args)
-    from .token import plain_token_args, print_token
+    if argv[:1] == ["token"]:
+        from .token import plain_token_args, print_token
 
-    plain = plain_token_args(argv)
-    if plain is not None:
-        return print_token(**plain)
+        plain = plain_token_args(argv)
+        if plain is not None:
+            return print_token(**plain)
     from .parser import parse
 
     return parse(argv).run()

@@ -3,7 +3,8 @@
 It only routes. Each subcommand names the class that implements it as ``"module:Class"``, and :func:`parse` imports
 that one module after parsing: ``loopauth status`` loads ``status.py`` and nothing of ``login``, ``add`` or the
 HTTP client, and ``--help`` and ``--version`` load no command at all (tests/test_fastpath.py checks both). So this
-module imports only what the definitions need: the store's names, the signature methods and the login's defaults.
+module imports only what the definitions need: the login's defaults; the signature methods only with login's
+parser.
 
 A subcommand's parser is made when argparse picks that subcommand (:class:`_Subcommands`), not all sixteen at
 every start; :func:`build_parser` gives the whole tree, for completion and the tests.
@@ -19,9 +20,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol, cast
 from .._version import __version__
 from ..errors import UsageError
 from ..loopback.defaults import DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_TIMEOUT
-from ..models import SIGNATURE_METHODS
-from ..store import STORES
-from .token import DEFAULT_PREFIX
+
+DEFAULT_PREFIX = "LOOPAUTH_"
+"""``token --env``'s and ``exec``'s variable prefix (``loopauth.cli.token`` has its own copy: it never loads this)."""
+STORES = ("file", "keyring")
+"""``loopauth.store.STORES``, here so that defining ``--store`` loads no store (tests/test_fastpath.py checks both
+agree)."""
 
 EXIT_CODES = """\
 exit codes:
@@ -330,6 +334,8 @@ def _add_store_option(p: argparse.ArgumentParser) -> None:
 
 
 def _add_provider_options(p: argparse.ArgumentParser) -> None:
+    from ..models import SIGNATURE_METHODS  # with login's own parser only
+
     p.add_argument(
         "--provider",
         default=None,
