@@ -5,8 +5,9 @@ credentials get one :class:`Access` from :func:`loopauth.protocols.access_for`, 
 protocol a login speaks. Everything that uses a login goes through it, without asking again:
 ``loopauth.calls`` (``header``, ``request``, ``verify``, ``logout --revoke``), the HTTP-client adapters of
 ``loopauth.auth``, the Twitter library keywords of ``loopauth.kwargs``, ``loopauth token``/``exec`` (the
-fields a tool may see) and ``loopauth status`` (the token's life). A new protocol, or a new shell over the
-store (a git or kubectl credential helper), adds or uses an Access instead of another branch.
+fields a tool may see), ``loopauth status`` (the token's life) and the credential helpers of
+``loopauth.credential`` (the bearer, the ID token, the provider's hosts). A new protocol, or a new shell over the
+store, adds or uses an Access instead of another branch.
 
 The implementations live with their protocols (``loopauth.oauth1.access``, ``loopauth.oauth2.access``) and
 import their heavier parts (oauthlib, the refresh) only when a method needs them: ``loopauth token`` reads
@@ -114,8 +115,31 @@ class Access(ABC):
         endpoints, and its app (a stored secret goes with its stored key or id only)."""
 
     @property
+    @abstractmethod
+    def bearer(self) -> str | None:
+        """The token a tool that cannot sign sends as it is (a git password, a kubectl or registry token); None when
+        every request must be signed."""
+
+    @property
+    @abstractmethod
+    def id_token(self) -> str | None:
+        """The login's OpenID Connect ID token (what Kubernetes' OIDC authenticator checks), when it has one."""
+
+    @property
+    @abstractmethod
+    def provider_urls(self) -> tuple[str, ...]:
+        """The provider's URLs the login talks to, the ones given: their hosts are the provider's, where a tool may
+        send :attr:`bearer` without being told."""
+
+    @property
     def expires_at(self) -> int | None:
         """When the access token expires (seconds since the epoch), if it does and the provider said."""
+        return None
+
+    @property
+    def due_at(self) -> float | None:
+        """When the access token falls due (seconds since the epoch), so that its next use refreshes it first:
+        None when it does not expire or the provider did not say."""
         return None
 
     @property

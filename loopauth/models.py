@@ -557,12 +557,19 @@ class OAuth2Credentials(Value):
         return self.screen_name
 
     def due(self, now: float) -> bool:
-        """Whether the access token has expired, or will within the refresh margin: 60 s, but never more
-        than half the token's lifetime (a token that lives 60 s is refreshed after 30, not at once)."""
+        """Whether the access token has expired, or will within the refresh margin (see :attr:`due_at`)."""
+        due_at = self.due_at
+        return due_at is not None and now >= due_at
+
+    @property
+    def due_at(self) -> float | None:
+        """When the access token falls due, so its next use refreshes it first (None: it does not expire): the
+        refresh margin before its expiry, 60 s, but never more than half the token's lifetime (a token that lives
+        60 s is refreshed after 30, not at once)."""
         if self.expires_at is None:
-            return False
+            return None
         lifetime = self.expires_at - self.issued_at if self.issued_at is not None else 2 * REFRESH_MARGIN
-        return now >= self.expires_at - min(REFRESH_MARGIN, max(lifetime, 0) / 2)
+        return self.expires_at - min(REFRESH_MARGIN, max(lifetime, 0) / 2)
 
     def to_dict(self) -> dict[str, Any]:
         """The profile file's JSON object (refresh token and client secret included: it is the store)."""

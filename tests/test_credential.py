@@ -23,6 +23,7 @@ from loopauth.cli.credential import plain_credential_args
 from loopauth.credential import docker, kubectl, username_for
 from loopauth.credential.git import REFUSED_FILE
 from loopauth.models import Credentials, OAuth2Credentials, OAuth2Provider
+from loopauth.protocols import access_for
 from loopauth.store import CredentialStore
 
 from .conftest import Cli
@@ -217,7 +218,7 @@ def test_username_follows_the_providers_convention(
     endpoints: OAuth2Provider, screen_name: str | None, expected: str
 ) -> None:
     """oauth2 for GitLab, x-access-token for GitHub, else the account's name, else oauth2."""
-    assert username_for(oauth2_profile(endpoints=endpoints, screen_name=screen_name)) == expected
+    assert username_for(access_for(oauth2_profile(endpoints=endpoints, screen_name=screen_name))) == expected
 
 
 def test_git_store_and_unknown_actions_do_nothing(cli: Cli, monkeypatch: pytest.MonkeyPatch, config_dir: Path) -> None:
@@ -314,9 +315,8 @@ def test_kubectl_sends_the_id_token_unless_told_otherwise(cli: Cli, monkeypatch:
     exp = NOW + 600
     claims = base64.urlsafe_b64encode(json.dumps({"exp": exp}).encode()).decode().rstrip("=")
     id_token = f"eyJhbGciOiJub25lIn0.{claims}.sig"
-    monkeypatch.setattr(kubectl, "_id_token", lambda creds: id_token)
     monkeypatch.delenv(kubectl.EXEC_INFO, raising=False)
-    oauth2_profile()
+    oauth2_profile(id_token=id_token)
     status = exec_credential(cli)["status"]
     assert status == {"token": id_token, "expirationTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp))}
     assert exec_credential(cli, "--access-token")["status"]["token"] == "the-access-token"  # type: ignore[index]

@@ -1,8 +1,9 @@
 """The credential helpers: git, kubectl and docker ask loopauth for a token in their own protocols.
 
-Each is a thin shell over one stored OAuth 2.0 profile, read as ``loopauth token`` reads it
-(:func:`loopauth.fresh.load_fresh`: a due token is refreshed under the profile's lock, once however
-many tools ask at the same moment). The refresh token never leaves loopauth.
+Each is a thin shell over the :class:`~loopauth.access.Access` of one stored profile, read as ``loopauth token``
+reads it (:func:`loopauth.fresh.load_fresh`: a due token is refreshed under the profile's lock, once however
+many tools ask at the same moment), that has a bearer to hand out (:func:`bearer_access`). The refresh token
+never leaves loopauth.
 
 - :mod:`.git`: ``loopauth credential git``, git's ``credential.helper`` protocol;
 - :mod:`.kubectl`: ``loopauth credential kubectl``, a kubectl exec credential plugin;
@@ -15,42 +16,52 @@ store and the models unless a refresh is due.
 from __future__ import annotations
 
 from ..errors import UsageError
-from ..models import AnyCredentials, OAuth2Credentials
+from ..protocols import access_for
+
+TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the path git takes at every fetch
+if TYPE_CHECKING:
+    from ..access import Access
+    from ..models import AnyCredentials
 
 
-def oauth2_only(creds: AnyCredentials, tool: str) -> OAuth2Credentials:
-    """``creds`` when they are an OAuth 2.0 login; UsageError (exit 2) otherwise: an OAuth 1.0a token is useless
-    without a signature on every request, which ``tool`` cannot make."""
-    if not isinstance(creds, OAuth2Credentials):
+def bearer_access(creds: AnyCredentials, tool: str) -> tuple[Access, str]:
+    """``creds``' Access and the bearer it hands ``tool``; UsageError (exit 2) when it has none: an OAuth 1.0a token
+    is useless without a signature on every request, which ``tool`` cannot make."""
+    access = access_for(creds)
+    bearer = access.bearer
+    if bearer is None:
         raise UsageError(
-            f"profile '{creds.profile}' is an OAuth 1.0a login, which {tool} cannot use (every request would "
-            f"need an OAuth 1.0a signature): name an OAuth 2.0 profile with --profile"
+            f"profile '{creds.profile}' is an {access.label} login, which {tool} cannot use (every request would "
+            f"need {access.carries}): name an OAuth 2.0 profile with --profile"
         )
-    return creds
+    return access, bearer
 
 
-def username_for(creds: OAuth2Credentials, *, default: str = "oauth2") -> str:
+def username_for(access: Access, *, default: str = "oauth2") -> str:
     """The user name a token goes with, by the provider's convention: ``oauth2`` on GitLab, ``x-access-token`` on
     GitHub (any non-empty name works there), else the account's name, or ``default``."""
-    names = (creds.provider.lower(), creds.endpoints.name.lower(), *(host for host, _port in provider_hosts(creds)))
+    endpoints = access.endpoints
+    names = (
+        access.credentials.provider.lower(),
+        endpoints.name.lower() if endpoints is not None else "",
+        *(host for host, _port in provider_hosts(access)),
+    )
     if any("gitlab" in name for name in names):
         return "oauth2"
     if any("github" in name for name in names):
         return "x-access-token"
-    return creds.screen_name or default
+    return access.credentials.screen_name or default
 
 
-def provider_hosts(creds: OAuth2Credentials) -> set[tuple[str, str]]:
+def provider_hosts(access: Access) -> set[tuple[str, str]]:
     """(host, port) of each of the provider's URLs, port "" when it is the scheme's default."""
     from urllib.parse import urlsplit
 
-    e = creds.endpoints
     found: set[tuple[str, str]] = set()
-    for url in (e.authorize_url, e.token_url, e.revoke_url, e.verify_url):
-        if url:
-            parts = urlsplit(url)
-            if parts.hostname:
-                found.add(host_port(parts.hostname, str(parts.port or ""), parts.scheme))
+    for url in access.provider_urls:
+        parts = urlsplit(url)
+        if parts.hostname:
+            found.add(host_port(parts.hostname, str(parts.port or ""), parts.scheme))
     return found
 
 

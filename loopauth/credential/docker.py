@@ -25,7 +25,7 @@ import json
 from .._version import __version__
 from ..errors import EXIT_OK, LoopAuthError, UsageError
 from ..store import CredentialStore, read_trusted_file
-from . import oauth2_only, username_for
+from . import bearer_access, username_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def add_registry(server: str, profile: str | None, username: str | None = None) 
     (server, profile) stored."""
     store = CredentialStore()
     name = store.resolve(profile)
-    oauth2_only(store.metadata(name), "a registry")
+    bearer_access(store.metadata(name), "a registry")
     if username is not None and (not username or any(not c.isprintable() for c in username)):
         raise UsageError("{arg} must be a non-empty printable name", argument="username")
     key = normalize_server(server)
@@ -135,9 +135,9 @@ def serve(action: str, stdin: TextIO, stdout: TextIO) -> int:
             raise ProtocolError(NOT_FOUND)
         from ..fresh import load_fresh
 
-        creds = oauth2_only(load_fresh(entry["profile"], store), "docker")
-        username = entry.get("username") or username_for(creds)
-        answer = {"ServerURL": server, "Username": username, "Secret": creds.access_token}
+        access, bearer = bearer_access(load_fresh(entry["profile"], store), "docker")
+        username = entry.get("username") or username_for(access)
+        answer = {"ServerURL": server, "Username": username, "Secret": bearer}
         stdout.write(json.dumps(answer) + "\n")
     elif action == "store":
         server = _server_url(_stored_url(stdin.read()))
@@ -180,7 +180,7 @@ def _list_user(store: CredentialStore, entry: dict[str, str]) -> str:
     if entry.get("username"):
         return entry["username"]
     try:
-        creds = oauth2_only(store.metadata(entry["profile"]), "docker")
+        access, _ = bearer_access(store.metadata(entry["profile"]), "docker")
     except LoopAuthError:
         return "oauth2"  # get will say what is wrong with the profile; list only names the registry
-    return username_for(creds)
+    return username_for(access)

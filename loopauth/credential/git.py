@@ -20,13 +20,14 @@ from collections.abc import Sequence
 
 from ..errors import EXIT_OK, UsageError
 from ..fresh import load_fresh
-from ..models import OAuth2Credentials
 from ..store import CredentialStore, read_trusted_file
-from . import oauth2_only, provider_hosts, split_host, username_for
+from . import bearer_access, provider_hosts, split_host, username_for
 
 TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the path git takes at every fetch
 if TYPE_CHECKING:
     from typing import TextIO
+
+    from ..access import Access
 
 REFUSED_FILE = "git-refused"
 """``<config dir>/git-refused``: per profile, the SHA-256 of the access token a git server last refused."""
@@ -51,24 +52,22 @@ def git_credential(
     store = CredentialStore()
     name = store.resolve(profile)
     # Matched on the profile's file alone: a host that is not ours costs no keyring unlock and no refresh.
-    shown = oauth2_only(store.metadata(name), "git")
+    shown, _ = bearer_access(store.metadata(name), "git")
     if not _matches(request, shown, hosts):
         return EXIT_OK
     if action == "erase":
         _note_refused(store, name, request.get("password"))
         return EXIT_OK
-    creds = oauth2_only(load_fresh(name, store), "git")
-    if _was_refused(store, creds):
-        from ..oauth2.refresh import fresh
-
-        # Given the refused token: when a peer has already refreshed past it, fresh() hands out the peer's.
-        creds = fresh(store, creds, force=True)
-    lines = {"username": username_for(creds), "password": creds.access_token}
-    if creds.expires_at is not None:
-        lines["password_expiry_utc"] = str(creds.expires_at)
+    access, token = bearer_access(load_fresh(name, store), "git")
+    if _was_refused(store, name, token):
+        # Given the refused token: when a peer has already refreshed past it, the refresh hands out the peer's.
+        access, token = bearer_access(access.refreshed(store, force=True), "git")
+    lines = {"username": username_for(access), "password": token}
+    if access.expires_at is not None:
+        lines["password_expiry_utc"] = str(access.expires_at)
     for key, value in lines.items():
         if "\n" in value or "\0" in value:
-            raise UsageError(f"profile '{creds.profile}' holds a {key} that git's protocol cannot carry")
+            raise UsageError(f"profile '{name}' holds a {key} that git's protocol cannot carry")
     out = stdout or sys.stdout
     out.write("".join(f"{key}={value}\n" for key, value in lines.items()))
     return EXIT_OK
@@ -89,21 +88,21 @@ def read_request(stream: TextIO) -> dict[str, str]:
     return request
 
 
-def _matches(request: dict[str, str], creds: OAuth2Credentials, hosts: Sequence[str]) -> bool:
+def _matches(request: dict[str, str], access: Access, hosts: Sequence[str]) -> bool:
     """Whether ``request`` is for one of the profile's hosts, over https (or plain http to loopback)."""
     protocol, host = request.get("protocol", ""), request.get("host", "")
     if protocol not in ("https", "http") or not host:
         return False
     wanted = split_host(host, protocol)
-    if wanted not in provider_hosts(creds) and wanted not in {split_host(h, protocol) for h in hosts}:
+    if wanted not in provider_hosts(access) and wanted not in {split_host(h, protocol) for h in hosts}:
         return False
     if protocol == "http":
         from ..urls import is_loopback_host
 
         if not is_loopback_host(wanted[0]):
             print(
-                f"loopauth: not sending profile '{creds.profile}''s token to http://{host}: plain http would expose "
-                "it to the network (use https)",
+                f"loopauth: not sending profile '{access.credentials.profile}''s token to http://{host}: plain http "
+                "would expose it to the network (use https)",
                 file=sys.stderr,
             )
             return False
@@ -122,7 +121,7 @@ def _note_refused(store: CredentialStore, profile: str, password: str | None) ->
 
     with store.holding(profile, timeout=LOCK_WAIT) as held:
         if password is None:
-            password = oauth2_only(held.load(), "git").access_token
+            _, password = bearer_access(held.load(), "git")
         digest = _digest(password)
 
         def change(raw: bytes | None) -> bytes:
@@ -131,13 +130,14 @@ def _note_refused(store: CredentialStore, profile: str, password: str | None) ->
         store.update_config_file(REFUSED_FILE, change, what="the tokens git servers refused")
 
 
-def _was_refused(store: CredentialStore, creds: OAuth2Credentials) -> bool:
+def _was_refused(store: CredentialStore, profile: str, token: str) -> bool:
+    """Whether a git server refused ``token``, ``profile``'s current one (noted by ``erase``)."""
     try:
         raw = read_trusted_file(store.root / REFUSED_FILE, "the tokens git servers refused")
     except OSError:
         return False  # none noted (or none readable: then the token is handed out as it is)
-    noted = _parse_notes(raw).get(creds.profile)
-    return noted is not None and noted == _digest(creds.access_token)
+    noted = _parse_notes(raw).get(profile)
+    return noted is not None and noted == _digest(token)
 
 
 def _parse_notes(raw: bytes | None) -> dict[str, str]:

@@ -15,8 +15,7 @@ import time
 
 from ..errors import EXIT_OK, UsageError
 from ..fresh import load_fresh
-from ..models import REFRESH_MARGIN, OAuth2Credentials
-from . import oauth2_only
+from . import bearer_access
 
 EXEC_INFO = "KUBERNETES_EXEC_INFO"
 API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
@@ -25,10 +24,13 @@ API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io
 def exec_credential(profile: str | None, *, access_token: bool = False) -> int:
     """Print ``profile``'s ExecCredential (the active profile's when None)."""
     api_version = _api_version(os.environ.get(EXEC_INFO))
-    creds = oauth2_only(load_fresh(profile), "kubectl")
-    id_token = None if access_token else _id_token(creds)
-    status: dict[str, str] = {"token": id_token or creds.access_token}
-    expires = _renew_at(creds)
+    access, bearer = bearer_access(load_fresh(profile), "kubectl")
+    id_token = None if access_token else access.id_token
+    status: dict[str, str] = {"token": id_token or bearer}
+    # When loopauth will take the access token for due: kubectl asks again then, so it never sends a token in the
+    # margin loopauth keeps before the expiry.
+    due_at = access.due_at
+    expires = None if due_at is None else int(due_at)
     if id_token:
         expires = min(filter(None, (expires, _jwt_expiry(id_token))), default=None)
     if expires is not None:
@@ -52,21 +54,6 @@ def _api_version(info: str | None) -> str:
             f"{' and '.join(API_VERSIONS)} (set apiVersion in the kubeconfig's exec section)"
         )
     return str(version)
-
-
-def _id_token(creds: OAuth2Credentials) -> str | None:
-    """The profile's OpenID Connect ID token, when its login returned one."""
-    value = creds.to_dict().get("id_token")
-    return value if isinstance(value, str) and value else None
-
-
-def _renew_at(creds: OAuth2Credentials) -> int | None:
-    """When loopauth will take the access token for due (see ``OAuth2Credentials.due``): kubectl asks again then,
-    so it never sends a token in the margin loopauth keeps before the expiry."""
-    if creds.expires_at is None:
-        return None
-    lifetime = creds.expires_at - creds.issued_at if creds.issued_at is not None else 2 * REFRESH_MARGIN
-    return int(creds.expires_at - min(REFRESH_MARGIN, max(lifetime, 0) / 2))
 
 
 def _jwt_expiry(token: str) -> int | None:

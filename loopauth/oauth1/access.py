@@ -56,6 +56,22 @@ class OAuth1Access(Access):
         c = self.credentials
         return (c.consumer_key, c.consumer_secret, c.oauth_token, c.oauth_token_secret)
 
+    @property
+    def bearer(self) -> None:
+        return None  # every request carries a signature of its own
+
+    @property
+    def id_token(self) -> None:
+        return None
+
+    @property
+    def provider_urls(self) -> tuple[str, ...]:
+        e = self.endpoints
+        if e is None:
+            return ()
+        urls = (e.request_token_url, e.authorize_url, e.access_token_url, e.verify_url, e.revoke_url)
+        return tuple(url for url in urls if url)
+
     def consumer(self) -> Consumer:
         """How this profile signs: its consumer, its signature method and, for RSA-SHA1, its key (read now)."""
         from .consumer import consumer_for

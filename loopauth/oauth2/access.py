@@ -60,6 +60,19 @@ class OAuth2Access(Access):
         c = self.credentials
         return (c.client_secret, c.access_token, c.refresh_token)
 
+    @property
+    def bearer(self) -> str:
+        return self.credentials.access_token
+
+    @property
+    def id_token(self) -> str | None:
+        return self.credentials.id_token
+
+    @property
+    def provider_urls(self) -> tuple[str, ...]:
+        e = self.credentials.endpoints
+        return tuple(url for url in (e.authorize_url, e.token_url, e.revoke_url, e.verify_url) if url)
+
     def authorize(self, method: str, url: str, *, form: Form = (), headers: Mapping[str, str] | None = None) -> Request:
         """The bearer; the URL and any body go out as they are (a bearer does not depend on the request)."""
         method = method.upper()
@@ -135,6 +148,10 @@ class OAuth2Access(Access):
     @property
     def expires_at(self) -> int | None:
         return self.credentials.expires_at
+
+    @property
+    def due_at(self) -> float | None:
+        return self.credentials.due_at
 
     @property
     def can_refresh(self) -> bool:
