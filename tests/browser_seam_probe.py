@@ -7,6 +7,8 @@ browser), so nobody comes back and each times out.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from loopauth.demo import DemoProvider
 
 from .conftest import Cli, demo_login_args, run_cli
@@ -14,11 +16,13 @@ from .threaded_demos import in_a_thread
 
 
 def test_a_login_without_a_browser_of_its_own_opens_none(cli: Cli) -> None:
-    with in_a_thread(DemoProvider()) as demo:
+    with in_a_thread(DemoProvider()) as demo, ThreadPoolExecutor(1) as pool:
         args = [*demo_login_args(demo), "--timeout", "5"]  # time for the provider's first answer under load
+        # The two wait out their timeouts side by side (as two profiles: one login of a profile at a time).
+        in_a_child = pool.submit(run_cli, *args, "--profile", "child")
         here = cli(*args)
         assert here.returncode == 4, here.stderr
         assert "No browser could be opened" in here.stderr
-        child = run_cli(*args)
+        child = in_a_child.result()
         assert child.returncode == 4, child.stderr
         assert "No browser could be opened" in child.stderr

@@ -186,7 +186,7 @@ async def test_a_console_browser_is_stopped_when_the_login_fails(
     _, tty = terminal
     modes = termios.tcgetattr(tty)
     args = demo_login_args(demo)
-    args[args.index("--timeout") + 1] = "8" if ending == "timeout" else "60"
+    args[args.index("--timeout") + 1] = "5" if ending == "timeout" else "60"
     async with browser_pid(tmp_path) as pid:
         proc = await on_terminal(tty, *args, env=console_browser(tmp_path, "--idle", "--stubborn"))
         try:
