@@ -10,8 +10,7 @@ start fast.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import UsageError
 from .http import REQUEST_TIMEOUT, Client, Request, Response, Trace
@@ -23,9 +22,10 @@ from .text import parse_json
 from .urls import normalize_url, refuse_plain_http
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Who the provider says a profile's token belongs to (cleaned of control characters)."""
+class Identity(NamedTuple):
+    """Who the provider says a profile's token belongs to (cleaned of control characters).
+
+    A NamedTuple, not a dataclass: ``loopauth header`` imports this module, and dataclasses brings inspect."""
 
     screen_name: str | None
     user_id: str | None

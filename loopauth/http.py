@@ -23,8 +23,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import socket
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -35,8 +33,10 @@ from .errors import ProviderError
 from .models import Value, frozen_map
 
 if TYPE_CHECKING:
-    # Imported where a request is sent (with email, about 15 ms): `loopauth header` builds a Request and sends none.
+    # Imported where a request is sent (http.client with email, about 15 ms; socket and threading): `loopauth
+    # header` builds a Request and sends none.
     import http.client
+    import socket
     import ssl
 
 USER_AGENT = f"loopauth/{__version__}"
@@ -318,6 +318,8 @@ class _Watchdog:
         self.deadline = deadline
         self.fired = False
         self._sock: socket.socket | None = None
+        import threading  # with the first call sent: `loopauth header` only builds a Request
+
         self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
         self._timer.daemon = True
         self._timer.start()
@@ -347,6 +349,8 @@ class _Watchdog:
 
 
 def _shutdown(sock: socket.socket) -> None:
+    import socket  # loaded with the connection already
+
     # shutdown, not close: it wakes a recv() blocked in another thread, and the owner still closes the socket.
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
@@ -372,6 +376,8 @@ def _failure_line(exc: BaseException, where: str, timeout: float, cut_off: bool)
 
     if cut_off or isinstance(exc, TimeoutError):
         return ProviderError(f"{where} did not answer within {timeout:g} s", url=where)
+    import socket
+
     if isinstance(exc, socket.gaierror):
         return ProviderError(f"cannot reach {where}: name lookup failed ({exc.strerror or exc})", url=where)
     if isinstance(exc, ssl.SSLCertVerificationError):

@@ -7,7 +7,6 @@ retitle the window or write the clipboard (OSC 52).
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from typing import Any
@@ -99,6 +98,8 @@ def provider_message(content_type: str, text: str) -> str:
         message = " ".join(f"{k}={v}" for k, v in fields.items() if k.startswith("oauth_problem"))
     if not message and "<" in text:
         title = re.search(r"<(?:title|h1|error|message)[^>]*>(.*?)</", text, re.IGNORECASE | re.DOTALL)
+        import html  # an HTML error page only: every command that can meet one loads this module
+
         message = html.unescape(_TAG.sub(" ", title.group(1) if title else text))
     if not message:
         message = text or "(empty body)"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import EXIT_OK, ProviderError, UsageError
 from ..fresh import load_fresh
@@ -72,8 +71,7 @@ def _secrets_of(creds: AnyCredentials) -> list[str | None]:
     return list(access_for(creds).secrets)
 
 
-@dataclass(frozen=True)
-class HeaderCommand:
+class HeaderCommand(NamedTuple):
     profile: str | None
     method: str
     url: str
@@ -110,8 +108,7 @@ def _load(profile: str | None) -> AnyCredentials:
         raise profile_hint(exc, store.load(store.resolve(profile))) from None
 
 
-@dataclass(frozen=True)
-class RequestCommand:
+class RequestCommand(NamedTuple):
     profile: str | None
     method: str
     url: str
@@ -189,8 +186,7 @@ def _body(args: argparse.Namespace, headers: dict[str, str]) -> Body | None:
     return None
 
 
-@dataclass(frozen=True)
-class VerifyCommand:
+class VerifyCommand(NamedTuple):
     profile: str | None
     json_out: bool
     verbose: bool = False
