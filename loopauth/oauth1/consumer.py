@@ -3,8 +3,8 @@ the private key, read from its file here (the one place OAuth 1.0a signing touch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import UsageError
 from ..models import SIGNATURE_METHODS
@@ -12,9 +12,10 @@ from ..models import SIGNATURE_METHODS
 RSA_EXTRA = "RSA-SHA1 signing needs the 'cryptography' and 'PyJWT' packages: pip install 'loopauth[rsa]'"
 
 
-@dataclass(frozen=True)
-class Consumer:
-    """The app's identity and how it signs: key, secret, signature method and, for RSA-SHA1, the key."""
+class Consumer(NamedTuple):
+    """The app's identity and how it signs: key, secret, signature method and, for RSA-SHA1, the key.
+
+    A NamedTuple, not a dataclass: an OAuth 1.0a ``loopauth header`` loads this, and dataclasses brings inspect."""
 
     key: str
     secret: str
