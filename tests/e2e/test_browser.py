@@ -127,15 +127,21 @@ class Login:
         return self.process.returncode, out.decode(), err.decode(), time.monotonic() - started
 
 
+START_URL = r"Open this URL in a browser to log in: (\S+)"
+"""The line a ``--no-browser`` login prints, with the start URL in its group."""
+
+
 @contextlib.asynccontextmanager
-async def running_login(demo: DemoProvider) -> AsyncIterator[Login]:
-    """Start ``loopauth login --no-browser`` against the demo and read the start URL it prints."""
-    # An asyncio subprocess, so this event loop (where the demo provider runs) keeps serving meanwhile.
+async def running(*args: str, until: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, re.Match[str]]]:
+    """``loopauth ARGS`` as a user runs it, and the first stderr line that matches ``until``.
+
+    An asyncio subprocess, so the test's event loop (where a demo provider may run) keeps serving meanwhile.
+    """
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "loopauth",
-        *demo_login_args(demo, "--no-browser"),
+        *args,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -146,15 +152,22 @@ async def running_login(demo: DemoProvider) -> AsyncIterator[Login]:
             while True:
                 line = (await process.stderr.readline()).decode()
                 if not line:
-                    pytest.fail(f"loopauth exited with {await process.wait()} before printing its URL")
-                found = re.search(r"Open this URL in a browser to log in: (\S+)", line)
+                    pytest.fail(f"loopauth exited with {await process.wait()} before printing {until!r}")
+                found = re.search(until, line)
                 if found:
                     break
-        yield Login(process, found.group(1))
+        yield process, found
     finally:
         if process.returncode is None:
             process.kill()
             await process.communicate()
+
+
+@contextlib.asynccontextmanager
+async def running_login(demo: DemoProvider) -> AsyncIterator[Login]:
+    """Start ``loopauth login --no-browser`` against the demo and read the start URL it prints."""
+    async with running(*demo_login_args(demo, "--no-browser"), until=START_URL) as (process, found):
+        yield Login(process, found.group(1))
 
 
 # WCAG 2.1 contrast of each text element against the first opaque background behind it, as rendered.

@@ -8,11 +8,8 @@ make no request off loopback. Run by ``make e2e``; screenshots go to ``artifacts
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,12 +23,13 @@ from loopauth.store import CredentialStore
 
 # Skips this module as well when Playwright is missing (`make test`), before anything below needs it.
 from .test_browser import (
-    URL_WITHIN,
+    START_URL,
     Browser,
     Login,
     assert_finished_page,
     chromium,
     look_light_and_dark,
+    running,
 )
 
 try:
@@ -83,30 +81,8 @@ def oauth2_login_args(demo2: DemoOAuth2Provider) -> list[str]:
 @contextlib.asynccontextmanager
 async def running_oauth2_login(demo2: DemoOAuth2Provider) -> AsyncIterator[Login]:
     """``loopauth login --no-browser`` for the OAuth 2.0 demo, as a user runs it; the start URL it prints."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "loopauth",
-        *oauth2_login_args(demo2),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert process.stderr is not None
-        async with asyncio.timeout(URL_WITHIN):
-            while True:
-                line = (await process.stderr.readline()).decode()
-                if not line:
-                    pytest.fail(f"loopauth exited with {await process.wait()} before printing its URL")
-                found = re.search(r"Open this URL in a browser to log in: (\S+)", line)
-                if found:
-                    break
+    async with running(*oauth2_login_args(demo2), until=START_URL) as (process, found):
         yield Login(process, found.group(1))
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
 
 
 async def open_oauth2_authorize_page(page: Page, login: Login, demo2: DemoOAuth2Provider) -> None:

@@ -8,10 +8,7 @@ Provider on loopback (tests/oidc_provider.py; it skips without node or its npm p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,7 +20,7 @@ from loopauth.store import CredentialStore
 from ..oidc_provider import PUBLIC_CLIENT_ID, NodeOidcProvider, node_oidc_provider
 
 # Skips this module as well when Playwright is missing (`make test`), before anything below needs it.
-from .test_browser import URL_WITHIN, Browser, Login, assert_finished_page, chromium
+from .test_browser import Browser, Login, assert_finished_page, chromium, running
 
 try:
     from playwright.async_api import Page, expect
@@ -45,35 +42,6 @@ async def op() -> AsyncIterator[NodeOidcProvider]:
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     async with chromium(tmp_path / "chromium-profile") as b:
         yield b
-
-
-@contextlib.asynccontextmanager
-async def running(*args: str, until: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, re.Match[str]]]:
-    """``loopauth ARGS`` as a user runs it, and the first stderr line that matches ``until``."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "loopauth",
-        *args,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert process.stderr is not None
-        async with asyncio.timeout(URL_WITHIN):
-            while True:
-                line = (await process.stderr.readline()).decode()
-                if not line:
-                    pytest.fail(f"loopauth exited with {await process.wait()} before printing {until!r}")
-                found = re.search(until, line)
-                if found:
-                    break
-        yield process, found
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
 
 
 async def sign_in_and_consent(page: Page) -> None:
