@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
+
+from .loopback_app import serve_on_loopback
 
 
 class GitServer:
@@ -35,12 +36,7 @@ class GitServer:
     async def start(self) -> None:
         app = web.Application(client_max_size=64 << 20)
         app.router.add_route("*", "/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        self._runner, self.port = await serve_on_loopback(app)
 
     async def close(self) -> None:
         if self._runner is not None:

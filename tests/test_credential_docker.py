@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.store import CredentialStore
 
 from .conftest import Cli
+from .loopback_app import serve_on_loopback
 from .test_demo_serve import BIN
 from .threaded_demos import in_a_thread, log_in_oauth2
 
@@ -67,12 +67,7 @@ class FakeRegistry:
         app = web.Application()
         app.router.add_get("/v2/", self._handle)
         app.router.add_route("*", "/v2/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        self._runner, self.port = await serve_on_loopback(app)
 
     async def close(self) -> None:
         if self._runner is not None:

@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from loopauth.loopback.tls import self_signed
 from loopauth.models import OAuth2Credentials
 from loopauth.store import CredentialStore
 
+from .loopback_app import serve_on_loopback
 from .threaded_demos import in_a_thread, log_in_oauth2
 
 KUBECTL = shutil.which("kubectl")
@@ -44,12 +44,7 @@ class FakeApiServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/api", self._api)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock, ssl_context=self.context).start()
+        self._runner, self.port = await serve_on_loopback(app, ssl_context=self.context)
 
     async def close(self) -> None:
         if self._runner is not None:
