@@ -14,9 +14,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from .errors import StoreError, UsageError
+from .errors import NotLoggedIn, StoreError, UsageError
 from .loopback.dance import Dance
-from .loopback.options import APP_OPTIONS, OPTIONS_OF, LoginOptions, Prepared, plan_for, refuse_other_protocol
+from .loopback.options import (
+    APP_OPTIONS,
+    DEFAULT_PROVIDER,
+    OPTIONS_OF,
+    LoginOptions,
+    Prepared,
+    plan_for,
+    refuse_other_protocol,
+)
 from .models import AnyCredentials, OAuth2Provider
 from .protocols import access_for
 from .providers import resolve_provider
@@ -31,6 +39,7 @@ def prepare(options: LoginOptions) -> Prepared:
     plan = plan_for(options)
     profile = validate_profile_name(options.profile)
     store = options.store or CredentialStore()
+    options = as_before(options, store)
     dance = dance_for(options, store.root)
     storage = store.choose_store(profile, options.storage)
     # A keyring that cannot be used, like a config dir we cannot write, must stop the login before a browser opens,
@@ -49,13 +58,34 @@ def prepare(options: LoginOptions) -> Prepared:
     return Prepared(options, plan, profile, dance, store, storage.kind)
 
 
+def as_before(options: LoginOptions, store: CredentialStore) -> LoginOptions:
+    """``options`` with a provider: the one they name, else the profile's own (:func:`relogin_options`: its
+    endpoints and app) when the profile exists, else ``twitter``.
+
+    A profile that exists but cannot be read keeps its provider to itself, so that is a UsageError: logging in to
+    the default provider would replace it with another account without a word.
+    """
+    if options.provider is not None:
+        return options
+    try:
+        stored = store.load(options.profile)
+    except NotLoggedIn:
+        return replace(options, provider=DEFAULT_PROVIDER)
+    except StoreError as exc:
+        raise UsageError(
+            f"profile '{options.profile}' cannot be read, so {{arg}} must say where to log in ({exc.path})",
+            argument="provider",
+        ) from None
+    return relogin_options(options, stored)
+
+
 def dance_for(options: LoginOptions, config_dir: Path | None) -> Dance:
     """The protocol's part of the login, for the provider the options name (its endpoints checked).
 
     The other protocol's app (consumer or client) is ignored: the CLI passes both from the environment. Any other
     option of the other protocol is a UsageError, since it would change what the user asked for.
     """
-    provider = resolve_provider(options.provider, config_dir)
+    provider = resolve_provider(options.provider or DEFAULT_PROVIDER, config_dir)
     chosen = (name for names in OPTIONS_OF.values() for name in names if name not in APP_OPTIONS)
     refuse_other_protocol(provider, {name: getattr(options, name) for name in chosen})
     if isinstance(provider, OAuth2Provider):
@@ -98,7 +128,9 @@ async def login_async(
 
     The provider is a name (a preset such as ``twitter`` or ``x-oauth2``, or a providers.toml table) or
     a :class:`Provider` (OAuth 1.0a: ``consumer_key``/``consumer_secret``) or :class:`OAuth2Provider`
-    (OAuth 2.0 with PKCE: ``client_id``, ``client_secret`` for a confidential client, ``scopes``).
+    (OAuth 2.0 with PKCE: ``client_id``, ``client_secret`` for a confidential client, ``scopes``). Without one, the
+    login goes to the profile's own provider with its own app, as ``loopauth login --profile NAME`` does (a
+    ``client_secret`` or ``consumer_secret`` given goes with the stored id or key); a new profile goes to ``twitter``.
     ``token_url`` with ``authorize_url`` describes a one-off OAuth 2.0 provider instead. ``issuer`` names an OpenID
     Provider (or an RFC 8414 server) whose endpoints the login discovers (``authorize_url`` and ``token_url``, if
     given, win over the discovered ones); with ``openid`` among the scopes its ID token is verified and stored
@@ -132,14 +164,13 @@ async def login_async(
     if issuer is not None:
         from .oidc.discovery import issuer_provider
 
-        # A name the caller gave is kept; the default one ("twitter") is not this provider's.
-        name = (given if given != "twitter" else None) if isinstance(given, str) else given.name
+        name = given if isinstance(given, str) or given is None else given.name
         provider = issuer_provider(issuer, name, authorize_url=authorize_url, token_url=token_url)
         options = replace(options, provider=provider)
     elif token_url is not None:
         if authorize_url is None:
             raise UsageError("{arg} goes with token_url: an OAuth 2.0 provider needs both", argument="authorize_url")
-        name = given if isinstance(given, str) else given.name
+        name = given if isinstance(given, str) else given.name if given is not None else "custom"
         options = replace(options, provider=OAuth2Provider(name, authorize_url, token_url))
     prepared = prepare(options)
     creds = await Login(prepared).complete()

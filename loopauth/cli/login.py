@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..errors import EXIT_OK, NotLoggedIn, ProviderError, StoreError, UsageError
-from ..loopback.options import LoginOptions
+from ..loopback.options import DEFAULT_PROVIDER, LoginOptions
 from ..models import AnyCredentials, AnyProvider, OAuth2Provider, Provider
 from ..protocols import access_for
 from ..providers import twitter_authorize_params
@@ -85,7 +85,7 @@ def _provider(args: argparse.Namespace) -> AnyProvider | str:
             "--verify-url and --revoke-url go with the URL options of a custom provider; for a named provider, "
             "put verify_url / revoke_url in providers.toml"
         )
-    return str(args.provider or "twitter")
+    return str(args.provider or DEFAULT_PROVIDER)
 
 
 def _ask_for_secret(options: LoginOptions, store: CredentialStore) -> LoginOptions:
@@ -101,7 +101,8 @@ def _ask_for_secret(options: LoginOptions, store: CredentialStore) -> LoginOptio
         return options
     import getpass
 
-    provider = options.provider if isinstance(options.provider, str) else options.provider.name
+    given = options.provider or DEFAULT_PROVIDER  # the command line always names one (_provider)
+    provider = given if isinstance(given, str) else given.name
     try:
         secret = getpass.getpass(f"Consumer secret for {provider} (not shown): ", stream=sys.stderr)
     except EOFError:
@@ -115,7 +116,7 @@ def _is_oauth2(options: LoginOptions, store: CredentialStore) -> bool:
     from ..providers import resolve_provider
 
     try:
-        return isinstance(resolve_provider(options.provider, store.root), OAuth2Provider)
+        return isinstance(resolve_provider(options.provider or DEFAULT_PROVIDER, store.root), OAuth2Provider)
     except LoopAuthError:
         return False  # prepare() reports it
 

@@ -35,13 +35,19 @@ def say_to_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+DEFAULT_PROVIDER = "twitter"
+"""Where a login goes when nothing names a provider and the profile is new."""
+
+
 @dataclass(frozen=True)
 class LoginOptions:
     """Everything a login may be told, with the documented defaults of ``loopauth.login()``."""
 
     # who and where
     profile: str = "default"
-    provider: AnyProvider | str = "twitter"
+    provider: AnyProvider | str | None = None
+    """A preset or providers.toml name, or a provider; None: the profile's own when it exists (its endpoints and
+    app, as ``gh auth refresh`` does), else :data:`DEFAULT_PROVIDER`."""
     store: CredentialStore | None = None
     storage: str | None = None
     """Which store keeps the login: ``"file"`` or ``"keyring"``; None: as :func:`loopauth.store.choice.choose`."""
