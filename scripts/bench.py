@@ -304,6 +304,31 @@ VERBS: list[tuple[str, list[str], str]] = [
 against its fresh OAuth 2.0 one): none of them sends a request."""
 VERB_TARGET = 1.0
 """Each verb at most this many times ``gh auth token`` (a Go binary that reads one file)."""
+SIGNS_WITH_OAUTHLIB = "loopauth header, OAuth 1.0a"
+"""The verb whose target also allows for importing oauthlib's OAuth 1.0a client, which signs it (README, Performance):
+that import alone pulls in urllib.request, http.client, email and ssl, none of which loopauth itself loads here."""
+
+
+OAUTHLIB_IMPORT = """\
+import time
+from loopauth.oauth1 import signing  # what `header` has loaded when it asks for oauthlib's client
+start = time.perf_counter()
+signing.oauthlib_client()
+print((time.perf_counter() - start) * 1000)
+"""
+"""Prints what importing oauthlib's OAuth 1.0a client costs ``loopauth header`` (in ms): measured inside a process
+that has already loaded what the header's own code needs, so only what oauthlib adds is counted."""
+
+
+def _oauthlib_import_ms(env: dict[str, str], runs: int) -> float:
+    """The median of :data:`OAUTHLIB_IMPORT` over ``runs`` fresh processes of the loopauth under test."""
+    times = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [str(BIN / "python"), "-c", OAUTHLIB_IMPORT], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        times.append(float(out))
+    return statistics.median(times)
 
 
 def verb_table(runs: int) -> None:
@@ -335,18 +360,23 @@ def verb_table(runs: int) -> None:
                 raise RuntimeError(f"{name} exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
         cmds = [(reference[1], envs["oauth1"]), *[(cmd, envs[env]) for _, cmd, env in rows]]
         ref, *medians = _medians_ms(cmds, runs)
+        oauthlib_ms = _oauthlib_import_ms(envs["oauth1"], runs)
     against = "gh" if gh else "floor"
     print()
     print(f"{'measurement':34} {'median ms':>10} {'vs ' + against:>12}  target")
     print(f"{reference[0]:34} {ref:10.1f} {1.0:11.2f}x  -")
     for (name, _, _), ms in zip(rows, medians, strict=True):
+        allowed, plus = VERB_TARGET * ref, ""
+        if name == SIGNS_WITH_OAUTHLIB:
+            allowed, plus = allowed + oauthlib_ms, f" + oauthlib's import ({oauthlib_ms:.1f} ms)"
         if name.startswith("loopauth token"):
             target = "-"
         elif gh:
-            target = f"<= {VERB_TARGET:.1f}x gh: {'met' if ms <= VERB_TARGET * ref else 'missed'}"
+            target = f"<= {VERB_TARGET:.1f}x gh{plus}: {'met' if ms <= allowed else 'missed'}"
         else:
-            target = f"<= {VERB_TARGET:.1f}x gh"
+            target = f"<= {VERB_TARGET:.1f}x gh{plus}"
         print(f"{name:34} {ms:10.1f} {ms / ref:11.2f}x  {target}")
+    print(f"{'  import oauthlib.oauth1 alone':34} {oauthlib_ms:10.1f} {oauthlib_ms / ref:11.2f}x  -")
     if not gh:
         print("(gh not installed: the verbs are shown against the bare-Python floor)")
 
