@@ -109,6 +109,29 @@ def test_bash_completes_providers_choices_and_fixed_values(config_dir: Path) -> 
     assert bash_complete(config_dir, "loopauth", "request", "--json", "") == []
 
 
+def test_bash_completes_the_credential_tools_and_their_own_words(config_dir: Path, profiles: list[str]) -> None:
+    """`credential` is a group: its tools, then each tool's options, values and git's actions."""
+    assert bash_complete(config_dir, "loopauth", "credential", "") == ["git", "kubectl", "docker"]
+    assert bash_complete(config_dir, "loopauth", "credential", "k") == ["kubectl"]
+    assert bash_complete(config_dir, "loopauth", "credential", "git", "") == ["get", "store", "erase"]
+    assert bash_complete(config_dir, "loopauth", "credential", "git", "--") == ["--help", "--profile", "--host"]
+    assert bash_complete(config_dir, "loopauth", "credential", "git", "--profile", "w") == ["work"]
+    assert bash_complete(config_dir, "loopauth", "credential", "git", "--profile", "work", "") == [
+        "get",
+        "store",
+        "erase",
+    ]
+    assert bash_complete(config_dir, "loopauth", "credential", "kubectl", "--") == [
+        "--help",
+        "--profile",
+        "--access-token",
+    ]
+    assert bash_complete(config_dir, "loopauth", "credential", "kubectl", "--profile", "") == profiles
+    docker = bash_complete(config_dir, "loopauth", "credential", "docker", "--")
+    assert docker == ["--help", "--add", "--remove", "--list", "--profile", "--username"]
+    assert bash_complete(config_dir, "loopauth", "credential", "docker", "--add", "") == []
+
+
 def test_bash_completes_the_command_exec_runs(config_dir: Path, profiles: list[str]) -> None:
     """After `--` (or the options and their values), exec's first word is a command."""
     assert "echo" in bash_complete(config_dir, "loopauth", "exec", "--profile", "work", "--", "ech")
@@ -190,18 +213,19 @@ zpty -d z
 """
 
 
+def zsh_complete(config_dir: Path, tmp_path: Path, line: str) -> list[str]:
+    """What a real interactive zsh offers first (ZSH_DRIVER) for ``line`` followed by <TAB>."""
+    out = tmp_path / "matches"
+    out.unlink(missing_ok=True)
+    env = {**_env(config_dir), "OUT": str(out), "DUMP": str(tmp_path / "zcompdump"), "LINE": line}
+    subprocess.run(["zsh", "-f", "-c", ZSH_DRIVER], env=env, timeout=60, check=True, capture_output=True)
+    return [line for line in out.read_text().splitlines() if line != "--end--"]
+
+
 @needs_zsh
 def test_zsh_completes_profile_names_after_profile(config_dir: Path, profiles: list[str], tmp_path: Path) -> None:
     """In a real interactive zsh: `loopauth token --profile <TAB>` offers the stored profiles."""
-    out = tmp_path / "matches"
-    env = {
-        **_env(config_dir),
-        "OUT": str(out),
-        "DUMP": str(tmp_path / "zcompdump"),
-        "LINE": "loopauth token --profile ",
-    }
-    subprocess.run(["zsh", "-f", "-c", ZSH_DRIVER], env=env, timeout=60, check=True, capture_output=True)
-    matches = [line for line in out.read_text().splitlines() if line != "--end--"]
+    matches = zsh_complete(config_dir, tmp_path, "loopauth token --profile ")
     assert sorted(matches) == profiles
 
 
@@ -222,6 +246,20 @@ def test_fish_completes_profiles_providers_and_options(config_dir: Path, profile
     assert "switch" in fish_complete("loopauth sw")
     assert "--check" in fish_complete("loopauth status --")
     assert fish_complete("loopauth switch ") == profiles
+    assert fish_complete("loopauth credential ") == ["docker", "git", "kubectl"]
+    assert fish_complete("loopauth credential git ") == ["erase", "get", "store"]
+    assert fish_complete("loopauth credential kubectl --profile ") == profiles
+    assert "--access-token" in fish_complete("loopauth credential kubectl --")
+    assert "--access-token" not in fish_complete("loopauth credential git --")
+
+
+@needs_zsh
+def test_zsh_completes_the_credential_tools_and_their_own_words(
+    config_dir: Path, profiles: list[str], tmp_path: Path
+) -> None:
+    assert sorted(zsh_complete(config_dir, tmp_path, "loopauth credential ")) == ["docker", "git", "kubectl"]
+    assert sorted(zsh_complete(config_dir, tmp_path, "loopauth credential git ")) == ["erase", "get", "store"]
+    assert sorted(zsh_complete(config_dir, tmp_path, "loopauth credential kubectl --profile ")) == profiles
 
 
 # -- names are never run, whatever they hold ------------------------------------------------------------------------

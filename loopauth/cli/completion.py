@@ -18,6 +18,7 @@ from ..protocols import every_env_field
 
 FILE_OPTIONS = frozenset({"--consumer-secret-file", "--client-secret-file", "--rsa-key", "--tls-cert", "--tls-key"})
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+GIT_ACTIONS = ("get", "store", "erase")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Subcommand:
     positional: str
     """What a word that is not an option completes to: ``profile``, ``choice``, ``method``, ``command`` or ``""``."""
     choices: tuple[str, ...] = ()
+    tools: tuple[Subcommand, ...] = ()
+    """A group's own subcommands (``credential git``), named with the group's name first; its ``choices`` name them."""
 
     @property
     def flags(self) -> list[str]:
@@ -65,23 +68,38 @@ class Subcommand:
 
 def spec(parser: argparse.ArgumentParser) -> list[Subcommand]:
     """The subcommands of ``parser``, in its order, with what each option and positional takes."""
+    return _subcommands(parser, "")
+
+
+def _subcommands(parser: argparse.ArgumentParser, group: str) -> list[Subcommand]:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {action.dest: action.help or "" for action in sub._choices_actions}
     commands = []
     for name, command in sub.choices.items():
+        full = f"{group} {name}".strip()
         options = []
         positional = ""
         choices: tuple[str, ...] = ()
+        tools: tuple[Subcommand, ...] = ()
         for action in command._actions:
             if action.help == argparse.SUPPRESS:
                 continue
+            if isinstance(action, argparse._SubParsersAction):
+                tools = tuple(_subcommands(command, full))
+                positional, choices = "choice", tuple(action.choices)
+                continue
             if not action.option_strings:
                 if not positional:
-                    positional, choices = _positional(name, action)
+                    positional, choices = _positional(full, action)
                 continue
             options.append(_option(action))
-        commands.append(Subcommand(name, helps.get(name, ""), tuple(options), positional, choices))
+        commands.append(Subcommand(full, helps.get(name, ""), tuple(options), positional, choices, tools))
     return commands
+
+
+def _every(commands: Sequence[Subcommand]) -> list[Subcommand]:
+    """The commands with each group's tools after it: what a script has a case for."""
+    return [c for top in commands for c in (top, *top.tools)]
 
 
 def _option(action: argparse.Action) -> Option:
@@ -112,6 +130,9 @@ def _positional(command: str, action: argparse.Action) -> tuple[str, tuple[str, 
         return "profile", ()
     if action.dest == "method":
         return "method", METHODS
+    if command == "credential git":
+        # Not argparse choices: git's protocol says a helper ignores an action it does not know.
+        return "choice", GIT_ACTIONS
     return "", ()
 
 
@@ -124,7 +145,9 @@ def _short(text: str, limit: int = 70) -> str:
 # -- bash --------------------------------------------------------------------------------------------------------
 
 
-def bash(commands: Sequence[Subcommand]) -> str:
+def bash(top: Sequence[Subcommand]) -> str:
+    commands = _every(top)
+
     def pairs(kind: str | None) -> str:
         """``"cmd --flag"`` case patterns for the options whose value is ``kind`` (None: any value)."""
         return "|".join(
@@ -158,10 +181,16 @@ def bash(commands: Sequence[Subcommand]) -> str:
             reply = '_loopauth_read < <(compgen -c -- "$cur")'
         else:
             continue
-        positional_cases.append(f"            {c.name})\n                {reply}\n                return ;;")
-    flag_cases = [f"        {c.name}) opts=({_bash_words([f for f in c.flags if f != '-h'])}) ;;" for c in commands]
+        positional_cases.append(
+            f"            {shlex.quote(c.name)})\n                {reply}\n                return ;;"
+        )
+    flag_cases = [
+        f"        {shlex.quote(c.name)}) opts=({_bash_words([f for f in c.flags if f != '-h'])}) ;;" for c in commands
+    ]
+    groups = "|".join(c.name for c in top if c.tools)
     return _BASH.format(
-        commands=_bash_words([c.name for c in commands]),
+        commands=_bash_words([c.name for c in top]),
+        group_scan=_BASH_GROUP.format(groups=groups) if groups else "",
         value_pairs=pairs(None),
         value_cases="\n".join(value_cases),
         positional_cases="\n".join(positional_cases),
@@ -172,6 +201,21 @@ def bash(commands: Sequence[Subcommand]) -> str:
 def _bash_words(words: Sequence[str]) -> str:
     return " ".join(shlex.quote(word) for word in words)
 
+
+_BASH_GROUP = """\
+    # A group's tool is its next word that is not an option; the words after it are the tool's (credential git).
+    case $cmd in
+        {groups})
+            for ((i = at + 1; i < COMP_CWORD; i++)); do
+                word=${{COMP_WORDS[i]}}
+                if [[ $word != -* ]]; then
+                    cmd="$cmd $word"
+                    at=$i
+                    break
+                fi
+            done ;;
+    esac
+"""
 
 _BASH = """\
 # bash completion for loopauth. Load it in ~/.bashrc:  source <(loopauth completion bash)
@@ -239,7 +283,7 @@ _loopauth() {{
             break
         fi
     done
-    if [[ -z $cmd ]]; then
+{group_scan}    if [[ -z $cmd ]]; then
         if [[ $cur == -* ]]; then
             _loopauth_offer --help --version
         else
@@ -306,18 +350,39 @@ def _zsh_help(text: str) -> str:
 
 def zsh(commands: Sequence[Subcommand]) -> str:
     described = "\n".join(f"                {_zsh_quote(c.name + ':' + _zsh_help(c.help))}" for c in commands)
-    cases = []
-    for c in commands:
-        specs = [spec for o in c.options for spec in _zsh_option(o)]
-        if c.positional == "profile":
-            specs.append("1:profile:_loopauth_profiles")
-        elif c.positional in ("choice", "method"):
-            specs.append(f"1:{c.positional}:({' '.join(c.choices)})")
-        elif c.positional == "command":
-            specs.append("*::command:_normal")
-        lines = " \\\n                    ".join(_zsh_quote(s) for s in specs)
-        cases.append(f"                ({c.name})\n                    _arguments -S {lines} && ret=0 ;;")
+    cases = [_zsh_case(c, "                ") for c in commands]
     return _ZSH.format(described=described, cases="\n".join(cases))
+
+
+def _zsh_case(c: Subcommand, indent: str) -> str:
+    """The ``case`` branch that completes ``c``'s words: its options and positional, or for a group its tool and,
+    once the tool is given (``_arguments`` then shifts the words so the tool is ``$words[1]``), the tool's own."""
+    name = c.name.rsplit(" ", 1)[-1]
+    specs = [spec for o in c.options for spec in _zsh_option(o)]
+    if c.tools:
+        specs += [f"1:tool:({' '.join(c.choices)})", "*::argument:->tool"]
+    elif c.positional == "profile":
+        specs.append("1:profile:_loopauth_profiles")
+    elif c.positional in ("choice", "method"):
+        specs.append(f"1:{c.positional}:({' '.join(c.choices)})")
+    elif c.positional == "command":
+        specs.append("*::command:_normal")
+    lines = f" \\\n{indent}    ".join(_zsh_quote(s) for s in specs)
+    if not c.tools:
+        return f"{indent}({name})\n{indent}    _arguments -S {lines} && ret=0 ;;"
+    tools = "\n".join(_zsh_case(tool, indent + "                ") for tool in c.tools)
+    return (
+        f"{indent}({name})\n"
+        f"{indent}    state=\n"
+        f"{indent}    _arguments -C -S {lines} && ret=0\n"
+        f"{indent}    case $state in\n"
+        f"{indent}        (tool)\n"
+        f"{indent}            curcontext=${{curcontext%:*}}-$words[1]:\n"
+        f"{indent}            case $words[1] in\n"
+        f"{tools}\n"
+        f"{indent}            esac ;;\n"
+        f"{indent}    esac ;;"
+    )
 
 
 def _zsh_option(o: Option) -> list[str]:
@@ -400,17 +465,25 @@ def _fish_quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def fish(commands: Sequence[Subcommand]) -> str:
+def fish(top: Sequence[Subcommand]) -> str:
     lines = [_FISH_HEAD]
-    for c in commands:
+    for c in top:
         lines.append(f"complete -c loopauth -n __fish_use_subcommand -a {c.name} -d {_fish_quote(_short(c.help))}")
-    for c in commands:
-        seen = f"-n '__fish_seen_subcommand_from {c.name}'"
+    for c in _every(top):
+        # A group's own words until its tool is given; a tool's (`credential git`) once it is.
+        words = c.name.split(" ")
+        condition = "; and ".join(f"__fish_seen_subcommand_from {word}" for word in words)
+        if c.tools:
+            condition += f"; and not __fish_seen_subcommand_from {' '.join(c.choices)}"
+            for tool in c.tools:
+                described = f"-a {tool.name.rsplit(' ', 1)[-1]} -d {_fish_quote(_short(tool.help))}"
+                lines.append(f"complete -c loopauth -n {_fish_quote(condition)} {described}")
+        seen = f"-n {_fish_quote(condition)}"
         for o in c.options:
             lines.append(f"complete -c loopauth {seen} {_fish_option(o)}")
         if c.positional == "profile":
             lines.append(f"complete -c loopauth {seen} -a '(__loopauth_names --profiles)'")
-        elif c.positional in ("choice", "method"):
+        elif c.positional in ("choice", "method") and not c.tools:
             lines.append(f"complete -c loopauth {seen} -a {_fish_quote(' '.join(c.choices))}")
         elif c.positional == "command":
             lines.append("complete -c loopauth -n __loopauth_exec_at_command -a '(__fish_complete_command)'")
