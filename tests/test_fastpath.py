@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import loopauth.cli
 from loopauth.cli import build_parser
+from loopauth.cli.names import plain_names_flag
 from loopauth.cli.token import plain_token_args
 
 # keyring (and what it brings, ~60 ms) only for a keyring profile; config.toml (tomllib) only when choosing a store.
@@ -279,3 +281,33 @@ def test_the_parsers_copies_of_store_names_and_prefix_agree_with_their_owners() 
 
     assert parser.STORES == STORES
     assert parser.DEFAULT_PREFIX == token.DEFAULT_PREFIX
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["completion", "--profiles"], "--profiles"),
+        (["completion", "--providers"], "--providers"),
+        (["completion", "--profiles", "--providers"], None),
+        (["completion", "--profiles", "--profiles"], None),
+        (["completion", "--profiles=x"], None),
+        (["completion", "--prof"], None),
+        (["completion", "bash"], None),
+        (["completion"], None),
+        (["token", "--profiles"], None),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else str(value),
+)
+def test_the_names_a_completion_asks_for_are_read_plainly(argv: list[str], flag: str | None) -> None:
+    assert plain_names_flag(argv) == flag
+
+
+def test_every_line_read_without_argparse_is_read_by_the_one_reader() -> None:
+    """The modules `_dispatch` reads command lines for (token, credential, the completion names) hand them to
+    cli/plain.py's reader: none of them reads options itself."""
+    cli = Path(loopauth.cli.__file__).parent
+    for module in ("__init__.py", "token.py", "credential.py", "names.py"):
+        source = (cli / module).read_text(encoding="utf-8")
+        assert 'partition("=")' not in source, module
+        assert ".pop(0)" not in source, module
+    assert 'partition("=")' in (cli / "plain.py").read_text(encoding="utf-8")

@@ -84,11 +84,13 @@ def _main(argv: Sequence[str]) -> int:
 
 
 def _dispatch(argv: Sequence[str]) -> int:
-    if len(argv) == 2 and argv[0] == "completion" and argv[1] in ("--profiles", "--providers"):
+    if argv[:1] == ["completion"]:
         # What a completion script asks at every <TAB>: read without argparse, like `token` below.
-        from .names import print_names
+        from .names import plain_names_flag, print_names
 
-        return print_names(argv[1])
+        flag = plain_names_flag(argv)
+        if flag is not None:
+            return print_names(flag)
     if argv[:1] == ["credential"]:
         # git and kubectl call at every fetch and expiry: read without argparse, like `token` below.
         from .credential import plain_credential_args, run_credential

@@ -1,7 +1,7 @@
 """``loopauth credential git|kubectl|docker``: the tools that ask for credentials in their own protocols.
 
 git runs its helper at every fetch and kubectl its plugin at every expiry, so a plain ``credential git`` or
-``credential kubectl`` command line is read here without argparse (:func:`plain_credential_args`), as
+``credential kubectl`` command line is read without argparse (:func:`plain_credential_args`, by :mod:`.plain`), as
 ``token``'s is; anything else (help, abbreviations, mistakes, ``credential docker``) goes through argparse,
 whose definition is in :mod:`.parser`. ``tests/test_credential.py`` checks that both readings agree.
 """
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import EXIT_OK
+from .plain import Shape, read
 
 TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the path git takes at every fetch
 if TYPE_CHECKING:
@@ -26,41 +27,24 @@ if TYPE_CHECKING:
         access_token: bool
 
 
-def plain_credential_args(argv: Sequence[str]) -> CredentialArgs | None:
-    """The arguments of a plain ``credential git … ACTION`` or ``credential kubectl …`` line, read without argparse.
+GIT = Shape(("credential", "git"), options=("--profile",), repeats=("--host",), positionals=1)
+KUBECTL = Shape(("credential", "kubectl"), options=("--profile",), flags=("--access-token",))
 
-    Plain means: only full option names, ``--profile`` at most once, no value that starts with '-', and for git
-    exactly one action. Anything else returns None, for argparse, which has the answers and the errors.
-    """
-    if len(argv) < 2 or argv[0] != "credential" or argv[1] not in ("git", "kubectl"):
-        return None
-    tool = argv[1]
-    options = ("--profile", "--host") if tool == "git" else ("--profile",)
-    args: CredentialArgs = {"tool": tool, "profile": None, "hosts": [], "action": None, "access_token": False}
-    rest = list(argv[2:])
-    while rest:
-        word = rest.pop(0)
-        name, eq, value = word.partition("=")
-        if name in options:
-            if not eq:
-                if not rest or rest[0].startswith("-"):
-                    return None
-                value = rest.pop(0)
-            if name == "--host":
-                args["hosts"].append(value)
-            elif args["profile"] is not None:
-                return None
-            else:
-                args["profile"] = value
-        elif tool == "kubectl" and word == "--access-token" and not args["access_token"]:
-            args["access_token"] = True
-        elif tool == "git" and args["action"] is None and word and not word.startswith("-"):
-            args["action"] = word
-        else:
-            return None
-    if tool == "git" and args["action"] is None:
-        return None
-    return args
+
+def plain_credential_args(argv: Sequence[str]) -> CredentialArgs | None:
+    """The arguments of a plain ``credential git … ACTION`` or ``credential kubectl …`` line (:mod:`.plain`);
+    anything else returns None, for argparse."""
+    for shape in (GIT, KUBECTL):
+        plain = read(argv, shape)
+        if plain is not None:
+            return {
+                "tool": shape.words[1],
+                "profile": plain.value("--profile"),
+                "hosts": plain.values.get("--host", []),
+                "action": plain.positionals[0] if plain.positionals else None,
+                "access_token": "--access-token" in plain.flags,
+            }
+    return None
 
 
 def run_credential(args: CredentialArgs) -> int:

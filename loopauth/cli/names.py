@@ -11,11 +11,20 @@ A completion never prints an error: it would land in the middle of the user's co
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 from ..errors import EXIT_OK, LoopAuthError
 from ..store import CredentialStore
+from .plain import Shape, read
 
 FLAGS = ("--profiles", "--providers")
+NAMES = Shape(("completion",), flags=FLAGS)
+
+
+def plain_names_flag(argv: Sequence[str]) -> str | None:
+    """The one flag of a plain ``completion --profiles`` or ``--providers`` line (:mod:`.plain`), else None."""
+    plain = read(argv, NAMES)
+    return next(iter(plain.flags)) if plain is not None and len(plain.flags) == 1 else None
 
 
 def print_names(flag: str) -> int:

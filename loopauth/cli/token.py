@@ -1,6 +1,6 @@
 """``loopauth token``: the call other tools make at every start, so it costs little more than reading a file.
 
-A plain ``token`` command line is read here without argparse (:func:`plain_token_args`); this
+A plain ``token`` command line is read without argparse (:func:`plain_token_args`, by :mod:`.plain`); this
 module imports nothing but the store and the protocols' :class:`~loopauth.access.Access`.
 ``tests/test_fastpath.py`` checks that both readings agree and that no heavy module is loaded.
 """
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from ..errors import EXIT_OK, UsageError
 from ..fresh import load_fresh
 from ..protocols import access_for
+from .plain import Shape, read
 
 TYPE_CHECKING = False  # not typing's: importing typing is a few ms on the token path
 if TYPE_CHECKING:
@@ -88,42 +89,19 @@ def _quote(value: str) -> str:
     return shlex.quote(value)
 
 
-_FLAGS = ("--json", "--env")
-_OPTIONS = ("--profile", "--field", "--prefix")
+TOKEN = Shape(("token",), options=("--profile", "--field", "--prefix"), flags=("--json", "--env"))
 
 
 def plain_token_args(argv: Sequence[str]) -> TokenArgs | None:
-    """``print_token``'s arguments for a plain ``token`` command line, read without argparse.
-
-    Plain means: only the full option names, each at most once, no two formats, and no
-    value that starts with '-'. Anything else (help, abbreviations, mistakes) returns None
-    and goes through argparse, which has the answer and the error messages for it.
-    """
-    if not argv or argv[0] != "token":
-        return None
-    values: dict[str, str] = {}
-    flags: set[str] = set()
-    rest = list(argv[1:])
-    while rest:
-        name, eq, value = rest.pop(0).partition("=")
-        if name in values or name in flags:
-            return None
-        if name in _FLAGS and not eq:
-            flags.add(name)
-        elif name in _OPTIONS:
-            if not eq:
-                if not rest or rest[0].startswith("-"):
-                    return None
-                value = rest.pop(0)
-            values[name] = value
-        else:
-            return None
-    if len(flags) + ("--field" in values) > 1:
+    """``print_token``'s arguments for a plain ``token`` command line (:mod:`.plain`): at most one of ``--json``,
+    ``--env`` and ``--field``, as argparse's group says. Anything else returns None, for argparse."""
+    plain = read(argv, TOKEN)
+    if plain is None or len(plain.flags) + ("--field" in plain.values) > 1:
         return None
     return {
         # None: the active profile, resolved by the store (one small file read, no argparse).
-        "profile": values.get("--profile"),
-        "json_out": "--json" in flags,
-        "field": values.get("--field"),
-        "prefix": values.get("--prefix", DEFAULT_PREFIX),
+        "profile": plain.value("--profile"),
+        "json_out": "--json" in plain.flags,
+        "field": plain.value("--field"),
+        "prefix": plain.values.get("--prefix", [DEFAULT_PREFIX])[0],
     }
