@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from loopauth.demo import DemoProvider
-
 from .conftest import Cli, demo_login_args, run_cli
+from .demo_probes import DemoProvider
 from .threaded_demos import in_a_thread
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from loopauth.demo import DemoProvider
-from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.models import AnyCredentials, Credentials
+
+from .demo_probes import DemoOAuth2Provider, DemoProvider
 
 # Fixtures for tests that need a real (or no) Secret Service: secret_service, locked_secret_service, no_secret_service.
 from .secret_service import locked_secret_service, no_secret_service, secret_service  # noqa: F401

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from loopauth.demo import DemoProvider
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, browser_env, demo_login_args, run_cli, run_cli_async
+from .demo_probes import DemoProvider
 from .test_store import make_creds
 
 

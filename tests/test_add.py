@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider
-from loopauth.demo.oauth2 import DemoOAuth2Provider
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID
 from loopauth.models import Credentials, OAuth2Credentials
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, CliAsync, run_cli_async
+from .demo_probes import DemoOAuth2Provider, DemoProvider
 from .test_oauth2 import Browser, login2
 from .test_tools import _demo_table, _login, _write_providers
 

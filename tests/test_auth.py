@@ -21,13 +21,13 @@ import pytest
 import requests
 
 import loopauth
-from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, Failure
-from loopauth.demo.oauth2 import DemoOAuth2Provider
+from loopauth.demo import DEMO_SCREEN_NAME
 from loopauth.errors import NotLoggedIn, UsageError
 from loopauth.fresh import load_fresh
 from loopauth.models import OAuth2Credentials
 from loopauth.store import CredentialStore
 
+from .demo_probes import DemoOAuth2Provider, DemoProvider, Failure
 from .threaded_demos import in_a_thread, log_in_oauth1, log_in_oauth2
 
 HOSTILE = "a & b = c + 100% é 😀"

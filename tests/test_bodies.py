@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from loopauth.demo import DemoProvider
-
 from .conftest import Cli, CliAsync
+from .demo_probes import DemoProvider
 from .test_tools import _logged_in
 
 

@@ -12,11 +12,12 @@ import time
 
 import pytest
 
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider, Failure
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID
 from loopauth.models import Credentials
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, browser_env, demo_login_args, run_cli, run_cli_async
+from .demo_probes import DemoProvider, Failure
 
 
 async def test_login_through_browser_then_token_json(demo: DemoProvider) -> None:

@@ -25,13 +25,13 @@ from pathlib import Path
 import pytest
 
 from loopauth.api import prepare
-from loopauth.demo import DemoProvider
 from loopauth.errors import LoginTimeout
 from loopauth.loopback.countdown import ERASE_LINE, SAVE_CURSOR
 from loopauth.loopback.options import LoginOptions
 from loopauth.loopback.runner import Login
 
 from .conftest import Cli, browser_env, demo_login_args
+from .demo_probes import DemoProvider
 from .threaded_demos import in_a_thread
 
 TERMINAL_BROWSER = Path(__file__).with_name("terminal_browser.py")

@@ -23,10 +23,10 @@ import pytest
 from aiohttp import web
 
 from loopauth.credential import docker
-from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.store import CredentialStore
 
 from .conftest import Cli
+from .demo_probes import DemoOAuth2Provider
 from .loopback_app import serve_on_loopback
 from .test_demo_serve import BIN
 from .threaded_demos import in_a_thread, log_in_oauth2

@@ -17,10 +17,10 @@ import pytest
 import requests
 
 from loopauth.credential.git import REFUSED_FILE
-from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.models import OAuth2Credentials
 from loopauth.store import CredentialStore
 
+from .demo_probes import DemoOAuth2Provider
 from .git_server import GitServer
 from .threaded_demos import in_a_thread, log_in_oauth2
 

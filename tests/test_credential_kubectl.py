@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.loopback.tls import self_signed
 from loopauth.models import OAuth2Credentials
 from loopauth.store import CredentialStore
 
+from .demo_probes import DemoOAuth2Provider
 from .loopback_app import serve_on_loopback
 from .threaded_demos import in_a_thread, log_in_oauth2
 

@@ -24,12 +24,12 @@ from loopauth.demo import (
     DEMO_CONSUMER_SECRET,
     DEMO_SCREEN_NAME,
     DEMO_USER_ID,
-    DemoProvider,
-    Failure,
     PlayUserError,
     play_user,
 )
 from loopauth.demo.pages import SECURITY_HEADERS
+
+from .demo_probes import DemoProvider, Failure
 
 FORM = "application/x-www-form-urlencoded"
 # Never connected to: the tests read the redirect's Location instead of following it.

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import aiohttp
 
-from loopauth.demo import DemoProvider
 from loopauth.loopback.tls import self_signed
 
 from .conftest import CliAsync, browser_env, demo_login_args, run_cli_async
+from .demo_probes import DemoProvider
 from .test_tools import _logged_in
 
 

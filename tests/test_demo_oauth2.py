@@ -13,16 +13,16 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, Failure, play_user
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, play_user
 from loopauth.demo.oauth2 import (
     DEMO_OAUTH2_CONFIDENTIAL_CLIENT_ID,
     DEMO_OAUTH2_CONFIDENTIAL_CLIENT_SECRET,
     DEMO_OAUTH2_PUBLIC_CLIENT_ID,
-    DemoOAuth2Provider,
     redirect_uri_matches,
 )
 from loopauth.demo.pages import SECURITY_HEADERS
 
+from .demo_probes import DemoOAuth2Provider, Failure
 from .oauth2_by_hand import (
     REDIRECT_URI,
     STATE,

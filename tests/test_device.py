@@ -254,7 +254,8 @@ def test_demo_device_needs_oauth2(cli: Cli) -> None:
 async def test_the_demo_answers_slow_down_to_a_device_that_polls_too_fast() -> None:
     """The demo's own device grant: polling faster than its interval gets slow_down, and loopauth waits 5 s more."""
     from loopauth.demo import play_user
-    from loopauth.demo.oauth2 import DemoOAuth2Provider
+
+    from .demo_probes import DemoOAuth2Provider
 
     async with DemoOAuth2Provider() as demo2:
         loop = asyncio.get_running_loop()
@@ -269,6 +270,6 @@ async def test_the_demo_answers_slow_down_to_a_device_that_polls_too_fast() -> N
         prepared = prepare(LoginOptions(provider=demo2.provider, client_id=demo2.public_client_id, say=lambda _: None))
         creds = await asyncio.to_thread(device.login, prepared, open_url=page.append, sleep=sleep)
         assert slept == [1, 1, 6]  # pending, then slow_down (no real wait between the first two polls), then 6 s
-        assert demo2.device.polls == 3
+        assert demo2.calls["token"] == 3  # the three polls: the device grant has no other token request
         assert creds.refresh_token
         assert demo2.access_token_is_valid(creds.access_token)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.models import OAuth2Credentials
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, run_cli, run_cli_async
+from .demo_probes import DemoOAuth2Provider
 from .test_oauth2 import Browser, login2
 from .test_store import make_creds
 

@@ -14,12 +14,13 @@ import aiohttp
 import pytest
 
 from loopauth import Flow, login_async
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider, Failure, PlayUserError, play_user
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, PlayUserError, play_user
 from loopauth.errors import AuthorizationDenied, LoginTimeout, NotLoggedIn, PortInUse, ProviderError
 from loopauth.models import Credentials
 from loopauth.store import CredentialStore
 
 from .conftest import oauth1, port_is_free, run_cli_async
+from .demo_probes import DemoProvider, Failure
 
 Opener = Callable[[str], Awaitable[bool]]
 

@@ -12,9 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import loopauth
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider, play_user
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, play_user
 
 from .conftest import oauth1, run_cli_async
+from .demo_probes import DemoProvider
 from .test_headless import approve_on_demo
 from .threaded_demos import in_a_thread
 

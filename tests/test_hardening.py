@@ -16,11 +16,12 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, Failure, play_user
+from loopauth.demo import DEMO_SCREEN_NAME, play_user
 from loopauth.loopback.dance import Approved
 from loopauth.loopback.wording import Page
 
 from .conftest import Cli, browser_env, demo_login_args, port_is_free, run_cli, run_cli_async
+from .demo_probes import DemoProvider, Failure
 from .test_callback import serving, waiter_for
 
 

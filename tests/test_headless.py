@@ -25,11 +25,12 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, play_user
+from loopauth.demo import DEMO_SCREEN_NAME, play_user
 from loopauth.loopback.tls import SELF_SIGNED_HOSTS, self_signed_context
 from loopauth.store import CredentialStore
 
 from .conftest import FAKE_BROWSER, browser_env, demo_login_args, oauth1, run_cli, run_cli_async
+from .demo_probes import DemoProvider
 
 URL_PATTERN = r"(\S+oauth_token=\S+)"
 

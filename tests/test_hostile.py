@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from loopauth.api import login_async
-from loopauth.demo import DemoProvider, Failure, PlayUserError, play_user
+from loopauth.demo import PlayUserError, play_user
 from loopauth.errors import StoreError
 from loopauth.loopback.dance import Approved, Rejected
 from loopauth.loopback.server import MAX_CONNECTIONS, Waiter
@@ -37,6 +37,7 @@ from loopauth.oauth1.signing import Consumer
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, CliAsync, browser_env, demo_login_args, run_cli, run_cli_async
+from .demo_probes import DemoProvider, Failure
 from .test_callback import AUTHORIZE, PROVIDER, TOKEN, get, serving, waiter_for
 from .test_headless import Login, StartLogin, assert_logged_in, browse
 from .test_headless import login as login  # the fixture: pytest finds it here by name

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 import loopauth
-from loopauth.demo import DemoProvider
 from loopauth.errors import EXIT_LOCAL, EXIT_USAGE, StoreError
 
 from .conftest import Cli, demo_login_args, run_cli, run_cli_async
+from .demo_probes import DemoProvider
 from .secret_service import SecretServiceEnv
 from .test_store import SECRET, make_creds
 

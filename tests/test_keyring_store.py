@@ -24,13 +24,12 @@ import pytest
 import secretstorage
 
 import loopauth
-from loopauth.demo import DemoProvider
-from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.errors import EXIT_LOCAL, StoreError
 from loopauth.models import OAuth2Credentials
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, browser_env, demo_login_args, run_cli, run_cli_async
+from .demo_probes import DemoOAuth2Provider, DemoProvider
 from .secret_service import LOGIN_COLLECTION, SecretServiceEnv
 from .test_oauth2 import Browser, _age, login2
 from .test_store import SECRET, make_creds

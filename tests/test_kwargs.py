@@ -16,12 +16,12 @@ import pytest
 import pytwitter
 
 import loopauth
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider
-from loopauth.demo.oauth2 import DemoOAuth2Provider
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID
 from loopauth.errors import NotLoggedIn, UsageError
 from loopauth.models import OAuth2Credentials
 from loopauth.store import CredentialStore
 
+from .demo_probes import DemoOAuth2Provider, DemoProvider
 from .threaded_demos import Redirected, in_a_thread, log_in_oauth1, log_in_oauth2
 
 HOSTILE = "a & b = c + 100% é 😀"

@@ -19,8 +19,7 @@ import aiohttp
 import pytest
 
 import loopauth
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, Failure, play_user
-from loopauth.demo.oauth2 import DemoOAuth2Provider
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, play_user
 from loopauth.errors import AuthorizationDenied, NotLoggedIn, ProviderError, UsageError
 from loopauth.http import Response
 from loopauth.loopback.dance import Approved, Denied, Failed, Rejected
@@ -29,6 +28,7 @@ from loopauth.oauth2 import messages
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, browser_env, run_cli_async
+from .demo_probes import DemoOAuth2Provider, Failure
 
 # -- the pure parts -------------------------------------------------------------------------------------------
 

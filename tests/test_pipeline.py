@@ -20,12 +20,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from loopauth.api import prepare
-from loopauth.demo import DemoProvider, play_user
+from loopauth.demo import play_user
 from loopauth.errors import UsageError
 from loopauth.loopback.options import LoginOptions
 from loopauth.loopback.runner import Login
 
 from .conftest import browser_env, demo_login_args, oauth1, port_is_free, run_cli_async
+from .demo_probes import DemoProvider
 
 HEAVY = ("asyncio", "aiohttp", "aiohttp.web")
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.models import OAuth2Credentials, OAuth2Provider
 from loopauth.providers import PRESETS
 from loopauth.store import CredentialStore
 
+from .demo_probes import DemoOAuth2Provider
 from .test_credential_kubectl import FakeApiServer
 from .test_demo_serve import BIN
 from .threaded_demos import in_a_thread, log_in_oauth2

@@ -8,10 +8,10 @@ import re
 import subprocess
 from pathlib import Path
 
-from loopauth.demo import DemoProvider
 from loopauth.models import Credentials
 from loopauth.store import CredentialStore
 
+from .demo_probes import DemoProvider
 from .test_demo_serve import BIN
 from .test_tools import _demo_table, _login, _write_providers
 

@@ -6,8 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from loopauth.demo import DemoProvider
-
+from .demo_probes import DemoProvider
 from .test_demo_serve import shell
 from .test_tools import _login
 

@@ -17,8 +17,9 @@ import aiohttp
 import pytest
 
 import loopauth
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID
 
+from .demo_probes import DemoProvider
 from .threaded_demos import in_a_thread, log_in_oauth1
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")

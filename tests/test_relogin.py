@@ -14,12 +14,12 @@ from pathlib import Path
 from loopauth.api import relogin_options
 from loopauth.calls import revoke
 from loopauth.cli.shared import replaced_note
-from loopauth.demo import DemoProvider
 from loopauth.loopback.options import LoginOptions
 from loopauth.models import Credentials, Provider
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, CliAsync, browser_env, demo_login_args, oauth1, run_cli_async
+from .demo_probes import DemoProvider
 
 # The environment of someone who logs in to Twitter: it must not leak into a custom profile's re-login.
 TWITTER_ENV = {"LOOPAUTH_CONSUMER_KEY": "twitter-app-key", "LOOPAUTH_CONSUMER_SECRET": "twitter-app-secret"}

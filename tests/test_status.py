@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from loopauth.cli.status import expiry, needs_login, relative
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider
-from loopauth.demo.oauth2 import DemoOAuth2Provider
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID
 from loopauth.models import Credentials, OAuth2Credentials, OAuth2Provider, Provider
 from loopauth.store import CredentialStore
 
 from .conftest import Cli
+from .demo_probes import DemoOAuth2Provider, DemoProvider
 from .test_oauth2 import Browser, login2
 from .test_store import SECRET, make_creds
 from .test_tools import _logged_in, _login

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 import loopauth
-from loopauth.demo import DemoProvider, Failure, play_user
-from loopauth.demo.oauth2 import DemoOAuth2Provider
+from loopauth.demo import play_user
 from loopauth.errors import ProviderError
 from loopauth.http import Request, Response
 from loopauth.models import OAuth2Credentials, OAuth2Provider
@@ -25,6 +24,7 @@ from loopauth.oauth2 import messages, refresh
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, browser_env, demo_login_args, run_cli_async
+from .demo_probes import DemoOAuth2Provider, DemoProvider, Failure
 
 GOOD = {"access_token": "AT-good", "token_type": "bearer"}
 

@@ -14,12 +14,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider, Failure
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID
 from loopauth.models import Credentials
 from loopauth.oauth1.signing import FORM_CONTENT_TYPE, form_encode
 from loopauth.store import CredentialStore
 
 from .conftest import Cli, CliAsync, browser_env, demo_login_args, run_cli, run_cli_async
+from .demo_probes import DemoProvider, Failure
 from .threaded_demos import log_in_oauth1
 
 RESERVED = "a & b = c + 100% é 😀"

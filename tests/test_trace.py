@@ -9,13 +9,13 @@ import re
 import pytest
 
 from loopauth.calls import revoke
-from loopauth.demo import DemoProvider
 from loopauth.http import Request, Response
 from loopauth.models import Credentials
 from loopauth.store import CredentialStore
 from loopauth.trace import BODY_LIMIT, REDACTED, Tracer
 
 from .conftest import CliAsync, browser_env, demo_login_args, run_cli_async
+from .demo_probes import DemoProvider
 from .test_tools import _logged_in, _login
 
 

@@ -15,9 +15,9 @@ import pytest
 import requests
 
 import loopauth
-from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID, DemoProvider
-from loopauth.demo.oauth2 import DemoOAuth2Provider
+from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID
 
+from .demo_probes import DemoOAuth2Provider, DemoProvider
 from .threaded_demos import Redirected, in_a_thread, log_in_oauth1, log_in_oauth2
 
 tweepy = pytest.importorskip("tweepy", reason="tweepy pins oauthlib<4: `make test-tweepy` runs this in .venv-tweepy")

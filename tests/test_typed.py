@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
-from loopauth.demo import DemoProvider, Failure, play_user
+from loopauth.demo import play_user
 
 from .conftest import browser_env, demo_login_args, run_cli_async
+from .demo_probes import DemoProvider, Failure
 from .test_headless import URL_PATTERN, StartLogin, approve_on_demo, assert_logged_in, login, verifier_of
 
 __all__ = ["login"]  # the fixture, imported for pytest

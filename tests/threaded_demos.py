@@ -19,10 +19,10 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 import loopauth
-from loopauth.demo import DemoProvider
-from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.models import Credentials, OAuth2Credentials
 from loopauth.store import CredentialStore
+
+from .demo_probes import DemoOAuth2Provider, DemoProvider
 
 
 class _Served(Protocol):

@@ -179,7 +179,7 @@ ROUTES: list[tuple[str, str, str, Handler]] = [
     ("GET", "/2/users/me", "users_me", users_me),
     ("*", "/1.1/echo", "echo", echo),
 ]
-"""(method, path, name for ``DemoProvider.calls``/``failures``, handler)."""
+"""(method, path, the endpoint's name (what ``delay`` and ``_enter`` go by), handler)."""
 
 
 def json_params(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:

@@ -1,31 +1,20 @@
-"""What both demo providers share: serving on loopback, and the hooks tests and the bench use to make them misbehave.
+"""What both demo providers share: serving on loopback, and a simulated round trip.
 
-Test hooks, all plain attributes: ``failures[name] = Failure(...)`` answers that instead of the
-endpoint ``name``; ``hang.add(name)`` never answers (until close); ``delay`` seconds are added to the
-API endpoints (a provider far away), not to the pages a person sees; ``calls`` counts every hit,
-``last_request_headers`` / ``last_request_queries`` keep what each endpoint was last sent.
+``delay`` seconds are added to the API endpoints (a provider far away: the bench and ``--delay`` use it), not to
+the pages a person sees. Every endpoint begins with :meth:`DemoServer._enter`, named, so that a subclass can see
+each hit or answer in its place; the test suite's probes (``tests/demo_probes.py``) count, record, hang and fail
+there, and none of that ships.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import ssl
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from aiohttp import web
-
-
-@dataclass
-class Failure:
-    """A canned misbehaviour: answer this instead of doing the real work."""
-
-    status: int
-    body: str
-    content_type: str = "text/plain"
 
 
 def params_object(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -55,12 +44,6 @@ class DemoServer:
         self.port = port
         self.delay = delay
         self.ssl_context = ssl_context
-        self.failures: dict[str, Failure] = {}
-        self.hang: set[str] = set()
-        self.calls: collections.Counter[str] = collections.Counter()
-        self.last_request_headers: dict[str, dict[str, str]] = {}
-        # Decoded query parameters of the last hit per endpoint, so tests can see what a client asked for.
-        self.last_request_queries: dict[str, dict[str, str]] = {}
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
         self._closing = asyncio.Event()
@@ -87,7 +70,7 @@ class DemoServer:
         self._base_url = f"{'https' if self.ssl_context else 'http'}://{host}:{port}"
 
     async def close(self) -> None:
-        # Release hanging and delayed handlers first, so shutdown does not wait on them.
+        # Release delayed handlers (and any a subclass holds on _closing) first, so shutdown does not wait on them.
         self._closing.set()
         if self._runner is not None:
             runner, self._runner = self._runner, None
@@ -107,20 +90,9 @@ class DemoServer:
         return self._base_url
 
     async def _enter(self, name: str, request: web.Request) -> web.Response | None:
-        """Count and record the hit, then misbehave as configured; None means carry on."""
-        self.calls[name] += 1
-        self.last_request_headers[name] = dict(request.headers)
-        self.last_request_queries[name] = dict(request.query)
-        if name in self.hang:
-            await self._closing.wait()
-            return web.Response(status=503, text="the demo provider is shutting down")
+        """The first step of endpoint ``name``: the simulated round trip; a Response would answer in its place."""
         if name in self.API_ENDPOINTS and self.delay > 0:
             # Cut short by close(), so a slow test server never delays teardown.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), self.delay)
-        failure = self.failures.get(name)
-        if failure is not None:
-            return web.Response(
-                status=failure.status, body=failure.body.encode(), headers={"Content-Type": failure.content_type}
-            )
         return None

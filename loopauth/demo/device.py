@@ -75,7 +75,6 @@ class DemoDeviceFlow:
         self.save_code = save_code
         self.exchange = exchange
         self.pending: dict[str, _Pending] = {}
-        self.polls = 0
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post(DEVICE_CODE_PATH, self._device_code)
@@ -170,7 +169,6 @@ class DemoDeviceFlow:
 
     def token(self, form: list[tuple[str, str]], headers: dict[str, str]) -> web.Response:
         """The token endpoint's answer to a device-code poll (§3.4, §3.5)."""
-        self.polls += 1
         fields = dict(form)
         pending = self.pending.get(fields.get("device_code", ""))
         if pending is None:

@@ -16,6 +16,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from html import escape
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import web
@@ -137,6 +138,8 @@ class DemoProvider(DemoServer):
     """The OAuth 1.0a demo provider, served on ``host:port`` (port 0 picks a free one) once started."""
 
     API_ENDPOINTS = _API_ENDPOINTS
+    validator_class: ClassVar[type[Validator]] = Validator
+    """What holds the provider's state and applies oauthlib's rules; a subclass may extend it."""
 
     def __init__(
         self,
@@ -156,10 +159,9 @@ class DemoProvider(DemoServer):
         self._approved_clients: set[str] = set()
         self.consumer_key = DEMO_CONSUMER_KEY
         self.consumer_secret = DEMO_CONSUMER_SECRET
-        self.callback_confirmed: str | None = "true"
         self.screen_name = DEMO_SCREEN_NAME
         """What the access-token answer (and so verify) calls the user; tests make it hostile."""
-        self._validator = Validator()
+        self._validator = self.validator_class()
         self.register_client(DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, rsa_public_key=rsa_public_key)
         self._signature_method = "RSA-SHA1" if rsa_public_key else "HMAC-SHA1"
         self._request_token_endpoint = RequestTokenEndpoint(self._validator)
@@ -210,23 +212,6 @@ class DemoProvider(DemoServer):
             raise ValueError("a consumer key must be 8 to 64 letters, digits or '-._~'")
         self._validator.clients[key] = ClientRecord(secret=secret, rsa_public_key=rsa_public_key)
 
-    # -- observation for tests
-
-    @property
-    def issued_access_tokens(self) -> list[str]:
-        """Every access token handed out, oldest first."""
-        return list(self._validator.issued_access_tokens)
-
-    @property
-    def revoked_access_tokens(self) -> set[str]:
-        return set(self._validator.revoked_access_tokens)
-
-    @property
-    def issued_secrets(self) -> set[str]:
-        """Every request token, access token, their secrets and every verifier handed out (the consumer secret
-        is ``consumer_secret``): what must never show up in a trace or a log."""
-        return set(self._validator.issued_secrets)
-
     # -- shared preamble
 
     async def _token_response(
@@ -264,9 +249,6 @@ class DemoProvider(DemoServer):
         )
         if early is not None:
             return early
-        fields = [(k, v) for k, v in fields if k != "oauth_callback_confirmed"]
-        if self.callback_confirmed is not None:
-            fields.append(("oauth_callback_confirmed", self.callback_confirmed))
         return web.Response(text=urlencode(fields), content_type=_FORM_CONTENT_TYPE)
 
     async def _handle_access_token(self, request: web.Request) -> web.Response:
@@ -404,7 +386,6 @@ class DemoProvider(DemoServer):
             return checked
         user, _ = checked
         user.revoked = True
-        self._validator.revoked_access_tokens.add(user.token)
         return web.json_response({"access_token": user.token})
 
     async def _handle_api(self, name: str, handler: api.Handler, request: web.Request) -> web.Response:

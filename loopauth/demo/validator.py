@@ -88,10 +88,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
         self.clients: dict[str, ClientRecord] = {}
         self.request_tokens: dict[str, RequestTokenRecord] = {}
         self.access_tokens: dict[str, AccessTokenRecord] = {}
-        self.issued_access_tokens: list[str] = []
-        # Every secret handed out, for tests that check none of them is ever printed.
-        self.issued_secrets: set[str] = set()
-        self.revoked_access_tokens: set[str] = set()
         # (client key, timestamp, nonce, token) -> timestamp, per RFC 5849 §3.3.
         self._nonces: dict[tuple[str, str, str, str], int] = {}
         self._prune_at = 10_000
@@ -169,7 +165,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
     # -- request tokens and verifiers
 
     def save_request_token(self, token: dict[str, str], request: Any) -> None:
-        self.issued_secrets |= {token["oauth_token"], token["oauth_token_secret"]}
         self.request_tokens[token["oauth_token"]] = RequestTokenRecord(
             client_key=request.client_key, secret=token["oauth_token_secret"], callback=request.redirect_uri
         )
@@ -180,7 +175,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
         return record is not None and record.verifier is None
 
     def save_verifier(self, token: str, verifier: dict[str, str], request: Any) -> None:
-        self.issued_secrets.add(verifier["oauth_verifier"])
         self.request_tokens[token].verifier = verifier["oauth_verifier"]
 
     def validate_request_token(self, client_key: str, token: str, request: Any) -> bool:
@@ -204,7 +198,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
     # -- access tokens
 
     def save_access_token(self, token: dict[str, str], request: Any) -> None:
-        self.issued_secrets |= {token["oauth_token"], token["oauth_token_secret"]}
         self.access_tokens[token["oauth_token"]] = AccessTokenRecord(
             token=token["oauth_token"],
             client_key=request.client_key,
@@ -212,7 +205,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
             user_id=token["user_id"],
             screen_name=token["screen_name"],
         )
-        self.issued_access_tokens.append(token["oauth_token"])
 
     def validate_access_token(self, client_key: str, token: str, request: Any) -> bool:
         record = self.access_tokens.get(token)

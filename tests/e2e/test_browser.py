@@ -22,10 +22,11 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from loopauth.demo import DEMO_SCREEN_NAME, DemoProvider, Failure
+from loopauth.demo import DEMO_SCREEN_NAME
 from loopauth.loopback.pages import SECURITY_HEADERS, render
 
 from ..conftest import demo_login_args
+from ..demo_probes import DemoProvider, Failure
 
 try:
     from playwright.async_api import BrowserContext, Page, async_playwright, expect

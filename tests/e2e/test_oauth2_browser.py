@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from loopauth.demo import DEMO_SCREEN_NAME, DEMO_USER_ID
-from loopauth.demo.oauth2 import DemoOAuth2Provider
 from loopauth.errors import NotLoggedIn
 from loopauth.models import OAuth2Credentials
 from loopauth.store import CredentialStore
+
+from ..demo_probes import DemoOAuth2Provider
 
 # Skips this module as well when Playwright is missing (`make test`), before anything below needs it.
 from .test_browser import (

@@ -7,10 +7,9 @@ oauthlib's server modules, which log codes and tokens at DEBUG, are held to warn
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
@@ -88,14 +87,13 @@ class OAuth2Endpoints:
 class DemoOAuth2Provider(DemoServer):
     """The OAuth 2.0 demo provider, served on ``host:port`` (port 0 picks a free one) once started.
 
-    Test hooks, all plain attributes: ``failures[name] = Failure(...)`` answers that instead,
-    ``hang.add(name)`` never answers (until close), ``delay`` seconds are added to the API endpoints
-    (``token``, ``revoke``, ``users_me``, ``echo``; not the authorize pages), and ``calls`` counts every
-    hit, also ``authorize`` and ``authorize_decision``. ``access_token_lifetime`` and ``code_lifetime`` apply
-    to what is issued next; ``expire_access_tokens()`` makes every access token due now.
+    ``delay`` seconds are added to the API endpoints (``token``, ``revoke``, ``users_me``, ``echo``; not the
+    authorize pages); ``access_token_lifetime`` applies to what is issued next.
     """
 
     API_ENDPOINTS = _API_ENDPOINTS
+    validator_class: ClassVar[type[Validator]] = Validator
+    """What holds the provider's state and applies oauthlib's rules; a subclass may extend it."""
 
     def __init__(
         self,
@@ -112,7 +110,7 @@ class DemoOAuth2Provider(DemoServer):
         self.public_client_id = DEMO_OAUTH2_PUBLIC_CLIENT_ID
         self.confidential_client_id = DEMO_OAUTH2_CONFIDENTIAL_CLIENT_ID
         self.confidential_client_secret = DEMO_OAUTH2_CONFIDENTIAL_CLIENT_SECRET
-        self._validator = Validator(code_lifetime)
+        self._validator = self.validator_class(code_lifetime)
         redirect_uris = tuple(redirect_uris)
         self.register_client(DEMO_OAUTH2_PUBLIC_CLIENT_ID, redirect_uris=redirect_uris)
         self.register_client(
@@ -197,63 +195,6 @@ class DemoOAuth2Provider(DemoServer):
         if secret == "":
             raise ValueError("a confidential client's secret must not be empty; a public client has None")
         self._validator.clients[client_id] = Client(client_id, secret, tuple(redirect_uris))
-
-    @property
-    def code_lifetime(self) -> float:
-        return self._validator.code_lifetime
-
-    @code_lifetime.setter
-    def code_lifetime(self, seconds: float) -> None:
-        self._validator.code_lifetime = seconds
-
-    # -- observation for tests
-
-    @property
-    def refreshes(self) -> int:
-        """Successful refresh-token grants."""
-        return self._validator.refreshes
-
-    @property
-    def refresh_token_reuses(self) -> int:
-        """Rotated refresh tokens presented again; each one revoked its family."""
-        return self._validator.refresh_token_reuses
-
-    @property
-    def code_reuses(self) -> int:
-        return self._validator.code_reuses
-
-    @property
-    def issued_access_tokens(self) -> list[str]:
-        """Every access token handed out, oldest first."""
-        return list(self._validator.issued_access_tokens)
-
-    @property
-    def issued_refresh_tokens(self) -> list[str]:
-        return list(self._validator.issued_refresh_tokens)
-
-    @property
-    def revoked_access_tokens(self) -> set[str]:
-        """Revoked by /revoke, by a code replay or by refresh token reuse (not those that merely expired)."""
-        return set(self._validator.revoked_access_tokens)
-
-    @property
-    def revoked_refresh_tokens(self) -> set[str]:
-        return set(self._validator.revoked_refresh_tokens)
-
-    @property
-    def client_auth_methods(self) -> list[str]:
-        """How each successful client authentication was made: client_secret_basic, client_secret_post, none."""
-        return list(self._validator.client_auth_methods)
-
-    def access_token_is_valid(self, token: str) -> bool:
-        record = self._validator.access_tokens.get(token)
-        return record is not None and record.usable()
-
-    def expire_access_tokens(self) -> None:
-        """Make every access token issued so far due now, as if its lifetime had run out."""
-        now = time.monotonic()
-        for record in self._validator.access_tokens.values():
-            record.expires_at = min(record.expires_at, now)
 
     # -- shared preamble
 

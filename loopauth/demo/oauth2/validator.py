@@ -188,14 +188,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
         self.codes: dict[str, _Code] = {}
         self.access_tokens: dict[str, _AccessToken] = {}
         self.refresh_tokens: dict[str, _RefreshToken] = {}
-        self.issued_access_tokens: list[str] = []
-        self.issued_refresh_tokens: list[str] = []
-        self.revoked_access_tokens: set[str] = set()
-        self.revoked_refresh_tokens: set[str] = set()
-        self.client_auth_methods: list[str] = []
-        self.refreshes = 0
-        self.refresh_token_reuses = 0
-        self.code_reuses = 0
         # Compared against when the client is unknown, so a wrong id costs what a wrong secret does.
         self._dummy_secret = secrets.token_urlsafe(32)
 
@@ -203,14 +195,12 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
 
     def revoke_access_token(self, token: str) -> None:
         self.access_tokens[token].revoked = True
-        self.revoked_access_tokens.add(token)
 
     def revoke_family(self, family: _Family) -> None:
         family.revoked = True
         family.current_refresh_token = None
         for token in family.access_tokens:
             self.revoke_access_token(token)
-        self.revoked_refresh_tokens.update(family.refresh_tokens)
 
     # -- clients
 
@@ -230,10 +220,8 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
             if credentials is None:
                 return False
             client_id, secret = credentials
-            method = "client_secret_basic"
         else:
             client_id, secret = request.client_id, request.client_secret
-            method = "client_secret_post"
         if request.client_id is not None and request.client_id != client_id:
             return False
         client = self.clients.get(client_id or "")
@@ -242,7 +230,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
         if not matches or client is None or client.secret is None:
             return False
         request.client = client
-        self.client_auth_methods.append(method)
         return True
 
     def authenticate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
@@ -250,7 +237,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
         if client is None or client.secret is not None:
             return False
         request.client = client
-        self.client_auth_methods.append("none")
         return True
 
     def validate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
@@ -329,7 +315,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
             return False
         if record.used:
             # RFC 6749 §4.1.2: deny, and revoke the tokens issued for it; the code may have been stolen.
-            self.code_reuses += 1
             if record.family is not None:
                 self.revoke_family(record.family)
             return False
@@ -348,7 +333,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
     def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> None:
         if request.grant_type == "refresh_token":
             family = self.refresh_tokens[request.refresh_token].family
-            self.refreshes += 1
         else:
             family = _Family(client_id=request.client_id, user=request.user)
             self.codes[request.code].family = family
@@ -356,14 +340,12 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
         access = token["access_token"]
         self.access_tokens[access] = _AccessToken(family, scopes, time.monotonic() + token["expires_in"])
         family.access_tokens.append(access)
-        self.issued_access_tokens.append(access)
         # Rotation: the new refresh token (or none) replaces the presented one, which is now spent.
         refresh = token.get("refresh_token")
         family.current_refresh_token = refresh
         if refresh is not None:
             self.refresh_tokens[refresh] = _RefreshToken(family, scopes)
             family.refresh_tokens.append(refresh)
-            self.issued_refresh_tokens.append(refresh)
 
     def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         record = self.refresh_tokens.get(refresh_token)
@@ -373,7 +355,6 @@ class Validator(RequestValidator):  # type: ignore[misc]  # oauthlib is untyped
             # RFC 9700 §4.14.2: a rotated refresh token came back, so two parties hold this login and the
             # server cannot tell which is the thief. End the family: the newer refresh token and every
             # access token.
-            self.refresh_token_reuses += 1
             self.revoke_family(record.family)
             raise InvalidGrantError(
                 description="refresh token was already used; the authorization is revoked", request=request
