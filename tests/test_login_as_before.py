@@ -10,11 +10,11 @@ import pytest
 
 import loopauth
 from loopauth.api import prepare
-from loopauth.demo import DemoProvider, play_user
-from loopauth.demo.oauth2 import DemoOAuth2Provider
+from loopauth.demo import play_user
 from loopauth.loopback.options import LoginOptions
 from loopauth.store import CredentialStore
 
+from .demo_probes import DemoOAuth2Provider, DemoProvider
 from .threaded_demos import in_a_thread, log_in_oauth1, log_in_oauth2
 
 
