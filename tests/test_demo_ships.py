@@ -18,20 +18,6 @@ PACKAGE = Path(loopauth.__file__).parent
 
 # Every endpoint of both: counted, recorded, made to hang or fail.
 SERVER_HOOKS = {"failures", "hang", "calls", "last_request_headers", "last_request_queries"}
-OAUTH1_HOOKS = SERVER_HOOKS | {"issued_access_tokens", "revoked_access_tokens", "issued_secrets", "callback_confirmed"}
-OAUTH2_HOOKS = SERVER_HOOKS | {
-    "refreshes",
-    "refresh_token_reuses",
-    "code_reuses",
-    "issued_access_tokens",
-    "issued_refresh_tokens",
-    "revoked_access_tokens",
-    "revoked_refresh_tokens",
-    "client_auth_methods",
-    "access_token_is_valid",
-    "expire_access_tokens",
-    "code_lifetime",
-}
 # What the validators kept only so that the servers could report it.
 OAUTH1_VALIDATOR_RECORDS = {"issued_access_tokens", "issued_secrets", "revoked_access_tokens"}
 OAUTH2_VALIDATOR_RECORDS = {
@@ -44,6 +30,10 @@ OAUTH2_VALIDATOR_RECORDS = {
     "revoked_refresh_tokens",
     "client_auth_methods",
 }
+OAUTH1_HOOKS = SERVER_HOOKS | OAUTH1_VALIDATOR_RECORDS | {"callback_confirmed"}
+OAUTH2_HOOKS = (
+    SERVER_HOOKS | OAUTH2_VALIDATOR_RECORDS | {"access_token_is_valid", "expire_access_tokens", "code_lifetime"}
+)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,19 +14,7 @@ from loopauth.loopback.options import LoginOptions
 from loopauth.store import CredentialStore
 
 from .demo_probes import DemoOAuth2Provider, DemoProvider
-from .threaded_demos import in_a_thread, log_in_oauth1, log_in_oauth2
-
-
-@pytest.fixture
-def demo() -> Iterator[DemoProvider]:
-    with in_a_thread(DemoProvider()) as provider:
-        yield provider
-
-
-@pytest.fixture
-def demo2() -> Iterator[DemoOAuth2Provider]:
-    with in_a_thread(DemoOAuth2Provider()) as provider:
-        yield provider
+from .threaded_demos import log_in_oauth1, log_in_oauth2
 
 
 async def _approving_browser(url: str) -> bool:
@@ -39,9 +26,9 @@ def _login_again(profile: str) -> loopauth.AnyCredentials:
     return loopauth.login(profile=profile, port=0, timeout=20, open_browser=_approving_browser, say=lambda _: None)
 
 
-def test_an_oauth1_profile_logs_in_again_with_its_own_provider_and_consumer(demo: DemoProvider) -> None:
+def test_an_oauth1_profile_logs_in_again_with_its_own_provider_and_consumer(threaded_demo: DemoProvider) -> None:
     """No provider and no consumer given: the default (twitter, with no consumer key) would be a UsageError."""
-    before = log_in_oauth1(demo, profile="work")
+    before = log_in_oauth1(threaded_demo, profile="work")
     again = _login_again("work")
     assert isinstance(again, loopauth.Credentials)
     assert again.oauth_token != before.oauth_token
@@ -50,30 +37,34 @@ def test_an_oauth1_profile_logs_in_again_with_its_own_provider_and_consumer(demo
     assert loopauth.load("work") == again
 
 
-def test_an_oauth2_profile_logs_in_again_with_its_endpoints_client_and_scopes(demo2: DemoOAuth2Provider) -> None:
-    before = log_in_oauth2(demo2, profile="x2")
+def test_an_oauth2_profile_logs_in_again_with_its_endpoints_client_and_scopes(
+    threaded_demo2: DemoOAuth2Provider,
+) -> None:
+    before = log_in_oauth2(threaded_demo2, profile="x2")
     again = _login_again("x2")
     assert isinstance(again, loopauth.OAuth2Credentials)
     assert again.access_token != before.access_token
-    assert again.client_id == before.client_id == demo2.public_client_id
+    assert again.client_id == before.client_id == threaded_demo2.public_client_id
     assert again.endpoints == before.endpoints
     assert again.scope is not None
     assert before.scope is not None
     assert set(again.scope.split()) == set(before.scope.split())
 
 
-def test_a_given_provider_wins_over_the_profiles_own(demo: DemoProvider, demo2: DemoOAuth2Provider) -> None:
+def test_a_given_provider_wins_over_the_profiles_own(
+    threaded_demo: DemoProvider, threaded_demo2: DemoOAuth2Provider
+) -> None:
     """Naming a provider replaces the profile's, as ``--provider`` does: nothing of the stored app goes with it."""
-    log_in_oauth2(demo2, profile="work")
+    log_in_oauth2(threaded_demo2, profile="work")
     prepared = prepare(
         LoginOptions(
             profile="work",
-            provider=demo.provider,
-            consumer_key=demo.consumer_key,
-            consumer_secret=demo.consumer_secret,
+            provider=threaded_demo.provider,
+            consumer_key=threaded_demo.consumer_key,
+            consumer_secret=threaded_demo.consumer_secret,
         )
     )
-    assert prepared.options.provider == demo.provider
+    assert prepared.options.provider == threaded_demo.provider
     assert prepared.options.client_id is None
 
 
