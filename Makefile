@@ -96,7 +96,7 @@ demo: $(STAMP)
 # keeps the core busy meanwhile (on 2 cores, 105 s against 124 s with three). Tests are parallel-safe by
 # construction: each has its own config dir (tmp_path), listens on port 0 and talks to its own demo provider; tests
 # that share a costly module fixture carry @pytest.mark.xdist_group(NAME), and loadgroup keeps each group on one
-# worker (the bench's output is made once per run in any case: tests/run_once.py). TEST_WORKERS=0 runs them in order.
+# worker. TEST_WORKERS=0 runs them in order.
 # The suite starts loopauth hundreds of times: with PYTHONDONTWRITEBYTECODE set (as on many CI machines) each start
 # would compile its modules again, so the tests write bytecode (into the ignored __pycache__ directories).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1); echo $$((n * 2)))

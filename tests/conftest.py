@@ -1,9 +1,8 @@
 """Shared fixtures: a private config dir for every test, the demo providers, the CLI in process and as a subprocess.
 
 Every fixture here is safe under pytest-xdist (``make test`` runs on every core): a test's files live in its own
-tmp_path, servers listen on port 0, and nothing is shared between tests but read-only data. Something costly that
-a module's tests share is made once per run by ``tests/run_once.py`` (and the module marked
-``pytest.mark.xdist_group(NAME)``, which keeps its tests on one worker where pytest-xdist's loadgroup works)."""
+tmp_path, servers listen on port 0, and nothing is shared between tests but read-only data. A new test that must
+share something costly across a module marks the module ``pytest.mark.xdist_group(NAME)``."""
 
 from __future__ import annotations
 

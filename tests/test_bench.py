@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from .run_once import once_per_run
 from .secret_service import missing_binaries
 
 BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
@@ -29,17 +28,12 @@ LOGIN_ROWS = (
     "  ... with a browser that blocks",
 )
 NUMBER = r"\d+\.\d"
-# One bench run serves every test here (once_per_run), so a worker that has none of them never waits for it; where
-# pytest-xdist's loadgroup groups, they all go to one worker.
+# One bench run serves every test here: under pytest-xdist they stay on one worker, which runs it once.
 pytestmark = pytest.mark.xdist_group("bench")
 
 
-@pytest.fixture(scope="session")
-def bench_output(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return once_per_run(tmp_path_factory, "bench-quick", _run_bench)
-
-
-def _run_bench() -> str:
+@pytest.fixture(scope="module")
+def bench_output() -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPAUTH_") and k != "BROWSER"}
     proc = subprocess.run(
         [sys.executable, str(BENCH), "--quick"],
